@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+TIMEZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in available_timezones() if "/" in tz)
+
+
+class Clinic(models.Model):
+    """A practice: the tenant. Every other row belongs to exactly one clinic."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="Europe/London")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        PRACTITIONER = "practitioner", "Practitioner"
+
+    # Null only for operators (Django superusers) who work in the admin, not in a clinic.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PRACTITIONER)
+    # Demo accounts have public passwords; the auth backend refuses them when DEBUG is off.
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER

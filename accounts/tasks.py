@@ -1,0 +1,14 @@
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def heartbeat() -> str:
+    """Proves beat and the worker are alive; the time is shown on the staff page."""
+    now = timezone.now().isoformat()
+    logger.info("heartbeat %s", now)
+    return now

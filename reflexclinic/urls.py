@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("clients/", include("clients.urls")),
+    path("appointments/", include("appointments.urls")),
+    path("sessions/", include("sessions.urls")),
+]
+
+handler404 = "accounts.views.page_not_found"
+handler500 = "accounts.views.server_error"
+handler400 = "accounts.views.bad_request"
+handler403 = "accounts.views.permission_denied"

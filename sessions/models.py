@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from accounts.models import Clinic
+from appointments.models import Appointment
+from clients.models import Client
+
+
+class ReflexMap(models.TextChoices):
+    FOOT_SOLE = "foot_sole", "Foot sole"
+    FOOT_TOP = "foot_top", "Top of foot"
+    LOWER_LEG = "lower_leg", "Lower leg"
+    HAND_PALM = "hand_palm", "Hand palm"
+    HAND_BACK = "hand_back", "Back of hand"
+    EAR = "ear", "Ear"
+
+
+FOOT_MAPS = (ReflexMap.FOOT_SOLE, ReflexMap.FOOT_TOP, ReflexMap.LOWER_LEG)
+HAND_MAPS = (ReflexMap.HAND_PALM, ReflexMap.HAND_BACK)
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class PressureLevel(models.IntegerChoices):
+    VERY_LIGHT = 1, "Very light"
+    LIGHT = 2, "Light"
+    MEDIUM = 3, "Medium"
+    FIRM = 4, "Firm"
+    DEEP = 5, "Deep"
+
+
+class Response(models.TextChoices):
+    NONE = "none", "None"
+    SENSITIVE = "sensitive", "Sensitive"
+    TENDER = "tender", "Tender"
+    VERY_TENDER = "very_tender", "Very tender"
+    GRITTY = "gritty", "Gritty / congested"
+
+
+# Responses that count as "tender" in heat maps and reports.
+TENDER_RESPONSES = (Response.TENDER, Response.VERY_TENDER, Response.GRITTY)
+
+
+class ReflexZone(models.Model):
+    """One area of a reflex map. Each clinic has its own copy of the standard catalogue
+    (see sessions/catalogue.py), so an owner's edits never reach another clinic."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reflex_zones")
+    code = models.SlugField(max_length=60)
+    name = models.CharField(max_length=100)
+    reflex_map = models.CharField(max_length=20, choices=ReflexMap.choices)
+    body_area = models.SlugField(
+        max_length=40, help_text="The body area this zone corresponds to; the same on every map (e.g. spine)."
+    )
+    description = models.TextField(blank=True, help_text="Where the zone is and how to find it.")
+    # Position on the chart of the right side, in the chart's 0-100 coordinates;
+    # the left side is drawn mirrored.
+    x = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(100)])
+    y = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(100)])
+    rx = models.FloatField(default=4, validators=[MinValueValidator(0.5), MaxValueValidator(50)])
+    ry = models.FloatField(default=4, validators=[MinValueValidator(0.5), MaxValueValidator(50)])
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["reflex_map", "sort_order", "name"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "code"], name="unique_zone_code_per_clinic")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_reflex_map_display().lower()})"
+
+
+class TreatmentSession(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_sessions")
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="treatment_session"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="treatment_sessions")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions"
+    )
+    started_at = models.DateTimeField()
+    pain_before = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="0 no pain, 10 worst imaginable."
+    )
+    pain_after = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)], help_text="0 no pain, 10 worst imaginable."
+    )
+    focus = models.CharField(max_length=200, blank=True, help_text="What the session concentrated on, e.g. lower back.")
+    notes = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["clinic", "started_at"]), models.Index(fields=["client", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"Session with {self.client} on {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class PressureNote(models.Model):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="pressure_notes")
+    zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, related_name="pressure_notes")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, default=PressureLevel.MEDIUM)
+    response = models.CharField(max_length=20, choices=Response.choices, default=Response.NONE)
+    minutes = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    note = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["zone", "side"])]
+
+    def __str__(self) -> str:
+        return f"{self.zone.name} {self.side}: {self.get_pressure_display().lower()}"
+
+
+class SessionAmendment(models.Model):
+    """A change to a signed session: who, when, why, and the record before and after."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="amendments")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    before = models.JSONField()
+    after = models.JSONField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.session} by {self.by} at {self.at:%Y-%m-%d %H:%M}"

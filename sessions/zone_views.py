@@ -1,0 +1,1 @@
+"""Owner views for the reflex-zone catalogue."""

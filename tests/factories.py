@@ -1,0 +1,147 @@
+"""factory_boy factories for every model. Tests build data through these."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Clinic, User
+from appointments.models import Appointment, Course
+from clients.models import Client, ClientHealthFlag
+from sessions.models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    clinic = factory.SubFactory(ClinicFactory)
+    role = User.Role.PRACTITIONER
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OwnerFactory(UserFactory):
+    role = User.Role.OWNER
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    clinic = factory.SubFactory(ClinicFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda c: f"{c.first_name}.{c.last_name}@example.org".lower())
+    timezone = "Europe/London"
+    consent_treatment = True
+    consent_treatment_at = factory.LazyFunction(timezone.now)
+    consent_email = True
+    consent_email_at = factory.LazyFunction(timezone.now)
+
+
+class ClientHealthFlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientHealthFlag
+
+    client = factory.SubFactory(ClientFactory)
+    flag = "feet_injured"
+
+
+def _next_hour():
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    return now + dt.timedelta(hours=1)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    clinic = factory.SubFactory(ClinicFactory)
+    client = factory.SubFactory(ClientFactory, clinic=factory.SelfAttribute("..clinic"))
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    starts_at = factory.LazyFunction(_next_hour)
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(minutes=60))
+    status = Appointment.Status.BOOKED
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    clinic = factory.SubFactory(ClinicFactory)
+    client = factory.SubFactory(ClientFactory, clinic=factory.SelfAttribute("..clinic"))
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    planned_sessions = 6
+    interval_days = 7
+
+
+class ReflexZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReflexZone
+        django_get_or_create = ("clinic", "code")
+
+    clinic = factory.SubFactory(ClinicFactory)
+    code = factory.Sequence(lambda n: f"zone-{n}")
+    name = factory.Sequence(lambda n: f"Zone {n}")
+    reflex_map = "foot_sole"
+    body_area = "spine"
+    x = 50
+    y = 50
+
+
+class TreatmentSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatmentSession
+
+    clinic = factory.SubFactory(ClinicFactory)
+    client = factory.SubFactory(ClientFactory, clinic=factory.SelfAttribute("..clinic"))
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    started_at = factory.LazyFunction(timezone.now)
+    pain_before = 6
+    pain_after = 3
+    focus = "Lower back"
+
+
+class PressureNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PressureNote
+
+    session = factory.SubFactory(TreatmentSessionFactory)
+    zone = factory.SubFactory(ReflexZoneFactory, clinic=factory.SelfAttribute("..session.clinic"))
+    side = "right"
+    pressure = 3
+    response = "none"
+    minutes = 2
+
+
+class SessionAmendmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionAmendment
+
+    session = factory.SubFactory(TreatmentSessionFactory)
+    by = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..session.clinic"))
+    reason = "Corrected pain score"
+    before = factory.LazyFunction(dict)
+    after = factory.LazyFunction(dict)
