@@ -5,6 +5,9 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("staff/", views.not_built, name="staff_list"),
+    path("staff/add/", views.not_built, name="staff_add"),
+    path("staff/<int:pk>/", views.not_built, name="staff_edit"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

@@ -34,9 +34,7 @@ class Appointment(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
-    practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
-    )
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     course = models.ForeignKey(Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()

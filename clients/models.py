@@ -76,8 +76,11 @@ class ClientQuerySet(models.QuerySet):
             return self
         q = Q()
         for word in text.split():
-            q &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(
-                phone__icontains=word
+            q &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
             )
         return self.filter(q)
 
@@ -91,9 +94,7 @@ class Client(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="Europe/London")
-    routine_time = models.TimeField(
-        default=dt.time(8, 0), help_text="Local time at which home-routine emails arrive."
-    )
+    routine_time = models.TimeField(default=dt.time(8, 0), help_text="Local time at which home-routine emails arrive.")
     prefers_hands = models.BooleanField(
         default=False, help_text="The client prefers hand reflexology to foot reflexology at home."
     )

@@ -119,9 +119,7 @@ class PressureNote(models.Model):
     side = models.CharField(max_length=5, choices=Side.choices)
     pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, default=PressureLevel.MEDIUM)
     response = models.CharField(max_length=20, choices=Response.choices, default=Response.NONE)
-    minutes = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(60)]
-    )
+    minutes = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(60)])
     note = models.CharField(max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
