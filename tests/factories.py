@@ -6,6 +6,7 @@ import datetime as dt
 
 import factory
 from django.utils import timezone
+from django.utils.timezone import now
 
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
@@ -56,9 +57,9 @@ class ClientFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda c: f"{c.first_name}.{c.last_name}@example.org".lower())
     timezone = "Europe/London"
     consent_treatment = True
-    consent_treatment_at = factory.LazyFunction(timezone.now)
+    consent_treatment_at = factory.LazyFunction(now)
     consent_email = True
-    consent_email_at = factory.LazyFunction(timezone.now)
+    consent_email_at = factory.LazyFunction(now)
 
 
 class ClientHealthFlagFactory(factory.django.DjangoModelFactory):
@@ -118,7 +119,7 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
     clinic = factory.SubFactory(ClinicFactory)
     client = factory.SubFactory(ClientFactory, clinic=factory.SelfAttribute("..clinic"))
     practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
-    started_at = factory.LazyFunction(timezone.now)
+    started_at = factory.LazyFunction(now)
     pain_before = 6
     pain_after = 3
     focus = "Lower back"

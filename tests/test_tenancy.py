@@ -1,0 +1,175 @@
+"""Nobody reads or changes another clinic's data, and nobody anonymous reads anything.
+
+Every URL of the clinic apps is listed in CASES; `test_every_clinic_url_is_covered`
+fails when a new view is added without a row here. For each row:
+- an anonymous visitor is sent to the login page (GET and POST);
+- a user of another clinic gets a 404 for this clinic's object (GET and POST), and on
+  pages that are not about one object (lists, calendars, forms with ?client=...),
+  never sees this clinic's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from appointments.models import Appointment
+from clients.models import Client
+from sessions.models import PressureNote, ReflexZone, TreatmentSession
+from tests.factories import (
+    AppointmentFactory,
+    ClientFactory,
+    PressureNoteFactory,
+    ReflexZoneFactory,
+    TreatmentSessionFactory,
+)
+
+SECRET_NAME = "Zebedee Quillfeather"
+
+
+@dataclass(frozen=True)
+class Case:
+    obj: str | None = None  # which object of the world the URL is about; None for pages
+    kwarg: str = "pk"
+    query: str = ""  # e.g. "?client={client}"
+
+
+CASES: dict[str, Case] = {
+    "home": Case(),
+    "staff_list": Case(),
+    "staff_add": Case(),
+    "staff_edit": Case(obj="staff"),
+    "clients:list": Case(query="?q=Zebedee"),
+    "clients:add": Case(),
+    "clients:detail": Case(obj="client"),
+    "clients:edit": Case(obj="client"),
+    "clients:archive": Case(obj="client"),
+    "clients:unarchive": Case(obj="client"),
+    "appointments:day": Case(query="?practitioner=all&date={day}"),
+    "appointments:week": Case(query="?practitioner=all&date={day}"),
+    "appointments:book": Case(query="?client={client}"),
+    "appointments:course_book": Case(query="?client={client}"),
+    "appointments:detail": Case(obj="appointment"),
+    "appointments:reschedule": Case(obj="appointment"),
+    "appointments:cancel": Case(obj="appointment"),
+    "appointments:mark": Case(obj="appointment"),
+    "sessions:zone_list": Case(),
+    "sessions:zone_add": Case(),
+    "sessions:zone_edit": Case(obj="zone"),
+    "sessions:record": Case(obj="appointment", kwarg="appointment_id"),
+    "sessions:detail": Case(obj="session"),
+    "sessions:edit": Case(obj="session"),
+    "sessions:sign": Case(obj="session"),
+    "sessions:amend": Case(obj="signed_session"),
+}
+
+# URLs that are not about a clinic's data at all.
+PUBLIC = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+
+
+def _names(resolver, prefix=""):
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            yield from _names(p, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + p.name
+
+
+def test_every_clinic_url_is_covered():
+    missing = sorted(set(_names(get_resolver())) - set(CASES) - PUBLIC)
+    assert not missing, f"add these URLs to tests/test_tenancy.py CASES: {missing}"
+
+
+@pytest.fixture
+def world(clinic, practitioner, owner):
+    """One of everything in `clinic`, all named so a leak is easy to spot."""
+    client = ClientFactory(clinic=clinic, first_name="Zebedee", last_name="Quillfeather", email="zq@example.org")
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=2)
+    appointment = AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    other_appt = AppointmentFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        starts_at=start - dt.timedelta(days=7),
+        ends_at=start - dt.timedelta(days=7, hours=-1),
+        status=Appointment.Status.ATTENDED,
+    )
+    zone = ReflexZone.objects.filter(clinic=clinic).first() or ReflexZoneFactory(clinic=clinic)
+    session = TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner)
+    signed = TreatmentSessionFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        appointment=other_appt,
+        signed_at=timezone.now(),
+        signed_by=practitioner,
+    )
+    PressureNoteFactory(session=signed, zone=zone)
+    return {
+        "client": client,
+        "appointment": appointment,
+        "zone": zone,
+        "session": session,
+        "signed_session": signed,
+        "staff": practitioner,
+        "day": start.date().isoformat(),
+    }
+
+
+def _url(name: str, case: Case, world) -> str:
+    kwargs = {case.kwarg: world[case.obj].pk} if case.obj else {}
+    query = case.query.format(client=world["client"].pk, day=world["day"]) if case.query else ""
+    return reverse(name, kwargs=kwargs) + query
+
+
+def _snapshot(clinic):
+    """Everything of `clinic` that a leak through a POST could change."""
+    return (
+        list(Client.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(Appointment.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(TreatmentSession.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(PressureNote.objects.filter(session__clinic=clinic).order_by("pk").values()),
+        list(ReflexZone.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(clinic.staff.order_by("pk").values()),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_anonymous_visitor_is_sent_to_log_in(name, world, anon):
+    url = _url(name, CASES[name], world)
+    for method in ("get", "post"):
+        response = getattr(anon, method)(url)
+        assert response.status_code == 302, (method, url)
+        assert response.url.startswith(reverse("login")), (method, url)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_user_of_another_clinic_never_sees_or_changes_this_clinics_data(name, world, clinic, other_client):
+    case = CASES[name]
+    url = _url(name, case, world)
+    before = _snapshot(clinic)
+    get = other_client.get(url)
+    post = other_client.post(url, {"status": "attended", "name": "Hijacked", "reason": "x", "first_name": "Hijacked"})
+    if case.obj:
+        assert get.status_code == 404, url
+        assert post.status_code == 404, url
+    for response in (get, post):
+        assert response.status_code != 500, url
+        assert SECRET_NAME not in response.content.decode(), url
+    assert _snapshot(clinic) == before, f"{name}: a POST from another clinic changed data"
