@@ -5,12 +5,12 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("staff/", views.not_built, name="staff_list"),
-    path("staff/add/", views.not_built, name="staff_add"),
-    path("staff/<int:pk>/", views.not_built, name="staff_edit"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/add/", views.staff_add, name="staff_add"),
+    path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password-reset/<uidb64>/<token>/",

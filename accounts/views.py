@@ -1,11 +1,107 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from .tenancy import clinic_required
+from .forms import ClinicPasswordResetForm, LoginForm, StaffAddForm, StaffEditForm
+from .models import User
+from .services import site_url, staff_create, staff_send_set_password_email, staff_update
+from .tenancy import clinic_get, clinic_required, for_clinic, owner_required
 
 
 @clinic_required
 def home(request):
     return redirect("appointments:day")
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The backend refuses demo accounts with DEBUG off, so only advertise them with it on.
+        context["show_demo_logins"] = settings.DEBUG and User.objects.filter(is_demo=True, is_active=True).exists()
+        return context
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ClinicPasswordResetForm
+    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = "registration/password_reset_email.txt"
+
+    def form_valid(self, form):
+        # Links are built from SITE_URL, never from the request's Host header, which a
+        # visitor controls (a forged Host would send the reset link to their server).
+        scheme, _, domain = site_url().partition("://")
+        self.extra_email_context = {"site_url": site_url()}
+        self.domain_override = domain
+        self.use_https = scheme == "https"
+        return super().form_valid(form)
+
+
+@owner_required
+def staff_list(request):
+    staff = for_clinic(User, request.clinic).order_by("-is_active", "first_name", "last_name", "username")
+    return render(request, "accounts/staff_list.html", {"staff": staff})
+
+
+@owner_required
+def staff_add(request):
+    form = StaffAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            user = staff_create(
+                clinic=request.clinic,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=data["role"],
+                password=form.password,
+            )
+            if form.password is None:
+                # Only once the account is really there: a rolled-back user gets no email.
+                transaction.on_commit(lambda: staff_send_set_password_email(user=user))
+        if form.password is None:
+            messages.success(request, f"{user} was added. We emailed {user.email} a link to choose a password.")
+        else:
+            messages.success(
+                request, f"{user} was added. Tell them their username ({user.username}) and first password."
+            )
+        return redirect("staff_list")
+    return render(request, "accounts/staff_form.html", {"form": form, "adding": True})
+
+
+@owner_required
+def staff_edit(request, pk: int):
+    member = clinic_get(User, request.clinic, pk=pk)
+    form = StaffEditForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            staff_update(
+                user=member,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=data["role"],
+                is_active=data["is_active"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{member}'s details were saved.")
+            if member.pk == request.user.pk and not member.is_owner:
+                # They just handed over ownership; the staff pages are no longer theirs.
+                return redirect(reverse("home"))
+            return redirect("staff_list")
+    return render(request, "accounts/staff_form.html", {"form": form, "adding": False, "member": member})
 
 
 def page_not_found(request, exception=None):

@@ -1,0 +1,115 @@
+"""Writes for clinics and staff."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .models import Clinic, User
+
+
+def site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def _check_clinic_keeps_an_owner(*, user: User, role: str, is_active: bool, by: User | None) -> None:
+    """Refuse a change that would leave the clinic with nobody who can manage staff.
+
+    The clinic's active owners are locked first, so two owners demoting each other at
+    the same moment cannot both succeed (on PostgreSQL; SQLite serialises writes anyway).
+    """
+    if by is not None and by.pk == user.pk and not is_active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account. Ask another owner to do it."})
+    stays_owner = role == User.Role.OWNER and is_active
+    if not user.is_owner or not user.is_active or stays_owner:
+        return
+    owners = list(
+        User.objects.select_for_update()
+        .filter(clinic_id=user.clinic_id, role=User.Role.OWNER, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in owners if pk != user.pk]:
+        field = "role" if is_active else "is_active"
+        raise ValidationError(
+            {
+                field: f"{user} is the clinic's only owner. Make someone else an owner first, so that staff can still be managed."
+            }
+        )
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    clinic: Clinic,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+) -> User:
+    """Add a staff member. Without a password the account gets an unusable one and
+    the person sets their own through `staff_send_set_password_email`."""
+    user = User(
+        clinic=clinic,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    is_active: bool,
+    by: User | None = None,
+) -> User:
+    """Change a staff member's details. Raises ValidationError (keyed by field) when the
+    change would lock the clinic out of staff management."""
+    # Decide on the stored row, not on `user`, which a ModelForm may already have changed in memory.
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    _check_clinic_keeps_an_owner(user=stored, role=role, is_active=is_active, by=by)
+    user.first_name = first_name
+    user.last_name = last_name
+    user.email = email
+    user.role = role
+    user.is_active = is_active
+    user.save(update_fields=["first_name", "last_name", "email", "role", "is_active"])
+    return user
+
+
+def staff_send_set_password_email(*, user: User) -> None:
+    """Email a link to choose a password, through the password-reset machinery, so the
+    link expires and stops working once used, exactly like a reset link."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    context = {
+        "user": user,
+        "clinic": user.clinic,
+        "link": site_url() + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
+        "login_link": site_url() + reverse("login"),
+    }
+    subject = render_to_string("registration/set_password_subject.txt", context)
+    body = render_to_string("registration/set_password_email.txt", context)
+    message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
+    message.send()
