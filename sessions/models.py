@@ -27,6 +27,12 @@ class Side(models.TextChoices):
     RIGHT = "right", "Right"
 
 
+class ZoneSides(models.TextChoices):
+    BOTH = "both", "Left and right"
+    LEFT = "left", "Left only"
+    RIGHT = "right", "Right only"
+
+
 class PressureLevel(models.IntegerChoices):
     VERY_LIGHT = 1, "Very light"
     LIGHT = 2, "Light"
@@ -65,6 +71,10 @@ class ReflexZone(models.Model):
     y = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(100)])
     rx = models.FloatField(default=4, validators=[MinValueValidator(0.5), MaxValueValidator(50)])
     ry = models.FloatField(default=4, validators=[MinValueValidator(0.5), MaxValueValidator(50)])
+    # Degrees clockwise, so a thin zone can lie along a slanted edge (the spine on the palm).
+    angle = models.FloatField(default=0, validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    # A few organ reflexes exist on one side only (liver on the right foot, heart on the left).
+    sides = models.CharField(max_length=5, choices=ZoneSides.choices, default=ZoneSides.BOTH)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
@@ -74,6 +84,16 @@ class ReflexZone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_reflex_map_display().lower()})"
+
+    @property
+    def side_values(self) -> tuple[str, ...]:
+        """The sides this zone can be worked on, right first (the order of the charts)."""
+        if self.sides == ZoneSides.BOTH:
+            return (Side.RIGHT, Side.LEFT)
+        return (self.sides,)
+
+    def has_side(self, side: str) -> bool:
+        return side in self.side_values
 
 
 class TreatmentSession(models.Model):
