@@ -37,11 +37,8 @@ def _check_clinic_keeps_an_owner(*, user: User, role: str, is_active: bool, by: 
     )
     if not [pk for pk in owners if pk != user.pk]:
         field = "role" if is_active else "is_active"
-        raise ValidationError(
-            {
-                field: f"{user} is the clinic's only owner. Make someone else an owner first, so that staff can still be managed."
-            }
-        )
+        message = f"{user} is the clinic's only owner. Make someone else an owner first, so staff can still be managed."
+        raise ValidationError({field: message})
 
 
 @transaction.atomic
