@@ -1,0 +1,407 @@
+"""`python manage.py seed_demo`: a believable clinic to click through.
+
+Idempotent: a clinic whose slug already exists is left alone, so running it twice
+changes nothing. Deterministic: one fixed random seed, every time relative to now
+(today's appointments land today, history lies in the last ten weeks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Clinic, User
+from appointments.models import Appointment, Course
+from clients.models import Client, ClientHealthFlag, HealthFlag
+from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexMap, ReflexZone, Response, TreatmentSession
+
+SEED = 20260517
+DEMO_PASSWORD = "demo"
+START_HOURS = (9, 10, 11, 13, 14, 15, 16)  # lunch at 12
+
+
+@dataclass
+class StaffSpec:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    demo_login: bool = False
+
+
+@dataclass
+class ClientSpec:
+    first_name: str
+    last_name: str
+    focus: str
+    practitioner: str  # username
+    past_visits: int  # how many visits before the next one
+    interval_days: int = 7
+    # Days from today to the next visit (0 = today); None = no upcoming visit.
+    next_in_days: int | None = 7
+    hour: int = 10
+    timezone: str = "Europe/London"
+    routine_time: dt.time = dt.time(8, 0)
+    consent_email: bool = True
+    flags: tuple[str, ...] = ()
+    prefers_hands: bool = False
+    medical_notes: str = ""
+    clearance: str = ""
+    on_course: bool = False
+    starting_pain: int = 7
+
+
+@dataclass
+class ClinicSpec:
+    slug: str
+    name: str
+    timezone: str
+    email: str
+    phone: str
+    address: str
+    staff: list[StaffSpec]
+    clients: list[ClientSpec] = field(default_factory=list)
+
+
+FOCUS_KEYWORDS = {
+    "Lower back": ("lumbar", "lower_back", "lower-back", "sacr", "sciatic", "hip", "spine", "coccyx"),
+    "Neck and shoulders": ("neck", "cervical", "shoulder", "trapez"),
+    "Upper back": ("thoracic", "upper_back", "upper-back", "shoulder", "spine"),
+    "Relaxation and sleep": ("solar", "diaphragm", "brain", "head", "pituitary"),
+}
+
+SESSION_NOTES = (
+    "Relaxed quickly once settled; breathing slowed during the spine work.",
+    "Most tension along the spine reflex; eased with slow thumb-walking.",
+    "Says the stretches from last time are helping in the mornings.",
+    "Slept better this week; less stiffness getting out of bed.",
+    "Busy week at work, more tension in the shoulders than last time.",
+    "Comfortable throughout; asked for a little more time on the neck reflexes.",
+    "Walked to the clinic today and felt looser than usual.",
+    "Reminded about the rolled towel behind the lower back when seated.",
+)
+CANCEL_REASONS = ("Client unwell", "Work commitment", "Rebooked by phone", "Family emergency")
+
+DEMO = ClinicSpec(
+    slug="demo",
+    name="Demo Reflexology",
+    timezone="Europe/London",
+    email="hello@demo-reflexology.example.com",
+    phone="020 7946 0958",
+    address="14 Linden Mews\nLondon N1 7QT",
+    staff=[
+        StaffSpec("owner", "Helen", "Ashworth", User.Role.OWNER, demo_login=True),
+        StaffSpec("demo", "Tom", "Becker", User.Role.PRACTITIONER, demo_login=True),
+        StaffSpec("maya.okafor", "Maya", "Okafor", User.Role.PRACTITIONER),
+    ],
+    clients=[
+        ClientSpec("Margaret", "Ellis", "Lower back", "demo", 6, next_in_days=0, hour=9, on_course=True,
+                   flags=(HealthFlag.ARTHRITIS,), medical_notes="Mild arthritis in both big toes.", starting_pain=8),
+        ClientSpec("James", "O'Connor", "Lower back", "demo", 5, next_in_days=0, hour=10, on_course=True,
+                   routine_time=dt.time(7, 0), medical_notes="Desk job; back pain for four months."),
+        ClientSpec("Aisha", "Rahman", "Neck and shoulders", "demo", 4, next_in_days=0, hour=13,
+                   routine_time=dt.time(21, 0), starting_pain=6),
+        ClientSpec("Claire", "Whitfield", "Lower back", "demo", 5, next_in_days=0, hour=15, on_course=True,
+                   flags=(HealthFlag.FEET_INJURED,), medical_notes="Healing blister infection on the right heel."),
+        ClientSpec("George", "Hughes", "Lower back", "demo", 4, next_in_days=0, hour=16, interval_days=14,
+                   flags=(HealthFlag.SERIOUS_BACK_INJURY,), starting_pain=8,
+                   medical_notes="L4/L5 disc injury in 2023, physiotherapy finished.",
+                   clearance="Dr A. Patel, GP at Riverside Surgery: happy for gentle reflexology; "
+                             "no deep pressure on the spine reflexes."),
+        ClientSpec("Peter", "Novak", "Upper back", "maya.okafor", 3, next_in_days=0, hour=11,
+                   timezone="Europe/Prague", routine_time=dt.time(7, 30)),
+        ClientSpec("Hannah", "Kowalski", "Relaxation and sleep", "maya.okafor", 3, next_in_days=0, hour=14,
+                   flags=(HealthFlag.PREGNANCY,), starting_pain=4,
+                   medical_notes="24 weeks pregnant; midwife agreed to light reflexology."),
+        ClientSpec("Daniel", "Murphy", "Lower back", "demo", 6, next_in_days=1, hour=11, on_course=True),
+        ClientSpec("Fatima", "Begum", "Neck and shoulders", "demo", 3, next_in_days=2, hour=14,
+                   routine_time=dt.time(12, 30)),
+        ClientSpec("Ian", "Fraser", "Lower back", "owner", 4, next_in_days=3, hour=10, starting_pain=6),
+        ClientSpec("Julia", "Santos", "Upper back", "maya.okafor", 2, next_in_days=4, hour=9,
+                   timezone="Europe/Lisbon", routine_time=dt.time(20, 0)),
+        ClientSpec("Kevin", "Walsh", "Lower back", "demo", 0, next_in_days=1, hour=16,
+                   flags=(HealthFlag.SERIOUS_BACK_INJURY,), consent_email=False,
+                   medical_notes="Spinal fusion surgery in 2022. Waiting for his consultant's letter."),
+        ClientSpec("Laura", "Bennett", "Lower back", "demo", 5, next_in_days=7, hour=9,
+                   flags=(HealthFlag.VARICOSE_VEINS,), medical_notes="Varicose veins on the left calf."),
+        ClientSpec("Mohammed", "Iqbal", "Neck and shoulders", "owner", 3, next_in_days=8, hour=13,
+                   routine_time=dt.time(18, 0)),
+        ClientSpec("Niamh", "Doyle", "Relaxation and sleep", "maya.okafor", 4, next_in_days=9, hour=15,
+                   timezone="Europe/Dublin", starting_pain=3),
+        ClientSpec("Oliver", "Grant", "Lower back", "demo", 2, next_in_days=10, hour=11, interval_days=14),
+        ClientSpec("Priyanka", "Shah", "Lower back", "demo", 1, next_in_days=5, hour=13, consent_email=False),
+        ClientSpec("Rachel", "Moore", "Neck and shoulders", "owner", 6, next_in_days=None, hour=14, starting_pain=5),
+        ClientSpec("Samuel", "Adeyemi", "Lower back", "demo", 3, next_in_days=11, hour=15, interval_days=10),
+        ClientSpec("Teresa", "Costa", "Upper back", "maya.okafor", 4, next_in_days=12, hour=10, prefers_hands=True,
+                   routine_time=dt.time(19, 30), consent_email=True),
+    ],
+)  # fmt: skip
+
+HARBOUR = ClinicSpec(
+    slug="harbour",
+    name="Harbour Reflexology",
+    timezone="Europe/London",
+    email="bookings@harbour-reflexology.example.com",
+    phone="0117 496 0123",
+    address="3 Quay Street\nBristol BS1 4DB",
+    staff=[
+        StaffSpec("harbour.owner", "Nadia", "Price", User.Role.OWNER),
+        StaffSpec("harbour.owen", "Owen", "Lloyd", User.Role.PRACTITIONER),
+    ],
+    clients=[
+        ClientSpec("Bethan", "Morgan", "Lower back", "harbour.owen", 3, next_in_days=0, hour=10),
+        ClientSpec("Callum", "Reid", "Neck and shoulders", "harbour.owen", 2, next_in_days=2, hour=14),
+        ClientSpec("Deborah", "Lane", "Lower back", "harbour.owner", 4, next_in_days=6, hour=11,
+                   flags=(HealthFlag.FEET_INJURED,)),
+        ClientSpec("Edwin", "Marsh", "Relaxation and sleep", "harbour.owner", 1, next_in_days=None, hour=15),
+    ],
+)  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load the demo clinics (Demo Reflexology and Harbour Reflexology). Safe to run again: nothing changes."
+
+    def handle(self, *args, **options):
+        created = []
+        for spec in (DEMO, HARBOUR):
+            if Clinic.objects.filter(slug=spec.slug).exists():
+                continue
+            ClinicSeeder(spec, random.Random(f"{SEED}-{spec.slug}"), timezone.now()).seed()
+            created.append(spec.name)
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created demo data: {', '.join(created)}."))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+        self.stdout.write(
+            f"\n  ReflexClinic: {settings.SITE_URL.rstrip('/')}/\n"
+            f"  Logins: owner / {DEMO_PASSWORD} (clinic owner), demo / {DEMO_PASSWORD} (practitioner)\n"
+        )
+        if not settings.DEBUG:
+            self.stdout.write(self.style.WARNING("  DEBUG is off, so the demo logins are refused."))
+
+
+class ClinicSeeder:
+    def __init__(self, spec: ClinicSpec, rng: random.Random, now: dt.datetime):
+        self.spec = spec
+        self.rng = rng
+        self.now = now
+        self.tz = ZoneInfo(spec.timezone)
+        self.today = now.astimezone(self.tz).date()
+        self.taken: set[tuple[int, dt.date, int]] = set()
+
+    @transaction.atomic
+    def seed(self) -> Clinic:
+        spec = self.spec
+        self.clinic = Clinic.objects.create(
+            slug=spec.slug,
+            name=spec.name,
+            timezone=spec.timezone,
+            email=spec.email,
+            phone=spec.phone,
+            address=spec.address,
+        )
+        # Lazy: the catalogue lives in the sessions app. A post_save signal installs it too;
+        # calling it here keeps the seed correct even where the signal is disconnected.
+        from sessions.catalogue import install_standard_zones
+
+        install_standard_zones(self.clinic)
+        self.zones = list(ReflexZone.objects.filter(clinic=self.clinic, is_active=True))
+        self.staff = {s.username: self._staff(s) for s in spec.staff}
+        self.owner = next(u for u in self.staff.values() if u.is_owner)
+        for number, client_spec in enumerate(spec.clients):
+            self._client(number, client_spec)
+        return self.clinic
+
+    def _staff(self, s: StaffSpec) -> User:
+        if User.objects.filter(username=s.username).exists():
+            raise CommandError(f"A user named {s.username!r} already exists outside the demo clinics; rename it first.")
+        user = User(
+            clinic=self.clinic,
+            username=s.username,
+            first_name=s.first_name,
+            last_name=s.last_name,
+            email=f"{s.first_name.lower()}@{self.spec.slug}-reflexology.example.com",
+            role=s.role,
+            is_demo=s.demo_login,
+        )
+        if s.demo_login:
+            user.set_password(DEMO_PASSWORD)
+        else:
+            # A random unusable password: these people exist to be seen, not to log in as.
+            user.set_unusable_password()
+        user.save()
+        return user
+
+    def _at(self, day: dt.date, hour: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour), tzinfo=self.tz)
+
+    def _slot(self, practitioner: User, day: dt.date, hour: int) -> dt.datetime:
+        """The first free hour for the practitioner on `day` (or the next working day):
+        demo appointments never overlap, which PostgreSQL would refuse anyway."""
+        while True:
+            if day.weekday() == 6 and day != self.today:  # closed on Sundays, but keep Today populated
+                day += dt.timedelta(days=1)
+                continue
+            for h in sorted(START_HOURS, key=lambda h: (abs(h - hour), h)):
+                if (practitioner.pk, day, h) not in self.taken:
+                    self.taken.add((practitioner.pk, day, h))
+                    return self._at(day, h)
+            day += dt.timedelta(days=1)
+
+    def _client(self, number: int, s: ClientSpec) -> Client:
+        rng = self.rng
+        practitioner = self.staff[s.practitioner]
+        anchor = self.today + dt.timedelta(days=s.next_in_days if s.next_in_days is not None else 0)
+        if s.next_in_days is None:
+            anchor -= dt.timedelta(days=rng.randint(3, 9))
+        visit_days = [anchor - dt.timedelta(days=s.interval_days * k) for k in range(s.past_visits, 0, -1)]
+        if s.next_in_days is not None:
+            visit_days.append(anchor)
+            if s.next_in_days + s.interval_days <= 13:
+                visit_days.append(anchor + dt.timedelta(days=s.interval_days))
+        starts = [self._slot(practitioner, day, s.hour) for day in visit_days]
+        first_seen = (starts[0] if starts else self.now) - dt.timedelta(days=rng.randint(1, 6))
+
+        client = Client.objects.create(
+            clinic=self.clinic,
+            first_name=s.first_name,
+            last_name=s.last_name,
+            email=f"{s.first_name}.{s.last_name}@example.org".lower().replace("'", ""),
+            phone=f"07700 900{100 + number * 37 % 900:03d}",
+            date_of_birth=dt.date(rng.randint(1952, 1996), rng.randint(1, 12), rng.randint(1, 28)),
+            timezone=s.timezone,
+            routine_time=s.routine_time,
+            prefers_hands=s.prefers_hands,
+            practitioner=practitioner,
+            consent_treatment=True,
+            consent_treatment_at=first_seen,
+            consent_email=s.consent_email,
+            consent_email_at=first_seen if s.consent_email else None,
+            medical_notes=s.medical_notes,
+            physician_clearance=s.clearance,
+            physician_clearance_date=(first_seen - dt.timedelta(days=10)).date() if s.clearance else None,
+        )
+        Client.objects.filter(pk=client.pk).update(created_at=first_seen)
+        for flag in s.flags:
+            ClientHealthFlag.objects.create(client=client, flag=flag)
+
+        course = None
+        if s.on_course:
+            course = Course.objects.create(
+                clinic=self.clinic,
+                client=client,
+                practitioner=practitioner,
+                planned_sessions=max(6, len(starts)),
+                interval_days=s.interval_days,
+            )
+        attended = 0
+        for start in starts:
+            appointment = self._appointment(client, practitioner, course, start)
+            if appointment.status == Appointment.Status.ATTENDED:
+                attended += 1
+                self._session(s, client, appointment, attended)
+        return client
+
+    def _appointment(self, client: Client, practitioner: User, course, start: dt.datetime) -> Appointment:
+        end = start + dt.timedelta(minutes=60)
+        status, reason = Appointment.Status.BOOKED, ""
+        if end <= self.now:
+            roll = self.rng.random()
+            if start.date() == self.today or roll < 0.84:
+                status = Appointment.Status.ATTENDED
+            elif roll < 0.92:
+                status = Appointment.Status.NO_SHOW
+            else:
+                status, reason = Appointment.Status.CANCELLED, self.rng.choice(CANCEL_REASONS)
+        return Appointment.objects.create(
+            clinic=self.clinic,
+            client=client,
+            practitioner=practitioner,
+            course=course,
+            starts_at=start,
+            ends_at=end,
+            status=status,
+            cancel_reason=reason,
+            created_by=self.owner,
+        )
+
+    def _session(self, s: ClientSpec, client: Client, appointment: Appointment, number: int) -> TreatmentSession:
+        rng = self.rng
+        # Pain eases over a course, unevenly: about one point per session with some noise.
+        eased = (number - 1) * rng.uniform(0.5, 1.2)
+        before = max(1, min(10, round(s.starting_pain - eased + rng.choice((-1, 0, 0, 1)))))
+        after = max(0, before - rng.randint(1, 3))
+        note = rng.choice(SESSION_NOTES)
+        if HealthFlag.FEET_INJURED in s.flags:
+            note = "Hands only while the feet heal. " + note
+        if HealthFlag.PREGNANCY in s.flags:
+            note = "Light pressure throughout, as agreed with the midwife. " + note
+        # Today's finished session is left unsigned, so the demo shows one waiting to be signed.
+        signed = appointment.starts_at.astimezone(self.tz).date() != self.today
+        session = TreatmentSession.objects.create(
+            clinic=self.clinic,
+            appointment=appointment,
+            client=client,
+            practitioner=appointment.practitioner,
+            started_at=appointment.starts_at,
+            pain_before=before,
+            pain_after=after,
+            focus=s.focus,
+            notes=note,
+            signed_at=appointment.ends_at + dt.timedelta(minutes=5) if signed else None,
+            signed_by=appointment.practitioner if signed else None,
+        )
+        PressureNote.objects.bulk_create(self._pressure_notes(s, session, number))
+        return session
+
+    def _zones_for(self, s: ClientSpec) -> tuple[list[ReflexZone], list[ReflexZone]]:
+        """Zones on the maps this client is worked on: those matching the focus, and all of them."""
+        if HealthFlag.FEET_INJURED in s.flags:
+            maps = {*HAND_MAPS, ReflexMap.EAR}
+        elif s.prefers_hands:
+            maps = set(HAND_MAPS)
+        else:
+            maps = set(FOOT_MAPS)
+        on_map = [z for z in self.zones if z.reflex_map in maps] or self.zones
+        words = FOCUS_KEYWORDS.get(s.focus, ())
+        focused = [z for z in on_map if any(w in f"{z.body_area} {z.code} {z.name}".lower() for w in words)]
+        return focused, on_map
+
+    def _pressure_notes(self, s: ClientSpec, session: TreatmentSession, number: int) -> list[PressureNote]:
+        rng = self.rng
+        focused, on_map = self._zones_for(s)
+        if not on_map:
+            return []
+        chosen = rng.sample(focused, min(len(focused), 3)) if focused else []
+        extras = [z for z in on_map if z not in chosen]
+        chosen += rng.sample(extras, min(len(extras), rng.randint(1, 2)))
+        gentle = HealthFlag.PREGNANCY in s.flags or HealthFlag.SERIOUS_BACK_INJURY in s.flags
+        # Early sessions find more tenderness; it settles as the course goes on.
+        responses = (
+            [Response.TENDER, Response.GRITTY, Response.VERY_TENDER, Response.SENSITIVE]
+            if number <= 2
+            else [Response.SENSITIVE, Response.NONE, Response.NONE, Response.TENDER]
+        )
+        notes = []
+        for zone in chosen:
+            for side in ("right", "left"):
+                notes.append(
+                    PressureNote(
+                        session=session,
+                        zone=zone,
+                        side=side,
+                        pressure=rng.randint(1, 2) if gentle else rng.randint(2, 4),
+                        response=rng.choice(responses),
+                        minutes=rng.randint(1, 4),
+                        note="" if rng.random() < 0.7 else "Eased after a minute of slow circles.",
+                        position=len(notes),
+                    )
+                )
+        return notes
