@@ -139,6 +139,16 @@ class Client(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    @property
+    def age(self) -> int | None:
+        return self.age_on(dt.date.today())
+
     @property
     def flag_codes(self) -> set[str]:
         # Uses the prefetched rows when the list view prefetched them.

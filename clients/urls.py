@@ -1,13 +1,13 @@
 from django.urls import path
 
-from accounts.views import not_built
+from . import views
 
 app_name = "clients"
 urlpatterns = [
-    path("", not_built, name="list"),
-    path("add/", not_built, name="add"),
-    path("<int:pk>/", not_built, name="detail"),
-    path("<int:pk>/edit/", not_built, name="edit"),
-    path("<int:pk>/archive/", not_built, name="archive"),
-    path("<int:pk>/unarchive/", not_built, name="unarchive"),
+    path("", views.client_list, name="list"),
+    path("add/", views.client_add, name="add"),
+    path("<int:pk>/", views.client_detail, name="detail"),
+    path("<int:pk>/edit/", views.client_edit, name="edit"),
+    path("<int:pk>/archive/", views.client_archive, name="archive"),
+    path("<int:pk>/unarchive/", views.client_unarchive, name="unarchive"),
 ]

@@ -1,1 +1,124 @@
-"""Views for clients."""
+"""Client pages: list, intake (add/edit), the client page, archive and unarchive."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.tenancy import clinic_get, clinic_required
+from clients import selectors, services
+from clients.charts import PainChart
+from clients.forms import ClientForm
+from clients.models import Client
+
+PAGE_SIZE = 25
+
+
+def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    # Times are stored in UTC and shown in the clinic's own zone.
+    with timezone.override(request.clinic.timezone):
+        return render(request, template, context)
+
+
+@clinic_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    archived = request.GET.get("archived") == "1"
+    clients = selectors.client_list(clinic=request.clinic, query=query, archived=archived)
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "clients/client_list.html",
+        {"page": page, "clients": page.object_list, "query": query, "archived": archived},
+    )
+
+
+def _save_messages(request: HttpRequest, client: Client, verb: str) -> None:
+    messages.success(request, f"{client.full_name} {verb}.")
+    if client.needs_clearance:
+        messages.warning(
+            request,
+            "No physician referral or clearance is recorded for the serious back injury yet. "
+            "Add it on the intake before working the back.",
+        )
+    if not client.consent_treatment:
+        messages.warning(request, "Consent to treatment is not recorded yet; it is needed before the first session.")
+
+
+def _form_invalid_from_service(form: ClientForm, error: ValidationError) -> None:
+    # The service re-validates for callers other than this form; show what it found on the form.
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@clinic_required
+def client_add(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None, clinic=request.clinic, initial={"practitioner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(clinic=request.clinic, by=request.user, data=form.service_data())
+        except ValidationError as error:
+            _form_invalid_from_service(form, error)
+        else:
+            _save_messages(request, client, "was added")
+            return redirect("clients:detail", pk=client.pk)
+    return _render(request, "clients/client_form.html", {"form": form, "client": None})
+
+
+@clinic_required
+def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    form = ClientForm(request.POST or None, instance=client, clinic=request.clinic)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_update(client=client, by=request.user, data=form.service_data())
+        except ValidationError as error:
+            _form_invalid_from_service(form, error)
+        else:
+            _save_messages(request, client, "was saved")
+            return redirect("clients:detail", pk=client.pk)
+    # The header and warnings show the stored client, not the values being edited.
+    stored = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    return _render(request, "clients/client_form.html", {"form": form, "client": stored})
+
+
+@clinic_required
+def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    history = selectors.client_history(client=client)
+    return _render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "timeline": history.timeline,
+            "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone),
+            "heat": selectors.client_zone_heat(client=client),
+        },
+    )
+
+
+@clinic_required
+@require_POST
+def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    client = clinic_get(Client, request.clinic, pk=pk)
+    services.client_archive(client=client, by=request.user)
+    messages.success(request, f"{client.full_name} was archived. Their records are kept; unarchive to see them again.")
+    return redirect("clients:detail", pk=client.pk)
+
+
+@clinic_required
+@require_POST
+def client_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
+    client = clinic_get(Client, request.clinic, pk=pk)
+    services.client_unarchive(client=client, by=request.user)
+    messages.success(request, f"{client.full_name} is back on the client list.")
+    return redirect("clients:detail", pk=client.pk)

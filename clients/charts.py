@@ -1,0 +1,186 @@
+"""The client page's pain chart: an SVG drawn on the server, so it needs no JavaScript
+and prints. The two series differ in colour, marker shape and dash, so they can be told
+apart without colour; the same numbers are in a table for screen readers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils.formats import date_format
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+# Geometry of the drawing, in SVG user units; the SVG scales to its container.
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 40, 52
+PLOT_W = WIDTH - LEFT - RIGHT
+PLOT_H = HEIGHT - TOP - BOTTOM
+MAX_PAIN = 10
+# More date labels than this would overlap; the table has every date.
+MAX_X_LABELS = 8
+
+BEFORE = {"key": "before", "label": "Pain before", "colour": "#b42318", "dash": "", "marker": "circle"}
+AFTER = {"key": "after", "label": "Pain after", "colour": "#155eaf", "dash": "6 4", "marker": "square"}
+
+
+@dataclass(frozen=True)
+class PainPoint:
+    number: int
+    day: date
+    before: int | None
+    after: int | None
+
+    @property
+    def change(self) -> int | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class PainChart:
+    points: list[PainPoint]
+
+    @classmethod
+    def from_sessions(cls, sessions: Iterable, tz: str) -> PainChart:
+        """`sessions`: TreatmentSession rows oldest first; dates are shown in the clinic's zone."""
+        zone = ZoneInfo(tz)
+        points = [
+            PainPoint(
+                number=i,
+                day=_local_day(s.started_at, zone),
+                before=s.pain_before,
+                after=s.pain_after,
+            )
+            for i, s in enumerate(sessions, start=1)
+        ]
+        return cls(points=points)
+
+    @property
+    def has_data(self) -> bool:
+        return any(p.before is not None or p.after is not None for p in self.points)
+
+    @property
+    def summary(self) -> str:
+        scored = [p for p in self.points if p.before is not None or p.after is not None]
+        if not scored:
+            return "No pain scores recorded yet."
+        first, last = scored[0], scored[-1]
+        return (
+            f"Pain before and after each of {len(self.points)} sessions, on a scale of 0 to 10, "
+            f"from {date_format(first.day, 'j M Y')} to {date_format(last.day, 'j M Y')}. "
+            f"Latest session: before {_score(last.before)}, after {_score(last.after)}."
+        )
+
+    def _x(self, index: int) -> float:
+        if len(self.points) == 1:
+            return LEFT + PLOT_W / 2
+        return LEFT + PLOT_W * index / (len(self.points) - 1)
+
+    @staticmethod
+    def _y(score: int) -> float:
+        return TOP + PLOT_H * (1 - score / MAX_PAIN)
+
+    def svg(self) -> SafeString:
+        parts: list[str] = [
+            format_html(
+                '<svg class="pain-chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+                'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">',
+                WIDTH,
+                HEIGHT,
+                self.summary,
+            ),
+            "<title>Pain before and after each session</title>",
+            format_html("<desc>{}</desc>", self.summary),
+        ]
+        parts += self._axes()
+        for series in (BEFORE, AFTER):
+            parts += self._series(series)
+        parts += self._legend()
+        parts.append("</svg>")
+        # Safe: every value that comes from data is escaped above; the rest are numbers.
+        return mark_safe("".join(parts))
+
+    def _axes(self) -> list[str]:
+        out = ['<g class="pain-chart-grid" font-size="12" fill="#4b5563">']
+        for score in range(0, MAX_PAIN + 1, 2):
+            y = self._y(score)
+            out.append(
+                f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{"#9ca3af" if score == 0 else "#e5e7eb"}" stroke-width="1"/>'
+            )
+            out.append(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{score}</text>')
+        out.append(
+            f'<text x="14" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle" '
+            f'transform="rotate(-90 14 {TOP + PLOT_H / 2:.1f})">Pain (0-10)</text>'
+        )
+        step = max(1, -(-len(self.points) // MAX_X_LABELS))
+        for i, point in enumerate(self.points):
+            if i % step and i != len(self.points) - 1:
+                continue
+            x = self._x(i)
+            out.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
+                f"{escape(date_format(point.day, 'j M'))}</text>"
+            )
+        out.append(f'<text x="{LEFT + PLOT_W / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">Session date</text>')
+        out.append("</g>")
+        return out
+
+    def _series(self, series: dict) -> list[str]:
+        coords = [
+            (self._x(i), self._y(value), value, p)
+            for i, p in enumerate(self.points)
+            if (value := getattr(p, series["key"])) is not None
+        ]
+        if not coords:
+            return []
+        colour = series["colour"]
+        dash = f' stroke-dasharray="{series["dash"]}"' if series["dash"] else ""
+        out = [f'<g class="pain-series pain-series-{series["key"]}" aria-hidden="true">']
+        if len(coords) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in coords)
+            out.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} '
+                'stroke-linejoin="round"/>'
+            )
+        for x, y, value, point in coords:
+            # A hover tooltip for sighted mouse users; screen readers get the table instead.
+            out.append(
+                f"<g><title>{escape(series['label'])}, session {point.number} "
+                f"({escape(date_format(point.day, 'j M Y'))}): {value}</title>"
+                f"{_marker(series['marker'], x, y, colour)}</g>"
+            )
+        out.append("</g>")
+        return out
+
+    def _legend(self) -> list[str]:
+        out = ['<g class="pain-chart-legend" font-size="13" fill="#111827">']
+        x = LEFT
+        for series in (BEFORE, AFTER):
+            dash = f' stroke-dasharray="{series["dash"]}"' if series["dash"] else ""
+            out.append(
+                f'<line x1="{x}" x2="{x + 34}" y1="18" y2="18" stroke="{series["colour"]}" stroke-width="2.5"{dash}/>'
+            )
+            out.append(_marker(series["marker"], x + 17, 18, series["colour"]))
+            out.append(f'<text x="{x + 42}" y="22">{escape(series["label"])}</text>')
+            x += 150
+        out.append("</g>")
+        return out
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "square":
+        return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}" stroke="#fff"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{colour}" stroke="#fff"/>'
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def _score(value: int | None) -> str:
+    return "not recorded" if value is None else str(value)

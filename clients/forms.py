@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
+from django import forms
+from django.core.validators import RegexValidator
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Clinic
+from clients.models import FLAG_TIERS, Client, FlagTier, HealthFlag
+from clients.selectors import practitioner_choices
+from clients.services import EDITABLE_FIELDS
+
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()\-./]{6,}$",
+    "Enter a phone number using digits, spaces and + ( ) - only, e.g. +44 7700 900123.",
+)
+
+
+def _flag_choices(tier: str) -> list[tuple[str, str]]:
+    return [(value, label) for value, label in HealthFlag.choices if FLAG_TIERS[value] == tier]
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class ClientForm(forms.ModelForm):
+    medical_flags = forms.MultipleChoiceField(
+        label=FlagTier.MEDICAL.label,
+        choices=_flag_choices(FlagTier.MEDICAL),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Treat only once the client's doctor or midwife agrees.",
+    )
+    local_flags = forms.MultipleChoiceField(
+        label=FlagTier.LOCAL.label,
+        choices=_flag_choices(FlagTier.LOCAL),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Treatment can go ahead; avoid or go gently around the area.",
+    )
+
+    class Meta:
+        model = Client
+        fields = EDITABLE_FIELDS
+        labels = {
+            "first_name": "First name",
+            "last_name": "Last name",
+            "email": "Email address",
+            "phone": "Phone number",
+            "date_of_birth": "Date of birth",
+            "timezone": "Time zone",
+            "routine_time": "Home-routine emails arrive at",
+            "prefers_hands": "Prefers hand reflexology",
+            "practitioner": "Usual practitioner",
+            "consent_treatment": "Consents to reflexology treatment",
+            "consent_email": "Agrees to receive emails (reminders and home routines)",
+            "physician_clearance": "Physician's referral or clearance",
+            "physician_clearance_date": "Date of referral or clearance",
+            "medical_notes": "Medical notes",
+            "notes": "Other notes",
+        }
+        help_texts = {
+            "routine_time": "The client's own local time, in the time zone above.",
+            "prefers_hands": "Home routines then use the hand reflexes instead of the feet.",
+            "physician_clearance": (
+                "Who referred or cleared the client, and what they said. Needed when a serious back injury is ticked."
+            ),
+        }
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "physician_clearance_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "routine_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "physician_clearance": forms.Textarea(attrs={"rows": 2}),
+            "medical_notes": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.today = timezone.localdate(timezone=ZoneInfo(clinic.timezone))
+        client: Client = self.instance
+        is_new = client.pk is None
+
+        self.fields["practitioner"] = PractitionerChoiceField(
+            queryset=practitioner_choices(clinic=clinic, keep=client.practitioner_id),
+            required=False,
+            label="Usual practitioner",
+            empty_label="No usual practitioner",
+            error_messages={"invalid_choice": "Choose a practitioner who works at this clinic."},
+        )
+        self.fields["phone"].validators.append(phone_validator)
+        self.fields["date_of_birth"].widget.attrs.update(
+            min=EARLIEST_BIRTH_DATE.isoformat(), max=self.today.isoformat()
+        )
+
+        if is_new:
+            self.initial["timezone"] = clinic.timezone
+        else:
+            flags = client.flag_codes
+            self.initial["medical_flags"] = [f for f in flags if FLAG_TIERS[f] == FlagTier.MEDICAL]
+            self.initial["local_flags"] = [f for f in flags if FLAG_TIERS[f] == FlagTier.LOCAL]
+        for flag, stamp in (("consent_treatment", "consent_treatment_at"), ("consent_email", "consent_email_at")):
+            given_at = getattr(client, stamp)
+            if getattr(client, flag) and given_at:
+                local = timezone.localtime(given_at, ZoneInfo(clinic.timezone))
+                self.fields[flag].help_text = f"Given on {date_format(local, 'j F Y, H:i')}."
+        if not client.consent_treatment:
+            self.fields[
+                "consent_treatment"
+            ].help_text = "Can be recorded later, but it must be given before the first session."
+        self.fields["consent_email"].help_text = (
+            self.fields["consent_email"].help_text or "Needs an email address. Can be withdrawn at any time."
+        )
+
+        cancel_url = reverse("clients:list") if is_new else reverse("clients:detail", args=[client.pk])
+        self.helper = FormHelper()
+        self.helper.form_tag = True
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                "Contact",
+                Row(Column("first_name", css_class="col-md-6"), Column("last_name", css_class="col-md-6")),
+                Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
+                "address",
+            ),
+            Fieldset(
+                "About the client",
+                Row(
+                    Column("date_of_birth", css_class="col-md-6"),
+                    Column("practitioner", css_class="col-md-6"),
+                ),
+                "prefers_hands",
+            ),
+            Fieldset(
+                "Home-routine emails",
+                Row(Column("timezone", css_class="col-md-6"), Column("routine_time", css_class="col-md-6")),
+            ),
+            Fieldset("Consent", "consent_treatment", "consent_email"),
+            Fieldset(
+                "Health",
+                Row(
+                    Column("medical_flags", css_class="col-md-6 flag-group flag-group-medical"),
+                    Column("local_flags", css_class="col-md-6 flag-group flag-group-local"),
+                ),
+                Div(
+                    Row(
+                        Column("physician_clearance", css_class="col-md-8"),
+                        Column("physician_clearance_date", css_class="col-md-4"),
+                    ),
+                    css_id="clearance-fields",
+                ),
+                "medical_notes",
+            ),
+            Fieldset("Notes", "notes"),
+            Div(
+                Submit("save", "Add client" if is_new else "Save changes", css_class="btn-rc btn-lg px-4"),
+                HTML(f'<a class="btn btn-outline-secondary btn-lg ms-2" href="{cancel_url}">Cancel</a>'),
+                css_class="d-flex flex-wrap gap-2 mt-3",
+            ),
+        )
+
+    def clean_date_of_birth(self) -> dt.date | None:
+        dob = self.cleaned_data.get("date_of_birth")
+        if dob is None:
+            return None
+        if dob > self.today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if dob < EARLIEST_BIRTH_DATE:
+            raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
+        return dob
+
+    def clean_physician_clearance_date(self) -> dt.date | None:
+        day = self.cleaned_data.get("physician_clearance_date")
+        if day and day > self.today:
+            raise forms.ValidationError("The clearance date cannot be in the future.")
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        email = data.get("email")
+        phone = data.get("phone")
+        if data.get("consent_email") and not email and "email" not in self.errors:
+            self.add_error("email", "Enter an email address, or untick the consent to emails.")
+        if not email and not phone and "email" not in self.errors and "phone" not in self.errors:
+            msg = "Enter a phone number or an email address so the clinic can reach the client."
+            self.add_error("phone", msg)
+        return data
+
+    @property
+    def flags(self) -> list[str]:
+        return [*self.cleaned_data.get("medical_flags", []), *self.cleaned_data.get("local_flags", [])]
+
+    def service_data(self) -> dict[str, Any]:
+        """What client_create / client_update take: the edited fields and the flag codes."""
+        data = {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if name in self.cleaned_data}
+        data["flags"] = self.flags
+        return data
