@@ -391,7 +391,7 @@ class ClinicSeeder:
         )
         notes = []
         for zone in chosen:
-            for side in ("right", "left"):
+            for side in zone.side_values:
                 notes.append(
                     PressureNote(
                         session=session,
