@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails (password reset) point here; follows HOST and PORT unless set.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 
 .PHONY: run test lint format setup migrate demo clean
 
@@ -12,6 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Reinstalls only when requirements.txt changes.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
@@ -24,16 +28,20 @@ migrate: setup
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# Web server, Celery worker and Celery beat under honcho: one Ctrl-C stops all three.
 run: demo
 	@echo ""
-	@echo "  ReflexClinic is starting on http://$(HOST):$(PORT)/"
+	@echo "  ReflexClinic is starting on $(SITE_URL)/"
 	@echo "  Logins: owner / demo (clinic owner), demo / demo (practitioner)"
 	@echo "  Emails are written to var/mail/. Ctrl-C stops the web server, worker and beat."
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho --procfile Procfile start
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
+# pytest exits 5 when it collected no tests; an empty run must not look like a pass.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; fi; \
+	exit $$status
 
 lint: setup
 	$(BIN)/ruff check .
