@@ -1,15 +1,15 @@
 from django.urls import path
 
-from accounts.views import not_built
+from . import views
 
 app_name = "appointments"
 urlpatterns = [
-    path("", not_built, name="day"),
-    path("week/", not_built, name="week"),
-    path("book/", not_built, name="book"),
-    path("course/", not_built, name="course_book"),
-    path("<int:pk>/", not_built, name="detail"),
-    path("<int:pk>/reschedule/", not_built, name="reschedule"),
-    path("<int:pk>/cancel/", not_built, name="cancel"),
-    path("<int:pk>/mark/", not_built, name="mark"),
+    path("", views.day_view, name="day"),
+    path("week/", views.week_view, name="week"),
+    path("book/", views.book, name="book"),
+    path("course/", views.course_book, name="course_book"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/mark/", views.mark, name="mark"),
 ]

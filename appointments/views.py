@@ -1,1 +1,320 @@
-"""Views for appointments."""
+"""Appointment pages: day and week calendars, booking, course booking, and the
+actions on one appointment. Times are shown in the clinic's timezone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.models import User
+from accounts.tenancy import clinic_get, clinic_required
+
+from . import selectors, services
+from .forms import BookForm, CancelForm, CourseForm, SlotForm
+from .localtime import clinic_zone, local_day_bounds, short_date
+from .models import Appointment
+
+
+def clinic_view(view):
+    """`clinic_required`, with the clinic's timezone active while the page renders."""
+
+    @clinic_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(request.clinic.timezone):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+# --- calendars ---------------------------------------------------------------------------
+
+
+def _calendar_scope(request) -> tuple[dt.date, User | None, list[User]]:
+    """The day asked for (today if missing or garbled) and whose calendar: one practitioner, or None for the clinic.
+
+    Practitioners see their own calendar by default, owners the whole clinic.
+    """
+    today = timezone.localdate()
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = today
+    staff = list(selectors.active_staff(request.clinic))
+    wanted = request.GET.get("practitioner", "")
+    if wanted == "all":
+        who = None
+    elif wanted.isdigit():
+        who = next((u for u in staff if u.pk == int(wanted)), None) or clinic_get(User, request.clinic, pk=int(wanted))
+    else:
+        who = None if request.user.is_owner else request.user
+    return day, who, staff
+
+
+def _calendar_query(who: User | None, day: dt.date) -> str:
+    return f"?date={day.isoformat()}&practitioner={who.pk if who else 'all'}"
+
+
+def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, staff) -> dict:
+    today = timezone.localdate()
+    url = reverse(view_name)
+    return {
+        "day": day,
+        "today": today,
+        "who": who,
+        "staff": staff,
+        "prev_url": url + _calendar_query(who, day - dt.timedelta(days=step)),
+        "next_url": url + _calendar_query(who, day + dt.timedelta(days=step)),
+        "today_url": url + _calendar_query(who, today),
+        "day_url": reverse("appointments:day") + _calendar_query(who, day),
+        "week_url": reverse("appointments:week") + _calendar_query(who, day),
+        "book_query": f"?practitioner={who.pk}" if who else "",
+        "step_name": "day" if step == 1 else "week",
+    }
+
+
+@clinic_view
+def day_view(request):
+    day, who, staff = _calendar_scope(request)
+    tz = clinic_zone(request.clinic)
+    start, end = local_day_bounds(day, tz)
+    appointments = list(selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who))
+    groups: list[tuple[User, list[Appointment]]] = []
+    if who is None:
+        by_practitioner: dict[int, list[Appointment]] = {}
+        for appointment in appointments:
+            by_practitioner.setdefault(appointment.practitioner_id, []).append(appointment)
+        # Everyone on the staff gets a heading, so an owner sees who is free; then anyone
+        # no longer active who still has appointments that day.
+        people = {u.pk: u for u in staff}
+        people.update({a.practitioner_id: a.practitioner for a in appointments})
+        groups = [(person, by_practitioner.get(pk, [])) for pk, person in people.items()]
+    context = _calendar_context(request, view_name="appointments:day", day=day, step=1, who=who, staff=staff)
+    heading = f"Today · {short_date(day)}" if day == context["today"] else f"{short_date(day)} {day:%Y}"
+    context.update(appointments=appointments, groups=groups, title=short_date(day), heading=heading)
+    return render(request, "appointments/day.html", context)
+
+
+@clinic_view
+def week_view(request):
+    day, who, staff = _calendar_scope(request)
+    tz = clinic_zone(request.clinic)
+    monday = day - dt.timedelta(days=day.weekday())
+    start, end = local_day_bounds(monday, tz, days=7)
+    columns: dict[dt.date, list[Appointment]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for appointment in selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who):
+        columns[appointment.starts_at.astimezone(tz).date()].append(appointment)
+    context = _calendar_context(request, view_name="appointments:week", day=day, step=7, who=who, staff=staff)
+    day_url = reverse("appointments:day")
+    context.update(
+        monday=monday,
+        sunday=monday + dt.timedelta(days=6),
+        columns=[(d, items, day_url + _calendar_query(who, d)) for d, items in columns.items()],
+        has_any=any(columns.values()),
+        heading=f"Week of {short_date(monday)} {monday:%Y}",
+    )
+    return render(request, "appointments/week.html", context)
+
+
+# --- booking -----------------------------------------------------------------------------
+
+
+def _prefill_from_query(request) -> dict:
+    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
+    initial: dict = {"practitioner": request.user.pk}
+    if request.GET.get("client", "").isdigit():
+        initial["client"] = int(request.GET["client"])
+    if request.GET.get("practitioner", "").isdigit():
+        initial["practitioner"] = int(request.GET["practitioner"])
+    raw_start = request.GET.get("start", "")
+    if raw_start:
+        try:
+            start = dt.datetime.fromisoformat(raw_start)
+        except ValueError:
+            try:
+                start = dt.datetime.combine(dt.date.fromisoformat(raw_start), dt.time(9, 0))
+            except ValueError:
+                start = None
+        if start is not None:
+            # A bare local time means the clinic's wall clock; an offset is converted to it.
+            if start.tzinfo is not None:
+                start = start.astimezone(clinic_zone(request.clinic))
+            initial["date"] = start.date()
+            initial["start_time"] = start.time().replace(second=0, microsecond=0)
+    return initial
+
+
+@clinic_view
+def book(request):
+    if request.method == "POST":
+        form = BookForm(request.POST, clinic=request.clinic)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appointment = services.appointment_book(
+                    clinic=request.clinic,
+                    client=data["client"],
+                    practitioner=data["practitioner"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    notes=data["notes"],
+                    created_by=request.user,
+                )
+            except services.BookingError as exc:
+                for message in exc.messages:
+                    form.add_error("start_time", message)
+            else:
+                messages.success(
+                    request,
+                    f"Booked {appointment.client.full_name} with "
+                    f"{services.practitioner_name(appointment.practitioner)} "
+                    f"on {short_date(timezone.localtime(appointment.starts_at))} "
+                    f"at {timezone.localtime(appointment.starts_at):%H:%M}.",
+                )
+                return redirect("appointments:detail", pk=appointment.pk)
+    else:
+        form = BookForm(clinic=request.clinic, initial=_prefill_from_query(request))
+    return render(request, "appointments/book.html", {"form": form})
+
+
+@clinic_view
+def course_book(request):
+    if request.method == "POST":
+        form = CourseForm(request.POST, clinic=request.clinic)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                course = services.course_book(
+                    clinic=request.clinic,
+                    client=data["client"],
+                    practitioner=data["practitioner"],
+                    first_date=data["date"],
+                    start_time=data["start_time"],
+                    sessions=data["sessions"],
+                    interval_days=data["interval_days"],
+                    duration_minutes=data["duration"],
+                    notes=data["notes"],
+                    created_by=request.user,
+                )
+            except services.BookingError as exc:
+                form.add_error(None, "Nothing was booked, because these dates clash:")
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(
+                    request,
+                    f"Booked a course of {course.planned_sessions} sessions every {course.interval_days} days "
+                    f"for {course.client.full_name}.",
+                )
+                first = course.appointments.order_by("starts_at").first()
+                return redirect("appointments:detail", pk=first.pk)
+    else:
+        form = CourseForm(clinic=request.clinic, initial=_prefill_from_query(request))
+    return render(request, "appointments/course_book.html", {"form": form})
+
+
+# --- one appointment ---------------------------------------------------------------------
+
+
+@clinic_view
+def detail(request, pk: int):
+    appointment = selectors.appointment_for_detail(request.clinic, pk)
+    return render(request, "appointments/detail.html", {"appointment": appointment})
+
+
+def _refuse_closed(request, appointment: Appointment, action: str):
+    messages.error(request, str(services.AppointmentNotOpen(appointment, action)))
+    return redirect("appointments:detail", pk=appointment.pk)
+
+
+@clinic_view
+def reschedule(request, pk: int):
+    appointment = selectors.appointment_for_detail(request.clinic, pk)
+    if not appointment.is_open:
+        return _refuse_closed(request, appointment, "rescheduled")
+    form_kwargs = {"clinic": request.clinic, "duration_minutes": appointment.duration_minutes}
+    if request.method == "POST":
+        form = SlotForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.appointment_reschedule(
+                    appointment=appointment,
+                    practitioner=data["practitioner"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                )
+            except services.AppointmentNotOpen:
+                return _refuse_closed(request, appointment, "rescheduled")
+            except services.BookingError as exc:
+                for message in exc.messages:
+                    form.add_error("start_time", message)
+            else:
+                local = timezone.localtime(data["starts_at"])
+                messages.success(request, f"Moved to {short_date(local)} at {local:%H:%M}.")
+                return redirect("appointments:detail", pk=appointment.pk)
+    else:
+        local = timezone.localtime(appointment.starts_at)
+        form = SlotForm(
+            initial={
+                "practitioner": appointment.practitioner_id,
+                "date": local.date(),
+                "start_time": local.time(),
+                "duration": appointment.duration_minutes,
+            },
+            **form_kwargs,
+        )
+    return render(request, "appointments/reschedule.html", {"appointment": appointment, "form": form})
+
+
+@clinic_view
+def cancel(request, pk: int):
+    appointment = selectors.appointment_for_detail(request.clinic, pk)
+    if not appointment.is_open:
+        return _refuse_closed(request, appointment, "cancelled")
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"])
+        except services.AppointmentNotOpen:
+            return _refuse_closed(request, appointment, "cancelled")
+        messages.success(request, "Appointment cancelled; the time is free again.")
+        return redirect("appointments:detail", pk=appointment.pk)
+    return render(request, "appointments/cancel.html", {"appointment": appointment, "form": form})
+
+
+MARK_LABELS = {Appointment.Status.ATTENDED: "attended", Appointment.Status.NO_SHOW: "a no-show"}
+
+
+@clinic_view
+def mark(request, pk: int):
+    # Look up first, so another clinic's appointment is a 404 whatever the method.
+    appointment = clinic_get(Appointment.objects.select_related("client"), request.clinic, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    back = _safe_next(request, reverse("appointments:detail", kwargs={"pk": pk}))
+    status = request.POST.get("status", "")
+    if status not in MARK_LABELS:
+        messages.error(request, "Choose attended or no-show.")
+        return redirect(back)
+    try:
+        services.appointment_mark(appointment=appointment, status=status)
+    except services.AppointmentNotOpen as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{appointment.client.full_name} marked {MARK_LABELS[status]}.")
+    return redirect(back)

@@ -1,0 +1,145 @@
+"""Booking forms. Each gets the clinic, so its choices are that clinic's clients and staff
+only and a forged id from another clinic is a field error, never a leak."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from . import selectors
+from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc
+
+DURATIONS = (30, 45, 60, 75, 90)
+# Far enough for a long course or catching up last year's diary; a typo like 0202 is refused.
+MAX_DAYS_AWAY = 3 * 366
+
+
+def duration_choices(extra: int | None = None) -> list[tuple[int, str]]:
+    minutes = sorted({*DURATIONS, *([extra] if extra else [])})
+    return [(m, f"{m} minutes") for m in minutes]
+
+
+class SlotForm(forms.Form):
+    """Who and when: practitioner, local date and time, length. Cleans to UTC starts_at/ends_at."""
+
+    practitioner = forms.ModelChoiceField(
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "Choose a practitioner of this clinic.",
+            "required": "Choose a practitioner.",
+        },
+    )
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date like 2026-03-03.", "required": "Choose a date."},
+    )
+    start_time = forms.TimeField(
+        label="Start time",
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time like 10:30.", "required": "Choose a start time."},
+    )
+    duration = forms.TypedChoiceField(
+        label="Length",
+        coerce=int,
+        choices=duration_choices(),
+        initial=60,
+        error_messages={"invalid_choice": "Choose a length from the list (30 to 90 minutes)."},
+    )
+
+    def __init__(self, *args, clinic, duration_minutes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.tz = clinic_zone(clinic)
+        staff = self.fields["practitioner"]
+        staff.queryset = selectors.active_staff(clinic)
+        staff.label_from_instance = lambda user: user.get_full_name() or user.username
+        if duration_minutes:
+            # Keep an existing appointment's unusual length choosable when rescheduling it.
+            self.fields["duration"].choices = duration_choices(duration_minutes)
+        self.fields["date"].help_text = f"Times are in the clinic's timezone ({clinic.timezone.replace('_', ' ')})."
+
+    def clean_date(self) -> dt.date:
+        day = self.cleaned_data["date"]
+        if abs((day - timezone.localdate()).days) > MAX_DAYS_AWAY:
+            raise forms.ValidationError("That date is more than three years away. Check the year.")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        day, start, minutes = cleaned.get("date"), cleaned.get("start_time"), cleaned.get("duration")
+        if day and start and minutes:
+            try:
+                starts_at = local_to_utc(day, start, self.tz)
+            except NonexistentLocalTime:
+                self.add_error(
+                    "start_time",
+                    f"{start:%H:%M} does not exist on that day: the clocks go forward. Choose another time.",
+                )
+            else:
+                cleaned["starts_at"] = starts_at
+                cleaned["ends_at"] = starts_at + dt.timedelta(minutes=minutes)
+        return cleaned
+
+
+class BookForm(SlotForm):
+    client = forms.ModelChoiceField(
+        queryset=None,
+        empty_label="Choose a client",
+        error_messages={"invalid_choice": "Choose one of this clinic's clients.", "required": "Choose a client."},
+    )
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Anything to prepare for this visit."
+    )
+
+    field_order = ["client", "practitioner", "date", "start_time", "duration"]
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, clinic=clinic, **kwargs)
+        clients = self.fields["client"]
+        clients.queryset = selectors.active_clients(clinic)
+        clients.label_from_instance = lambda client: client.full_name
+
+
+class CourseForm(BookForm):
+    sessions = forms.IntegerField(
+        label="Number of sessions",
+        min_value=1,
+        max_value=20,
+        initial=6,
+        error_messages={
+            "min_value": "Book at least 1 session.",
+            "max_value": "Book at most 20 sessions at once.",
+            "invalid": "Enter a whole number of sessions.",
+        },
+    )
+    interval_days = forms.IntegerField(
+        label="Every … days",
+        min_value=1,
+        max_value=90,
+        initial=7,
+        help_text="7 for weekly, 14 for every two weeks.",
+        error_messages={
+            "min_value": "Sessions must be at least 1 day apart.",
+            "max_value": "Sessions can be at most 90 days apart.",
+            "invalid": "Enter a whole number of days.",
+        },
+    )
+
+    field_order = ["client", "practitioner", "date", "start_time", "duration", "sessions", "interval_days", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].label = "First date"
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Reason (optional)",
+        help_text="For example: client unwell, practitioner away.",
+        error_messages={"max_length": "Keep the reason under 200 characters."},
+    )
