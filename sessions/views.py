@@ -1,1 +1,267 @@
-"""Views for sessions."""
+"""Treatment-session pages: record from an appointment, the session page, edit a draft,
+sign, and amend a signed record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import engines
+from django.utils import timezone
+
+from accounts.tenancy import clinic_get, clinic_required
+from appointments.models import Appointment
+from clients.models import Client
+
+from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm
+from .models import PressureLevel, Response, TreatmentSession
+from .selectors import active_zones, amendment_history, last_signed_session, note_as_dict, session_queryset
+from .services import (
+    AppointmentCancelled,
+    NothingChanged,
+    SessionAlreadyRecorded,
+    SessionLocked,
+    treatment_session_amend,
+    treatment_session_record,
+    treatment_session_sign,
+    treatment_session_update,
+)
+
+SIGNED_MESSAGE = (
+    "This session is signed, so it is locked. Changes are made as amendments, which keep the signed record."
+)
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # Times are stored in UTC and shown in the clinic's timezone.
+    with timezone.override(request.clinic.timezone):
+        return render(request, f"sessions/{template}", context, status=status)
+
+
+def _chart_picker_available() -> bool:
+    # The picker tag comes from the charts part of the app; the form works without it.
+    return "reflex_charts" in engines["django"].engine.template_libraries
+
+
+def _copy_from_last(
+    request: HttpRequest, *, client: Client, zones: list, exclude_pk: int | None
+) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+    """Rows pre-filled from the client's most recent signed session (?copy=last), and
+    the notice that says where they came from. Free-text notes are not copied."""
+    if request.GET.get("copy") != "last":
+        return None, None
+    last = last_signed_session(client=client, exclude_pk=exclude_pk)
+    if last is None:
+        return None, {
+            "level": "info",
+            "text": (
+                f"{client.first_name} has no earlier signed session to copy from, so the pressure notes start empty."
+            ),
+        }
+    active = {z.pk for z in zones}
+    rows = [{**note_as_dict(n), "note": ""} for n in last.pressure_notes.all() if n.zone_id in active]
+    skipped = len(last.pressure_notes.all()) - len(rows)
+    return rows, {"level": "success", "session": last, "count": len(rows), "skipped": skipped}
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    mode: str,
+    client: Client,
+    form: TreatmentSessionForm,
+    formset,
+    appointment: Appointment | None = None,
+    session: TreatmentSession | None = None,
+    reason_form: AmendmentReasonForm | None = None,
+    copy_notice: dict[str, Any] | None = None,
+) -> HttpResponse:
+    context = {
+        "mode": mode,
+        "client": client,
+        "appointment": appointment,
+        "session": session,
+        "form": form,
+        "formset": formset,
+        "zones": formset.zones,
+        "reason_form": reason_form,
+        "copy_notice": copy_notice,
+        "chart_picker": _chart_picker_available(),
+        "can_copy": mode in ("record", "edit"),
+        "pressure_levels": PressureLevel.choices,
+        "responses": Response.choices,
+    }
+    return _render(request, "session_form.html", context)
+
+
+def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None = None):
+    """The posted session form and formset, and whether the practitioner only asked for
+    more empty rows (the no-JavaScript way to add notes): then nothing is saved."""
+    data = request.POST
+    adding_rows = "add_rows" in data
+    if adding_rows:
+        data = data.copy()
+        key = f"{NOTES_PREFIX}-TOTAL_FORMS"
+        if data.get(key, "").isdigit():
+            data[key] = str(int(data[key]) + PressureNoteFormSet.extra)
+    return TreatmentSessionForm(data, instance=session), PressureNoteFormSet(data, zones=zones), adding_rows
+
+
+def _get_session(request: HttpRequest, pk: int) -> TreatmentSession:
+    return clinic_get(session_queryset(clinic=request.clinic), request.clinic, pk=pk)
+
+
+@clinic_required
+def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = clinic_get(
+        Appointment.objects.select_related("client", "practitioner").prefetch_related("client__health_flags"),
+        request.clinic,
+        pk=appointment_id,
+    )
+    existing = TreatmentSession.objects.filter(appointment=appointment).only("pk").first()
+    if existing is not None:
+        messages.info(request, "This appointment already has a session; here it is.")
+        return redirect("sessions:detail", pk=existing.pk)
+    if appointment.status == Appointment.Status.CANCELLED:
+        return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
+
+    client = appointment.client
+    zones = active_zones(clinic=request.clinic)
+    copy_notice = None
+    if request.method == "POST":
+        form, formset, adding_rows = _bind(request, zones=zones)
+        if not adding_rows and form.is_valid() and formset.is_valid():
+            try:
+                session = treatment_session_record(
+                    appointment=appointment, data=form.cleaned_data, notes=formset.notes()
+                )
+            except SessionAlreadyRecorded as exc:
+                messages.info(request, "This appointment already has a session; here it is.")
+                return redirect("sessions:detail", pk=exc.session.pk)
+            except AppointmentCancelled:
+                return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
+            messages.success(request, f"Session recorded for {client.full_name}. Sign it when the record is complete.")
+            return redirect("sessions:detail", pk=session.pk)
+    else:
+        form = TreatmentSessionForm()
+        initial, copy_notice = _copy_from_last(request, client=client, zones=zones, exclude_pk=None)
+        formset = PressureNoteFormSet(initial=initial, zones=zones)
+    return _form_page(
+        request,
+        mode="record",
+        client=client,
+        appointment=appointment,
+        form=form,
+        formset=formset,
+        copy_notice=copy_notice,
+    )
+
+
+@clinic_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session(request, pk)
+    context = {
+        "session": session,
+        "client": session.client,
+        "notes": session.pressure_notes.all(),
+        "history": amendment_history(session),
+    }
+    return _render(request, "session_detail.html", context)
+
+
+@clinic_required
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session(request, pk)
+    if session.is_signed:
+        messages.info(request, SIGNED_MESSAGE)
+        return redirect("sessions:detail", pk=session.pk)
+    zones = active_zones(clinic=request.clinic)
+    copy_notice = None
+    if request.method == "POST":
+        form, formset, adding_rows = _bind(request, zones=zones, session=session)
+        if not adding_rows and form.is_valid() and formset.is_valid():
+            try:
+                treatment_session_update(session=session, data=form.cleaned_data, notes=formset.notes())
+            except SessionLocked:
+                messages.info(request, SIGNED_MESSAGE)
+                return redirect("sessions:detail", pk=session.pk)
+            messages.success(request, "Session saved.")
+            return redirect("sessions:detail", pk=session.pk)
+    else:
+        form = TreatmentSessionForm(instance=session)
+        initial, copy_notice = _copy_from_last(request, client=session.client, zones=zones, exclude_pk=session.pk)
+        if initial is None:
+            initial = [note_as_dict(n) for n in session.pressure_notes.all()]
+        formset = PressureNoteFormSet(initial=initial, zones=zones)
+    return _form_page(
+        request,
+        mode="edit",
+        client=session.client,
+        appointment=session.appointment,
+        session=session,
+        form=form,
+        formset=formset,
+        copy_notice=copy_notice,
+    )
+
+
+@clinic_required
+def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm (works without JavaScript); POST signs."""
+    session = _get_session(request, pk)
+    if session.is_signed:
+        messages.info(request, "This session is already signed.")
+        return redirect("sessions:detail", pk=session.pk)
+    if request.method == "POST":
+        if treatment_session_sign(session=session, by=request.user):
+            messages.success(request, "Session signed. From now on, changes are recorded as amendments.")
+        else:
+            messages.info(request, "This session is already signed.")
+        return redirect("sessions:detail", pk=session.pk)
+    return _render(request, "session_sign.html", {"session": session, "client": session.client})
+
+
+@clinic_required
+def session_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session(request, pk)
+    if not session.is_signed:
+        messages.info(request, "This session is still a draft, so you can edit it directly.")
+        return redirect("sessions:edit", pk=session.pk)
+    zones = active_zones(clinic=request.clinic)
+    if request.method == "POST":
+        form, formset, adding_rows = _bind(request, zones=zones, session=session)
+        reason_form = (
+            AmendmentReasonForm(initial={"reason": request.POST.get("reason", "")})
+            if adding_rows
+            else AmendmentReasonForm(request.POST)
+        )
+        if not adding_rows and all([form.is_valid(), formset.is_valid(), reason_form.is_valid()]):
+            try:
+                treatment_session_amend(
+                    session=session,
+                    by=request.user,
+                    reason=reason_form.cleaned_data["reason"],
+                    data=form.cleaned_data,
+                    notes=formset.notes(),
+                )
+            except NothingChanged as exc:
+                reason_form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Amendment saved. The signed record and this change are in the history.")
+                return redirect("sessions:detail", pk=session.pk)
+    else:
+        form = TreatmentSessionForm(instance=session)
+        formset = PressureNoteFormSet(initial=[note_as_dict(n) for n in session.pressure_notes.all()], zones=zones)
+        reason_form = AmendmentReasonForm()
+    return _form_page(
+        request,
+        mode="amend",
+        client=session.client,
+        appointment=session.appointment,
+        session=session,
+        form=form,
+        formset=formset,
+        reason_form=reason_form,
+    )
