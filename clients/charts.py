@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 # Geometry of the drawing, in SVG user units; the SVG scales to its container.
 WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 40, 52
+LEFT, RIGHT, TOP, BOTTOM = 52, 28, 40, 52
 PLOT_W = WIDTH - LEFT - RIGHT
 PLOT_H = HEIGHT - TOP - BOTTOM
 MAX_PAIN = 10

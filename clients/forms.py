@@ -25,8 +25,15 @@ phone_validator = RegexValidator(
 )
 
 
-def _flag_choices(tier: str) -> list[tuple[str, str]]:
-    return [(value, label) for value, label in HealthFlag.choices if FLAG_TIERS[value] == tier]
+def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
+    """Grouped checkboxes for the flags of one tier."""
+    return forms.MultipleChoiceField(
+        label=tier.label,
+        choices=[(value, label) for value, label in HealthFlag.choices if FLAG_TIERS[value] == tier],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=help_text,
+    )
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -35,20 +42,8 @@ class PractitionerChoiceField(forms.ModelChoiceField):
 
 
 class ClientForm(forms.ModelForm):
-    medical_flags = forms.MultipleChoiceField(
-        label=FlagTier.MEDICAL.label,
-        choices=_flag_choices(FlagTier.MEDICAL),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Treat only once the client's doctor or midwife agrees.",
-    )
-    local_flags = forms.MultipleChoiceField(
-        label=FlagTier.LOCAL.label,
-        choices=_flag_choices(FlagTier.LOCAL),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Treatment can go ahead; avoid or go gently around the area.",
-    )
+    medical_flags = _flag_field(FlagTier.MEDICAL, "Treat only once the client's doctor or midwife agrees.")
+    local_flags = _flag_field(FlagTier.LOCAL, "Treatment can go ahead; avoid or go gently around the area.")
 
     class Meta:
         model = Client
@@ -76,6 +71,13 @@ class ClientForm(forms.ModelForm):
             "physician_clearance": (
                 "Who referred or cleared the client, and what they said. Needed when a serious back injury is ticked."
             ),
+        }
+        error_messages = {
+            "first_name": {"required": "Enter the client's first name."},
+            "last_name": {"required": "Enter the client's last name."},
+            "email": {"invalid": "Enter a full email address, like name@example.org."},
+            "date_of_birth": {"invalid": "Enter the date of birth as a date, e.g. 17/05/1980."},
+            "routine_time": {"invalid": "Enter a time of day, e.g. 08:00."},
         }
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

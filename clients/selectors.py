@@ -12,6 +12,7 @@ from accounts.models import Clinic, User
 from accounts.tenancy import clinic_get
 from appointments.models import Appointment
 from clients.models import Client
+from sessions.charts import ZoneHeat, zone_heat
 from sessions.models import PressureNote, TreatmentSession
 
 
@@ -89,10 +90,6 @@ def client_history(*, client: Client) -> ClientHistory:
     return ClientHistory(timeline=entries, sessions=sessions)
 
 
-def client_zone_heat(*, client: Client):
+def client_zone_heat(*, client: Client) -> list[ZoneHeat]:
     """Per-zone pressure and response history for the heat map on the client page."""
-    try:
-        from sessions.charts import zone_heat
-    except ImportError:  # drawn by the sessions app, landing in a parallel change; the page works without it
-        return None
     return zone_heat(PressureNote.objects.filter(session__client=client, session__clinic=client.clinic_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.urls import reverse
@@ -49,17 +50,25 @@ def intake(**overrides) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+# Distinct slots, so that one practitioner's appointments never overlap (PostgreSQL refuses that).
+_slots = itertools.count()
+
+
+def _slot(base: dt.datetime) -> dt.datetime:
+    return base + dt.timedelta(hours=2 * next(_slots))
+
+
 def _client_with_history(clinic, practitioner, **kwargs) -> Client:
     client = ClientFactory(clinic=clinic, practitioner=practitioner, **kwargs)
     ClientHealthFlagFactory(client=client, flag=HealthFlag.PREGNANCY)
     ClientHealthFlagFactory(client=client, flag=HealthFlag.VARICOSE_VEINS)
-    past = timezone.now() - dt.timedelta(days=7)
+    past = _slot(timezone.now() - dt.timedelta(days=20))
     done = AppointmentFactory(
         clinic=clinic, client=client, practitioner=practitioner, starts_at=past, status=Appointment.Status.ATTENDED
     )
     TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner, appointment=done, started_at=past)
     AppointmentFactory(
-        clinic=clinic, client=client, practitioner=practitioner, starts_at=timezone.now() + dt.timedelta(days=3)
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=_slot(timezone.now() + dt.timedelta(days=3))
     )
     return client
 
@@ -238,7 +247,7 @@ def test_bad_intake_shows_field_errors_in_words_and_saves_nothing(practitioner_c
     form = response.context["form"]
     assert form.errors["date_of_birth"] == ["The date of birth cannot be in the future."]
     assert form.errors["email"] == ["Enter an email address, or untick the consent to emails."]
-    assert form.errors["first_name"] == ["This field is required."]
+    assert form.errors["first_name"] == ["Enter the client's first name."]
     assert "Nothing was saved yet" in response.content.decode()
     assert Client.objects.count() == 0
     assert ClientHealthFlag.objects.count() == 0
@@ -523,9 +532,8 @@ def _detail_queries(http, client) -> int:
 
 
 def _add_history(clinic, client, practitioner, n: int) -> None:
-    start = timezone.now() - dt.timedelta(days=400)
-    for i in range(n):
-        when = start + dt.timedelta(days=7 * i)
+    for _ in range(n):
+        when = _slot(timezone.now() - dt.timedelta(days=400))
         appointment = AppointmentFactory(
             clinic=clinic,
             client=client,
