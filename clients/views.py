@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import engines
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -91,12 +90,6 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, "clients/client_form.html", {"form": form, "client": stored})
 
 
-def _heatmap_tag_ready() -> bool:
-    # The {% reflex_heatmap %} tag comes from the sessions app in a parallel change;
-    # until it is registered the client page shows everything else.
-    return "reflex_charts" in engines["django"].engine.template_libraries
-
-
 @clinic_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
@@ -109,7 +102,6 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": history.timeline,
             "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone),
             "heat": selectors.client_zone_heat(client=client),
-            "heatmap_ready": _heatmap_tag_ready(),
         },
     )
 

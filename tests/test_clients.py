@@ -17,6 +17,8 @@ from tests.factories import (
     AppointmentFactory,
     ClientFactory,
     ClientHealthFlagFactory,
+    PressureNoteFactory,
+    ReflexZoneFactory,
     TreatmentSessionFactory,
     UserFactory,
 )
@@ -522,6 +524,35 @@ def test_client_page_without_sessions_says_so(practitioner_client, clinic):
     assert "No appointments or sessions yet" in page
 
 
+def test_client_page_draws_the_zone_heat_map_from_this_clients_notes_only(practitioner_client, clinic, practitioner):
+    client = ClientFactory(clinic=clinic)
+    someone_else = ClientFactory(clinic=clinic)
+    lumbar = ReflexZoneFactory(clinic=clinic, code="lumbar", name="Lumbar spine")
+    neck = ReflexZoneFactory(clinic=clinic, code="neck", name="Neck reflex")
+    for _ in range(2):
+        session = TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner)
+        PressureNoteFactory(session=session, zone=lumbar, side="left", pressure=4, response="tender")
+    other_session = TreatmentSessionFactory(clinic=clinic, client=someone_else, practitioner=practitioner)
+    PressureNoteFactory(session=other_session, zone=neck)
+
+    page = practitioner_client.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert "Pressure and response by reflex zone" in page
+    assert "Zones worked, in numbers" in page
+    assert "Lumbar spine" in page and "Firm" in page
+    worked = [
+        h
+        for h in practitioner_client.get(reverse("clients:detail", args=[client.pk])).context["heat"]
+        if h.times_worked
+    ]
+    assert [(h.zone.name, h.side, h.times_worked, h.times_tender) for h in worked] == [("Lumbar spine", "left", 2, 2)]
+
+
+def test_client_page_without_pressure_notes_says_there_is_nothing_to_draw(practitioner_client, clinic):
+    client = ClientFactory(clinic=clinic)
+    page = practitioner_client.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert "No pressure notes recorded yet" in page
+
+
 def _detail_queries(http, client) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -541,9 +572,10 @@ def _add_history(clinic, client, practitioner, n: int) -> None:
             starts_at=when,
             status=Appointment.Status.ATTENDED,
         )
-        TreatmentSessionFactory(
+        session = TreatmentSessionFactory(
             clinic=clinic, client=client, practitioner=practitioner, appointment=appointment, started_at=when
         )
+        PressureNoteFactory(session=session, zone=ReflexZoneFactory(clinic=clinic), response="tender")
 
 
 def test_client_page_query_count_does_not_grow_with_history(practitioner_client, clinic, practitioner):
