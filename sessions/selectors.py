@@ -95,8 +95,16 @@ def session_snapshot(session: TreatmentSession) -> dict[str, Any]:
 def session_original(session: TreatmentSession) -> dict[str, Any]:
     """The record as it was signed: the first amendment's `before`, or the record itself
     when it was never amended."""
-    first = session.amendments.order_by("at", "id").first()
-    return first.before if first else session_snapshot(session)
+    # Meta ordering is (at, id); .all() reuses the page's prefetch when there is one.
+    amendments = list(session.amendments.all())
+    return amendments[0].before if amendments else session_snapshot(session)
+
+
+def snapshot_lines(snapshot: dict[str, Any]) -> list[str]:
+    """A stored snapshot as readable lines, e.g. to show the record as it was signed."""
+    lines = [f"{label}: {_field_value(name, snapshot.get(name))}" for name, label in SESSION_FIELDS.items()]
+    lines += [f"{_note_title(n)}: {_describe_note(n)}" for n in snapshot.get("pressure_notes", [])]
+    return lines
 
 
 def _label(choices: type, value: Any) -> str:

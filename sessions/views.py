@@ -17,7 +17,15 @@ from clients.models import Client
 
 from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm
 from .models import PressureLevel, Response, TreatmentSession
-from .selectors import active_zones, amendment_history, last_signed_session, note_as_dict, session_queryset
+from .selectors import (
+    active_zones,
+    amendment_history,
+    last_signed_session,
+    note_as_dict,
+    session_original,
+    session_queryset,
+    snapshot_lines,
+)
 from .services import (
     AppointmentCancelled,
     NothingChanged,
@@ -162,11 +170,13 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @clinic_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session(request, pk)
+    history = amendment_history(session)
     context = {
         "session": session,
         "client": session.client,
         "notes": session.pressure_notes.all(),
-        "history": amendment_history(session),
+        "history": history,
+        "signed_record": snapshot_lines(session_original(session)) if history else None,
     }
     return _render(request, "session_detail.html", context)
 

@@ -33,11 +33,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def zones(clinic):
     return {
-        "spine": ReflexZoneFactory(clinic=clinic, code="sole-spine", name="Spine", reflex_map="foot_sole"),
+        "spine": ReflexZoneFactory(clinic=clinic, code="test-spine", name="Spine", reflex_map="foot_sole"),
         "shoulder": ReflexZoneFactory(
-            clinic=clinic, code="palm-shoulder", name="Shoulder", reflex_map="hand_palm", body_area="shoulder"
+            clinic=clinic, code="test-shoulder", name="Shoulder", reflex_map="hand_palm", body_area="shoulder"
         ),
-        "brain": ReflexZoneFactory(clinic=clinic, code="ear-brain", name="Brain", reflex_map="ear", body_area="brain"),
+        "brain": ReflexZoneFactory(clinic=clinic, code="test-brain", name="Brain", reflex_map="ear", body_area="brain"),
     }
 
 
@@ -235,7 +235,7 @@ def test_pain_outside_0_to_10_is_a_field_error(practitioner_client, appointment,
 def test_a_row_marked_for_removal_is_not_saved_even_if_incomplete(practitioner_client, appointment, zones):
     data = form_data([note_row(zones["spine"]), note_row(zones["shoulder"], minutes="", delete=True)])
     assert practitioner_client.post(record_url(appointment), data).status_code == 302
-    assert list(PressureNote.objects.values_list("zone__code", flat=True)) == ["sole-spine"]
+    assert list(PressureNote.objects.values_list("zone__code", flat=True)) == ["test-spine"]
 
 
 def test_add_more_rows_without_javascript_saves_nothing_and_keeps_the_input(practitioner_client, appointment, zones):
@@ -348,10 +348,10 @@ def test_edit_changes_a_draft_and_its_notes(practitioner_client, draft, zones):
     draft.refresh_from_db()
     assert draft.pain_after == 2
     notes = {(n.zone.code, n.side): n for n in draft.pressure_notes.all()}
-    assert set(notes) == {("sole-spine", "right"), ("ear-brain", "right")}
+    assert set(notes) == {("test-spine", "right"), ("test-brain", "right")}
     # The unchanged row is updated in place, not deleted and re-created.
-    assert notes[("sole-spine", "right")].pk == spine_note.pk
-    assert notes[("sole-spine", "right")].pressure == 4
+    assert notes[("test-spine", "right")].pk == spine_note.pk
+    assert notes[("test-spine", "right")].pressure == 4
 
 
 def test_edit_form_is_prefilled_with_the_drafts_notes(practitioner_client, draft, zones):
@@ -425,9 +425,9 @@ def test_amendment_keeps_the_original_and_records_who_when_what(owner_client, ow
     assert amendment.reason == "Client phoned: pain was 2"
     assert amendment.before == original
     assert amendment.after["pain_after"] == 2
-    spine_after = next(n for n in amendment.after["pressure_notes"] if n["zone_code"] == "sole-spine")
+    spine_after = next(n for n in amendment.after["pressure_notes"] if n["zone_code"] == "test-spine")
     assert spine_after == {
-        "zone_code": "sole-spine",
+        "zone_code": "test-spine",
         "zone_name": "Spine",
         "map": "foot_sole",
         "side": "right",
@@ -498,6 +498,10 @@ def test_amendment_history_shows_on_the_session_page(owner_client, signed, zones
     assert "Spine (foot sole), right: pressure Medium → Firm" in page
     assert "Added Brain (ear), left" in page
     assert "Removed Shoulder (hand palm), left" in page
+    # The signed original stays readable on the page.
+    assert "The record as it was signed" in page
+    assert "Pain after: 3" in page
+    assert "Shoulder (hand palm), left: Light pressure" in page
 
 
 def test_reordering_notes_is_not_a_change():
@@ -515,7 +519,7 @@ def test_reordering_notes_is_not_a_change():
 
 
 def test_session_page_shows_the_record(practitioner_client, draft, client_):
-    PressureNote.objects.filter(session=draft, zone__code="sole-spine").update(
+    PressureNote.objects.filter(session=draft, zone__code="test-spine").update(
         pressure=4, response="gritty", note="Grainy"
     )
     response = practitioner_client.get(reverse("sessions:detail", args=[draft.pk]))

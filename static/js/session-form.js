@@ -90,6 +90,11 @@
     return radio ? radio.value : "";
   }
 
+  function pressureWords(row) {
+    // The option reads "4 · Firm"; chips and labels use the words.
+    return selectedText(field(row, "pressure")).replace(/^\d+\s*·\s*/, "");
+  }
+
   function sideLabel(side) {
     return side === "left" ? "Left" : "Right";
   }
@@ -158,11 +163,10 @@
     var zoneId = zoneSelect.value;
     var side = field(row, "side").value;
     var name = selectedText(zoneSelect);
-    var pressureWords = selectedText(field(row, "pressure")).replace(/^\d+\s*·\s*/, "");
     var text = [
       name,
       sideLabel(side),
-      pressureWords,
+      pressureWords(row),
       selectedText(field(row, "response")),
       field(row, "minutes").value + " min",
     ].join(" · ");
@@ -207,13 +211,14 @@
     if (!picker) return;
     var recorded = {};
     live.forEach(function (row) {
-      recorded[field(row, "zone").value + ":" + field(row, "side").value] = selectedText(field(row, "pressure"));
+      recorded[field(row, "zone").value + ":" + field(row, "side").value] = pressureWords(row);
     });
     picker.querySelectorAll(".rc-zone").forEach(function (el) {
       var key = el.getAttribute("data-zone-id") + ":" + el.getAttribute("data-side");
       if (!el.hasAttribute("data-label")) el.setAttribute("data-label", el.getAttribute("aria-label") || "");
       var on = Object.prototype.hasOwnProperty.call(recorded, key);
-      el.classList.toggle("is-recorded", on);
+      el.classList.toggle("rc-zone--selected", on);
+      el.setAttribute("aria-pressed", on ? "true" : "false");
       el.setAttribute("aria-label", el.getAttribute("data-label") + (on ? ", recorded: " + recorded[key] : ""));
     });
   }
