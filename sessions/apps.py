@@ -6,3 +6,6 @@ class TreatmentSessionsConfig(AppConfig):
     name = "sessions"
     label = "treatment_sessions"
     verbose_name = "Treatment sessions"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

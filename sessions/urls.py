@@ -1,15 +1,13 @@
 from django.urls import path
 
-from accounts.views import not_built
-
-from . import views
+from . import views, zone_views
 
 app_name = "sessions"
 urlpatterns = [
     # Reflex-zone catalogue (owner edits): zone_views.py
-    path("zones/", not_built, name="zone_list"),
-    path("zones/add/", not_built, name="zone_add"),
-    path("zones/<int:pk>/", not_built, name="zone_edit"),
+    path("zones/", zone_views.zone_list, name="zone_list"),
+    path("zones/add/", zone_views.zone_add, name="zone_add"),
+    path("zones/<int:pk>/", zone_views.zone_edit, name="zone_edit"),
     # Treatment sessions: views.py
     path("from-appointment/<int:appointment_id>/", views.session_record, name="record"),
     path("<int:pk>/", views.session_detail, name="detail"),

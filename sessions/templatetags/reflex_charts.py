@@ -1,0 +1,54 @@
+"""Template tags for the reflex charts.
+
+{% reflex_chart_picker zones %}        every map, left and right, each zone a focusable button
+{% reflex_chart_picker zones selected=pairs id_prefix="pn" %}  pairs: (zone_id, side) shown as selected
+{% reflex_heatmap heat %}              heat: the list from sessions.charts.zone_heat
+{% reflex_zone_picture zone "right" %} one zone marked on its map, a standalone SVG
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from sessions import charts
+
+register = template.Library()
+
+
+def _safe_panes(panes):
+    # The SVG strings are built in sessions.charts with escape() on every value.
+    return [
+        {"map": p.reflex_map, "label": p.label, "figures": [(side, mark_safe(svg)) for side, svg in p.figures]}
+        for p in panes
+    ]
+
+
+@register.inclusion_tag("sessions/charts/picker.html")
+def reflex_chart_picker(zones, selected=(), id_prefix="rc-picker"):
+    return {"panes": _safe_panes(charts.picker_panes(zones, selected or ())), "prefix": id_prefix}
+
+
+@register.inclusion_tag("sessions/charts/heatmap.html")
+def reflex_heatmap(heat):
+    heat = list(heat or ())
+    worked = sorted(
+        (h for h in heat if h.times_worked),
+        key=lambda h: (-h.times_worked, charts.MAP_ORDER.index(h.zone.reflex_map), h.zone.sort_order, h.side),
+    )
+    return {
+        "panes": _safe_panes(charts.heat_panes(heat)),
+        "legend": charts.heat_legend(heat),
+        "worked": worked,
+        "hatch": charts.HATCH,
+    }
+
+
+@register.simple_tag
+def reflex_zone_picture(zone, side="right", height=320):
+    return mark_safe(charts.zone_picture_svg(zone, side, height=height))
+
+
+@register.simple_tag
+def reflex_map_preview(reflex_map, zones, side="right"):
+    return mark_safe(charts.preview_svg(reflex_map, zones, side))
