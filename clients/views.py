@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from accounts.tenancy import clinic_get, clinic_required
 from clients import selectors, services
@@ -107,20 +106,22 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _archive_action(request: HttpRequest, pk: int, change, message: str) -> HttpResponse:
+    # Look the client up before checking the method, so that another clinic's id is a 404
+    # whatever the method, and GET never changes anything.
     client = clinic_get(Client, request.clinic, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     change(client=client, by=request.user)
     messages.success(request, message.format(name=client.full_name))
     return redirect("clients:detail", pk=client.pk)
 
 
 @clinic_required
-@require_POST
 def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
     message = "{name} was archived. Their records are kept; unarchive to see them again."
     return _archive_action(request, pk, services.client_archive, message)
 
 
 @clinic_required
-@require_POST
 def client_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     return _archive_action(request, pk, services.client_unarchive, "{name} is back on the client list.")

@@ -597,7 +597,9 @@ def _urls(pk: int) -> list[tuple[str, str]]:
         ("get", reverse("clients:detail", args=[pk])),
         ("get", reverse("clients:edit", args=[pk])),
         ("post", reverse("clients:edit", args=[pk])),
+        ("get", reverse("clients:archive", args=[pk])),
         ("post", reverse("clients:archive", args=[pk])),
+        ("get", reverse("clients:unarchive", args=[pk])),
         ("post", reverse("clients:unarchive", args=[pk])),
     ]
 
