@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Clinic
 from clients.models import Client
@@ -24,9 +24,11 @@ SESSION_FIELDS: dict[str, str] = {
 NOTE_FIELDS = ("pressure", "response", "minutes", "note")
 
 
-def active_zones(*, clinic: Clinic) -> list[ReflexZone]:
-    """The zones a practitioner can record on, in chart order (one query)."""
-    return list(ReflexZone.objects.filter(clinic=clinic, is_active=True).order_by("reflex_map", "sort_order", "name"))
+def active_zones(*, clinic: Clinic, keep: Iterable[int] = ()) -> list[ReflexZone]:
+    """The zones a practitioner can record on, in chart order (one query). `keep` adds
+    zones a session already uses, so retiring a zone never blocks editing that session."""
+    wanted = Q(is_active=True) | Q(pk__in=list(keep))
+    return list(ReflexZone.objects.filter(wanted, clinic=clinic).order_by("reflex_map", "sort_order", "name"))
 
 
 def session_queryset(*, clinic: Clinic) -> QuerySet[TreatmentSession]:

@@ -76,19 +76,20 @@ def _copy_from_last(
 
 def _form_page(
     request: HttpRequest,
-    *,
     mode: str,
-    client: Client,
     form: TreatmentSessionForm,
     formset,
+    *,
     appointment: Appointment | None = None,
     session: TreatmentSession | None = None,
     reason_form: AmendmentReasonForm | None = None,
     copy_notice: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """The one form page behind record (an appointment), edit and amend (a session)."""
+    appointment = appointment or session.appointment
     context = {
         "mode": mode,
-        "client": client,
+        "client": session.client if session else appointment.client,
         "appointment": appointment,
         "session": session,
         "form": form,
@@ -156,15 +157,7 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
         form = TreatmentSessionForm()
         initial, copy_notice = _copy_from_last(request, client=client, zones=zones, exclude_pk=None)
         formset = PressureNoteFormSet(initial=initial, zones=zones)
-    return _form_page(
-        request,
-        mode="record",
-        client=client,
-        appointment=appointment,
-        form=form,
-        formset=formset,
-        copy_notice=copy_notice,
-    )
+    return _form_page(request, "record", form, formset, appointment=appointment, copy_notice=copy_notice)
 
 
 @clinic_required
@@ -187,7 +180,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if session.is_signed:
         messages.info(request, SIGNED_MESSAGE)
         return redirect("sessions:detail", pk=session.pk)
-    zones = active_zones(clinic=request.clinic)
+    zones = active_zones(clinic=request.clinic, keep=(n.zone_id for n in session.pressure_notes.all()))
     copy_notice = None
     if request.method == "POST":
         form, formset, adding_rows = _bind(request, zones=zones, session=session)
@@ -205,16 +198,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if initial is None:
             initial = [note_as_dict(n) for n in session.pressure_notes.all()]
         formset = PressureNoteFormSet(initial=initial, zones=zones)
-    return _form_page(
-        request,
-        mode="edit",
-        client=session.client,
-        appointment=session.appointment,
-        session=session,
-        form=form,
-        formset=formset,
-        copy_notice=copy_notice,
-    )
+    return _form_page(request, "edit", form, formset, session=session, copy_notice=copy_notice)
 
 
 @clinic_required
@@ -239,7 +223,7 @@ def session_amend(request: HttpRequest, pk: int) -> HttpResponse:
     if not session.is_signed:
         messages.info(request, "This session is still a draft, so you can edit it directly.")
         return redirect("sessions:edit", pk=session.pk)
-    zones = active_zones(clinic=request.clinic)
+    zones = active_zones(clinic=request.clinic, keep=(n.zone_id for n in session.pressure_notes.all()))
     if request.method == "POST":
         form, formset, adding_rows = _bind(request, zones=zones, session=session)
         reason_form = (
@@ -265,13 +249,4 @@ def session_amend(request: HttpRequest, pk: int) -> HttpResponse:
         form = TreatmentSessionForm(instance=session)
         formset = PressureNoteFormSet(initial=[note_as_dict(n) for n in session.pressure_notes.all()], zones=zones)
         reason_form = AmendmentReasonForm()
-    return _form_page(
-        request,
-        mode="amend",
-        client=session.client,
-        appointment=session.appointment,
-        session=session,
-        form=form,
-        formset=formset,
-        reason_form=reason_form,
-    )
+    return _form_page(request, "amend", form, formset, session=session, reason_form=reason_form)

@@ -354,6 +354,15 @@ def test_edit_changes_a_draft_and_its_notes(practitioner_client, draft, zones):
     assert notes[("test-spine", "right")].pressure == 4
 
 
+def test_a_retired_zone_already_in_a_draft_does_not_block_editing_it(practitioner_client, draft, zones):
+    zones["shoulder"].is_active = False
+    zones["shoulder"].save()
+    rows = [note_row(zones["spine"], "right"), note_row(zones["shoulder"], "left", pressure=2)]
+    response = practitioner_client.post(reverse("sessions:edit", args=[draft.pk]), form_data(rows, initial=2))
+    assert response.status_code == 302
+    assert draft.pressure_notes.filter(zone=zones["shoulder"]).exists()
+
+
 def test_edit_form_is_prefilled_with_the_drafts_notes(practitioner_client, draft, zones):
     response = practitioner_client.get(reverse("sessions:edit", args=[draft.pk]))
     assert response.status_code == 200
