@@ -47,6 +47,12 @@ def pytest_runtest_setup(item):
         _missing("needs Redis: set REDIS_URL=redis://...")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2 is slow on purpose; every persona hashes a password, which made the suite crawl.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def clinic(db):
     return ClinicFactory(name="Calm Feet Reflexology", slug="calm-feet")

@@ -16,10 +16,8 @@ WRONG_LOGIN = "Please enter a correct username and password"
 
 
 @pytest.fixture(autouse=True)
-def outbox_mail_and_fast_hashing(settings):
+def outbox_mail(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    # PBKDF2's deliberate slowness is for production; here it would only slow the suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def login(http, username, password):
