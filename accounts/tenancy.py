@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
 
@@ -28,7 +29,9 @@ def clinic_required(view):
             # Operators without a clinic use the admin; there is no clinic page for them.
             raise Http404("No clinic")
         request.clinic = clinic
-        return view(request, *args, **kwargs)
+        # Pages show times in the clinic's timezone, whoever's browser asks.
+        with timezone.override(clinic.timezone):
+            return view(request, *args, **kwargs)
 
     return wrapper
 

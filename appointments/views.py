@@ -4,7 +4,6 @@ actions on one appointment. Times are shown in the clinic's timezone."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed
@@ -20,18 +19,6 @@ from . import selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
 from .localtime import clinic_zone, local_day_bounds, short_date
 from .models import Appointment
-
-
-def clinic_view(view):
-    """`clinic_required`, with the clinic's timezone active while the page renders."""
-
-    @clinic_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        with timezone.override(request.clinic.timezone):
-            return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -87,7 +74,7 @@ def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, 
     }
 
 
-@clinic_view
+@clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
     tz = clinic_zone(request.clinic)
@@ -109,7 +96,7 @@ def day_view(request):
     return render(request, "appointments/day.html", context)
 
 
-@clinic_view
+@clinic_required
 def week_view(request):
     day, who, staff = _calendar_scope(request)
     tz = clinic_zone(request.clinic)
@@ -158,7 +145,7 @@ def _prefill_from_query(request) -> dict:
     return initial
 
 
-@clinic_view
+@clinic_required
 def book(request):
     if request.method == "POST":
         form = BookForm(request.POST, clinic=request.clinic)
@@ -191,7 +178,7 @@ def book(request):
     return render(request, "appointments/book.html", {"form": form})
 
 
-@clinic_view
+@clinic_required
 def course_book(request):
     if request.method == "POST":
         form = CourseForm(request.POST, clinic=request.clinic)
@@ -230,7 +217,7 @@ def course_book(request):
 # --- one appointment ---------------------------------------------------------------------
 
 
-@clinic_view
+@clinic_required
 def detail(request, pk: int):
     appointment = selectors.appointment_for_detail(request.clinic, pk)
     return render(request, "appointments/detail.html", {"appointment": appointment})
@@ -241,7 +228,7 @@ def _refuse_closed(request, appointment: Appointment, action: str):
     return redirect("appointments:detail", pk=appointment.pk)
 
 
-@clinic_view
+@clinic_required
 def reschedule(request, pk: int):
     appointment = selectors.appointment_for_detail(request.clinic, pk)
     if not appointment.is_open:
@@ -281,7 +268,7 @@ def reschedule(request, pk: int):
     return render(request, "appointments/reschedule.html", {"appointment": appointment, "form": form})
 
 
-@clinic_view
+@clinic_required
 def cancel(request, pk: int):
     appointment = selectors.appointment_for_detail(request.clinic, pk)
     if not appointment.is_open:
@@ -300,7 +287,7 @@ def cancel(request, pk: int):
 MARK_LABELS = {Appointment.Status.ATTENDED: "attended", Appointment.Status.NO_SHOW: "a no-show"}
 
 
-@clinic_view
+@clinic_required
 def mark(request, pk: int):
     # Look up first, so another clinic's appointment is a 404 whatever the method.
     appointment = clinic_get(Appointment.objects.select_related("client"), request.clinic, pk=pk)

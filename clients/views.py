@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from accounts.tenancy import clinic_get, clinic_required
 from clients import selectors, services
@@ -18,19 +17,13 @@ from clients.models import Client
 PAGE_SIZE = 25
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    # Times are stored in UTC and shown in the clinic's own zone.
-    with timezone.override(request.clinic.timezone):
-        return render(request, template, context)
-
-
 @clinic_required
 def client_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     archived = request.GET.get("archived") == "1"
     clients = selectors.client_list(clinic=request.clinic, query=query, archived=archived)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render(
+    return render(
         request,
         "clients/client_list.html",
         {"page": page, "clients": page.object_list, "query": query, "archived": archived},
@@ -69,7 +62,7 @@ def client_add(request: HttpRequest) -> HttpResponse:
         else:
             _save_messages(request, client, "was added")
             return redirect("clients:detail", pk=client.pk)
-    return _render(request, "clients/client_form.html", {"form": form, "client": None})
+    return render(request, "clients/client_form.html", {"form": form, "client": None})
 
 
 @clinic_required
@@ -86,14 +79,14 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("clients:detail", pk=client.pk)
     # The header and warnings show the stored client, not the values being edited.
     stored = selectors.client_for_page(clinic=request.clinic, pk=pk)
-    return _render(request, "clients/client_form.html", {"form": form, "client": stored})
+    return render(request, "clients/client_form.html", {"form": form, "client": stored})
 
 
 @clinic_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
     history = selectors.client_history(client=client)
-    return _render(
+    return render(
         request,
         "clients/client_detail.html",
         {

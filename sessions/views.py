@@ -8,8 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import engines
-from django.utils import timezone
 
 from accounts.tenancy import clinic_get, clinic_required
 from appointments.models import Appointment
@@ -43,14 +41,7 @@ SIGNED_MESSAGE = (
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    # Times are stored in UTC and shown in the clinic's timezone.
-    with timezone.override(request.clinic.timezone):
-        return render(request, f"sessions/{template}", context, status=status)
-
-
-def _chart_picker_available() -> bool:
-    # The picker tag comes from the charts part of the app; the form works without it.
-    return "reflex_charts" in engines["django"].engine.template_libraries
+    return render(request, f"sessions/{template}", context, status=status)
 
 
 def _copy_from_last(
@@ -97,7 +88,6 @@ def _form_page(
         "zones": formset.zones,
         "reason_form": reason_form,
         "copy_notice": copy_notice,
-        "chart_picker": _chart_picker_available(),
         "can_copy": mode in ("record", "edit"),
         "pressure_levels": PressureLevel.choices,
         "responses": Response.choices,
