@@ -69,6 +69,7 @@ class StaffAddForm(StaffForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Only when you chose to set a first password now.",
     )
 
     class Meta(StaffForm.Meta):
