@@ -137,6 +137,14 @@ class PressureNoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["zone"] = ZoneField(zones=zones, label="Zone")
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        zone, side = data.get("zone"), data.get("side")
+        # Some organs have a reflex on one foot or hand only (the liver on the right).
+        if zone and side and not zone.has_side(side):
+            self.add_error("side", f"{zone.name} is on the {zone.sides} side only.")
+        return data
+
 
 class BasePressureNoteFormSet(forms.BaseFormSet):
     def __init__(self, *args: Any, zones: Sequence[ReflexZone], **kwargs: Any):

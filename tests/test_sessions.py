@@ -205,6 +205,15 @@ def test_a_zone_from_another_clinic_is_a_form_error(practitioner_client, appoint
     assert counts() == before
 
 
+def test_a_zone_that_exists_on_one_side_only_refuses_the_other_side(practitioner_client, appointment, zones, clinic):
+    liver = ReflexZoneFactory(clinic=clinic, code="test-liver", name="Liver", sides="right")
+    before = counts()
+    response = practitioner_client.post(record_url(appointment), form_data([note_row(liver, "left")]))
+    assert response.status_code == 200
+    assert "Liver is on the right side only." in response.content.decode()
+    assert counts() == before
+
+
 def test_the_same_zone_and_side_twice_is_an_error_on_the_second_row(practitioner_client, appointment, zones):
     before = counts()
     data = form_data([note_row(zones["spine"], "right"), note_row(zones["spine"], "right", pressure=5)])
