@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "clients",
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
+    "routines",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Email: EMAIL_URL in django-environ's form (smtp://user:pass@host:25, smtp+tls://...).
 # Without it, every email is written as a file under var/mail/ where a person can read it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="reflexclinic.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReflexClinic <no-reply@reflexclinic.local>")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))

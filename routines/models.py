@@ -1,0 +1,221 @@
+"""Home routines between visits, and every email the clinic owes a client.
+
+A Routine is built from a signed session (ordered RoutineSteps, a schedule, an end).
+Every email is a Delivery row before it is a message: one per routine per
+client-local day (unique in the database), or one per appointment confirmation /
+reminder. Sending claims the row, records each DeliveryAttempt, and ends sent or
+failed. CheckIns are what the client answers from the email's links.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Clinic
+from appointments.models import Appointment
+from clients.models import Client
+from sessions.models import PressureLevel, ReflexZone, TreatmentSession
+
+
+class StepKind(models.TextChoices):
+    REFLEX = "reflex", "Self-reflexology step"
+    LIFESTYLE = "lifestyle", "Lifestyle tip"
+
+
+class SideOrder(models.TextChoices):
+    RIGHT_THEN_LEFT = "right_then_left", "Right first, then left"
+    RIGHT = "right", "Right only"
+    LEFT = "left", "Left only"
+
+
+class LibraryStep(models.Model):
+    """An entry of the clinic's routine library (a copy of routines/library.py's
+    standard entries, editable by the owner)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="library_steps")
+    code = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    title = models.CharField(max_length=120)
+    instruction = models.TextField(help_text="What the client does, in plain words.")
+    # Reflex steps: the body area they work (matches ReflexZone.body_area) and the zones
+    # they show in the picture.
+    body_area = models.SlugField(max_length=40, blank=True)
+    zones = models.ManyToManyField(ReflexZone, blank=True, related_name="library_steps")
+    minutes = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(30)])
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "sort_order", "title"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "code"], name="unique_library_code_per_clinic")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Routine(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused by the client"
+        STOPPED = "stopped", "Stopped"
+        ENDED = "ended", "Ended"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Every day"
+        WEEKDAYS = "weekdays", "On chosen weekdays"
+        EVERY_N_DAYS = "every_n_days", "Every N days"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="routines")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="routines")
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="routines"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.DAILY)
+    # Monday=0 ... Sunday=6, as a list of ints (for WEEKDAYS).
+    weekdays = models.JSONField(default=list, blank=True)
+    every_n_days = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(2), MaxValueValidator(30)])
+    starts_on = models.DateField(help_text="First client-local day an email may go out.")
+    ends_on = models.DateField(null=True, blank=True, help_text="Last day; otherwise until the next session.")
+    paused_until = models.DateField(null=True, blank=True)
+    # Why this routine uses hands instead of feet, said in the email (rule 1).
+    hands_reason = models.CharField(max_length=200, blank=True)
+    intro = models.TextField(blank=True, help_text="A personal line from the practitioner at the top of the email.")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "clinic"])]
+
+    def __str__(self) -> str:
+        return f"Routine for {self.client} from {self.starts_on}"
+
+
+class RoutineStep(models.Model):
+    routine = models.ForeignKey(Routine, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    library_step = models.ForeignKey(LibraryStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    side_order = models.CharField(max_length=20, choices=SideOrder.choices, blank=True)
+    # The practitioner's pressure in the session, told to the client in words (rule 8).
+    pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, null=True, blank=True)
+    minutes = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(30)])
+    title = models.CharField(max_length=120)
+    instruction = models.TextField()
+    # Set when a hand zone replaced the foot zone the practitioner worked (rule 1).
+    replaces_zone = models.ForeignKey(ReflexZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(models.Model):
+    class Kind(models.TextChoices):
+        ROUTINE = "routine", "Home routine"
+        CONFIRMATION = "confirmation", "Appointment confirmation"
+        REMINDER = "reminder", "Appointment reminder"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="deliveries")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="deliveries")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    routine = models.ForeignKey(Routine, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
+    )
+    # The client-local day a routine email is for; for appointment emails, the day it is due.
+    local_date = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-local_date", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["routine", "local_date"], condition=Q(kind="routine"), name="one_routine_email_per_local_day"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=Q(kind__in=["confirmation", "reminder"]),
+                name="one_appointment_email_per_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["client", "local_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.client} for {self.local_date}"
+
+    @property
+    def message_id(self) -> str:
+        # Stable across retries, so a receiving server can tell a resend from a new email.
+        return f"<delivery-{self.pk}.{self.local_date:%Y%m%d}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+class DeliveryAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        TRANSIENT = "transient", "Temporary failure, will retry"
+        PERMANENT = "permanent", "Permanent failure"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CheckIn(models.Model):
+    class Kind(models.TextChoices):
+        DONE = "done", "Did the routine"
+        PAIN = "pain", "Pain today"
+        PAUSE = "pause", "Paused for a week"
+        STOP = "stop", "Stopped the emails"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="check_ins")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="check_ins")
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="check_ins")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
+    local_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="one_check_in_per_link")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.client} on {self.local_date}"
