@@ -1,0 +1,238 @@
+"""Real processes for the fault tests and the benchmark: a Celery worker and a private Redis.
+
+`WorkerProcess` runs `celery -A reflexclinic worker --pool=prefork` as a subprocess in
+its own process group, so a test can SIGKILL the whole worker (parent and pool children)
+at once, as a crashed machine would. `PrivateRedis` runs a throwaway `redis-server` on a
+free port with no persistence, so a test can stop and restart a broker without touching
+the machine's shared Redis. Every wait is bounded; `stop()` always ends in SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def database_url(settings_dict: dict) -> str:
+    """DATABASE_URL for another process to reach the database this process uses
+    (for tests: the test database pytest-django created)."""
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+def process_env(*, database_url: str, redis_url: str, email_url: str, settings: dict | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RC_SETTING_")}
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        EMAIL_URL=email_url,
+        DJANGO_SETTINGS_MODULE="tests.worker_settings",
+        PYTHONPATH=str(BASE_DIR),
+        PYTHONUNBUFFERED="1",
+    )
+    for name, value in (settings or {}).items():
+        env[f"RC_SETTING_{name}"] = json.dumps(value)
+    return env
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Every live process in a process group (the worker parent and its pool children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name (which may contain spaces) start after the last ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class WorkerProcess:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        email_url: str,
+        concurrency: int = 2,
+        settings: dict | None = None,
+        name: str = "faults",
+    ) -> None:
+        self.env = process_env(database_url=database_url, redis_url=redis_url, email_url=email_url, settings=settings)
+        self.concurrency = concurrency
+        self.name = name
+        self.proc: subprocess.Popen | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")[1])
+        self.peak_rss = 0
+
+    def start(self, timeout: float = 30) -> WorkerProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reflexclinic",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={self.concurrency}",
+            "-Q",
+            "celery",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "-n",
+            f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Celery worker not ready within {timeout} s:\n{self.log_tail()}")
+
+    def pids(self) -> list[int]:
+        return group_pids(self.proc.pid) if self.proc else []
+
+    def sample_rss(self) -> int:
+        rss = rss_bytes(self.pids())
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    def kill(self) -> None:
+        """SIGKILL the parent and every pool child at once: nothing gets to clean up."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self._wait_group_gone(5)
+
+    def stop(self, timeout: float = 10) -> None:
+        """Warm shutdown if it comes within `timeout`, then SIGKILL."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=timeout)
+        self.kill()
+
+    def _wait_group_gone(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class PrivateRedis:
+    """A redis-server of our own on a free port: no snapshot, no AOF, so a restart empties it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.dir = tempfile.mkdtemp(prefix="redis-faults-")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> PrivateRedis:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                if redis.Redis(port=self.port, socket_connect_timeout=0.5).ping():
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not answer on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        """SIGKILL: a crash, not a shutdown; with no persistence every queued task is gone."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `manage.py <args>` in a fresh process with `env` (e.g. one dispatch pass)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
