@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Client
+from routines.dispatch import confirmation_create
 
 from . import selectors
 from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc, short_date
@@ -124,6 +125,7 @@ def appointment_book(
         created_by=created_by,
     )
     _save_guarded(appointment, tz=tz)
+    confirmation_create(appointment=appointment)
     return appointment
 
 
@@ -225,4 +227,6 @@ def course_book(
             ),
             tz=tz,
         )
+    # One confirmation for the course, not one email per visit; each visit gets its reminder.
+    confirmation_create(appointment=course.appointments.earliest("starts_at"))
     return course

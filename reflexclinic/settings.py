@@ -114,6 +114,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="reflexclinic.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReflexClinic <no-reply@reflexclinic.local>")
+# Delivery of routine and appointment emails (routines/dispatch.py, routines/mailer.py):
+# ids per send task (one SMTP connection each), retries with exponential backoff from
+# BASE up to CAP seconds, failed after MAX_ATTEMPTS; a row claimed longer than
+# STUCK_AFTER seconds ago belonged to a worker that died and is pending again.
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=100)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_RETRY_BASE_SECONDS = env.int("DELIVERY_RETRY_BASE_SECONDS", default=60)
+DELIVERY_RETRY_CAP_SECONDS = env.int("DELIVERY_RETRY_CAP_SECONDS", default=3600)
+DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=300)
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -145,6 +154,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "accounts.tasks.heartbeat", "schedule": 60.0},
+    # Every minute; a tick that waited longer than that in the queue is stale, the next one does its work.
+    "dispatch-due-routines": {
+        "task": "routines.tasks.dispatch_due_routines",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

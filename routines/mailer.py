@@ -1,0 +1,231 @@
+"""Sends Delivery rows: claim, build, send over one SMTP connection, record.
+
+Each row is claimed with a conditional UPDATE (pending -> sending) right before its
+message goes out, so a batch that runs twice, or two workers given the same ids,
+send each row once. The outcome is written right after each message in its own
+short transaction, with a DeliveryAttempt every time.
+
+SMTP errors: a 4xx answer or a lost connection is temporary, so the row goes back
+to pending with `next_attempt_at` pushed out (exponential backoff with jitter; the
+dispatcher queues it again when that time comes, never an ETA task); after
+DELIVERY_MAX_ATTEMPTS it is failed. A 5xx answer is permanent: failed with the
+server's code and words, never sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import smtplib
+from collections import Counter
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from appointments.models import Appointment
+
+from .dispatch import PAST_DAY
+from .models import Delivery, DeliveryAttempt
+from .schedule import client_local_now, not_due_reason
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """A failed send, classified: `permanent` ones are never retried."""
+
+    def __init__(self, message: str, *, permanent: bool, code: int | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+def build_message(delivery: Delivery) -> EmailMessage:
+    # Imported here: the email module renders templates and pictures, and loads only when sending.
+    from . import emails
+
+    if delivery.kind == Delivery.Kind.ROUTINE:
+        return emails.build_routine_email(delivery)
+    return emails.build_appointment_email(delivery)
+
+
+def classify(exc: BaseException) -> SendError:
+    """Turn whatever sending raised into a temporary or permanent SendError."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        # One recipient per message: its refusal is the message's.
+        code, reply = next(iter(exc.recipients.values()), (None, b""))
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return SendError(f"{code} {text}".strip(), permanent=bool(code and 500 <= code < 600), code=code)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        code = exc.smtp_code if exc.smtp_code and exc.smtp_code > 0 else None
+        return SendError(f"{exc.smtp_code} {text}".strip(), permanent=bool(code and 500 <= code < 600), code=code)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return SendError(f"The mail server closed the connection: {exc}", permanent=False)
+    if isinstance(exc, TimeoutError):
+        return SendError(f"The mail server did not answer in time: {exc}", permanent=False)
+    if isinstance(exc, OSError):
+        return SendError(f"Could not reach the mail server: {exc}", permanent=False)
+    # Anything else (a bug while building the message, an odd SMTP state) is retried
+    # with backoff like a temporary error, and ends failed with its reason if it persists.
+    return SendError(f"{type(exc).__name__}: {exc}", permanent=False)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    base = settings.DELIVERY_RETRY_BASE_SECONDS
+    cap = settings.DELIVERY_RETRY_CAP_SECONDS
+    seconds = min(cap, base * 2 ** max(attempts - 1, 0))
+    # Jitter spreads a burst of failures so they don't all retry in the same minute.
+    return dt.timedelta(seconds=seconds * random.uniform(0.5, 1.5))
+
+
+def skip_reason(delivery: Delivery, now: dt.datetime) -> str | None:
+    """Why this row should not be sent any more, in words for the delivery log."""
+    client = delivery.client
+    if delivery.kind == Delivery.Kind.ROUTINE:
+        if delivery.local_date < client_local_now(client, now).date():
+            return PAST_DAY
+        why = not_due_reason(delivery.routine, delivery.local_date)
+        return f"Not sent: {why}" if why else None
+    appointment = delivery.appointment
+    if appointment.status != Appointment.Status.BOOKED:
+        return f"Not sent: the appointment is {appointment.get_status_display().lower()}"
+    if appointment.starts_at <= now:
+        return "Not sent: the appointment had already started"
+    if not client.email:
+        return "Not sent: the client has no email address"
+    if client.is_archived:
+        return "Not sent: the client is archived"
+    return None
+
+
+def _claim(pk: int, now: dt.datetime) -> bool:
+    return bool(
+        Delivery.objects.filter(pk=pk, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+@transaction.atomic
+def _record_sent(delivery: Delivery) -> None:
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=now, next_attempt_at=None, last_error=""
+    )
+    DeliveryAttempt.objects.create(delivery=delivery, outcome=DeliveryAttempt.Outcome.SENT)
+
+
+@transaction.atomic
+def _record_failure(delivery: Delivery, error: SendError) -> str:
+    """Back to pending with a later next attempt, or failed; returns the new status."""
+    attempts = Delivery.objects.values_list("attempts", flat=True).get(pk=delivery.pk)
+    if error.permanent:
+        status, outcome, next_at = Delivery.Status.FAILED, DeliveryAttempt.Outcome.PERMANENT, None
+        reason = str(error)
+    elif attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+        status, outcome, next_at = Delivery.Status.FAILED, DeliveryAttempt.Outcome.TRANSIENT, None
+        reason = f"Gave up after {attempts} attempts: {error}"
+    else:
+        status, outcome = Delivery.Status.PENDING, DeliveryAttempt.Outcome.TRANSIENT
+        next_at = timezone.now() + retry_delay(attempts)
+        reason = str(error)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status, next_attempt_at=next_at, claimed_at=None, last_error=reason
+    )
+    DeliveryAttempt.objects.create(delivery=delivery, outcome=outcome, smtp_code=error.code, error=str(error))
+    return status
+
+
+class _Connection:
+    """One SMTP connection for a whole batch, reopened only after it was lost."""
+
+    def __init__(self):
+        self.backend = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+        self.is_open = False
+
+    def send(self, message: EmailMessage) -> int:
+        if not self.is_open:
+            self.is_open = True
+            try:
+                self.backend.open()
+            except Exception:
+                # A half-open connection (connected, then refused at login) must not be reused.
+                self.close()
+                raise
+        message.connection = self.backend
+        return self.backend.send_messages([message])
+
+    def close(self) -> None:
+        if not self.is_open:
+            return
+        self.is_open = False
+        try:
+            self.backend.close()
+        except Exception:  # a dead connection may fail to say goodbye
+            logger.debug("closing the SMTP connection failed", exc_info=True)
+            if hasattr(self.backend, "connection"):
+                self.backend.connection = None
+
+
+def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
+    """Send the given rows that are still pending; returns counts by outcome.
+
+    Keys: sent, retry (back to pending for later), failed, skipped, not_claimed
+    (already claimed or finished by someone else).
+    """
+    ids = list(ids)
+    counts: Counter[str] = Counter(sent=0, retry=0, failed=0, skipped=0, not_claimed=0)
+    from . import emails
+
+    # What the messages need, loaded in a fixed number of queries for the whole batch.
+    deliveries = emails.with_email_data(Delivery.objects.select_related("appointment")).in_bulk(ids)
+    connection = _Connection()
+    try:
+        for pk in ids:
+            delivery = deliveries.get(pk)
+            if delivery is None:
+                counts["not_claimed"] += 1
+                continue
+            _send_one(delivery, connection, counts)
+    finally:
+        connection.close()
+    return dict(counts)
+
+
+def _send_one(delivery: Delivery, connection: _Connection, counts: Counter) -> None:
+    now = timezone.now()
+    reason = skip_reason(delivery, now)
+    if reason:
+        skipped = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SKIPPED, last_error=reason, next_attempt_at=None
+        )
+        counts["skipped" if skipped else "not_claimed"] += 1
+        return
+    if not _claim(delivery.pk, now):
+        counts["not_claimed"] += 1
+        return
+    try:
+        message = build_message(delivery)
+        message.extra_headers["Message-ID"] = delivery.message_id
+        sent = connection.send(message)
+        if not sent:
+            raise SendError("The email had no recipient address.", permanent=True)
+    except Exception as exc:  # every failure is recorded on the row, none is lost
+        error = exc if isinstance(exc, SendError) else classify(exc)
+        if error.code is None and not error.permanent:
+            # The server answered nothing (lost connection, timeout) or we don't know its
+            # state: the next message starts on a fresh connection. After a coded refusal
+            # smtplib has reset the session and the connection goes on serving the batch.
+            connection.close()
+        status = _record_failure(delivery, error)
+        counts["failed" if status == Delivery.Status.FAILED else "retry"] += 1
+        logger.warning("delivery %s: %s (%s)", delivery.pk, error, status)
+        return
+    _record_sent(delivery)
+    counts["sent"] += 1
