@@ -11,6 +11,7 @@ from django.utils.timezone import now
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
 from clients.models import Client, ClientHealthFlag
+from routines.models import Delivery, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
 
 
@@ -146,3 +147,39 @@ class SessionAmendmentFactory(factory.django.DjangoModelFactory):
     reason = "Corrected pain score"
     before = factory.LazyFunction(dict)
     after = factory.LazyFunction(dict)
+
+
+class RoutineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Routine
+
+    clinic = factory.SubFactory(ClinicFactory)
+    client = factory.SubFactory(ClientFactory, clinic=factory.SelfAttribute("..clinic"))
+    created_by = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    status = Routine.Status.ACTIVE
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
+    assigned_at = factory.LazyFunction(now)
+
+
+class RoutineStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutineStep
+
+    routine = factory.SubFactory(RoutineFactory)
+    position = factory.Sequence(lambda n: n)
+    kind = "reflex"
+    title = factory.Sequence(lambda n: f"Step {n}")
+    instruction = "Walk your thumb slowly along the zone."
+    minutes = 2
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    routine = factory.SubFactory(RoutineFactory)
+    clinic = factory.SelfAttribute("routine.clinic")
+    client = factory.SelfAttribute("routine.client")
+    kind = Delivery.Kind.ROUTINE
+    local_date = factory.LazyFunction(timezone.localdate)
+    status = Delivery.Status.SENT

@@ -1,0 +1,69 @@
+"""Writes for what a client answers from a routine email's links.
+
+Kept apart from routines/services.py (the practitioner's writes) because these run for
+an anonymous visitor holding a signed link, and must be safe to run twice: one CheckIn
+per delivery and purpose (unique in the database), and the pause or stop applied only
+by the click that created it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from routines.models import CheckIn, Delivery, Routine
+
+PAUSE_DAYS = 7
+STOP_REASON = "The client stopped the emails from a link in a routine email."
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    check_in: CheckIn
+    created: bool
+    routine: Routine
+
+
+def client_local_today(delivery: Delivery, now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(ZoneInfo(delivery.client.timezone)).date()
+
+
+def pause_ends(delivery: Delivery) -> dt.date:
+    """The last client-local day without an email if the client pauses now."""
+    return client_local_today(delivery) + dt.timedelta(days=PAUSE_DAYS)
+
+
+def resumes_on(routine: Routine) -> dt.date | None:
+    return routine.paused_until + dt.timedelta(days=1) if routine.paused_until else None
+
+
+@transaction.atomic
+def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None) -> CheckInResult:
+    """Record the client's answer once. A second click finds the first row and changes nothing."""
+    # Lock the routine so a pause and a stop clicked at the same moment apply in order.
+    routine = Routine.objects.select_for_update().get(pk=delivery.routine_id)
+    check_in, created = CheckIn.objects.get_or_create(
+        delivery=delivery,
+        kind=kind,
+        defaults={
+            "clinic_id": delivery.clinic_id,
+            "client_id": delivery.client_id,
+            "pain": pain if kind == CheckIn.Kind.PAIN else None,
+            "local_date": delivery.local_date,
+        },
+    )
+    if created and kind == CheckIn.Kind.PAUSE and routine.status == Routine.Status.ACTIVE:
+        # The dispatcher sends nothing up to and including paused_until. The status
+        # stays active, so the routine resumes by itself without anyone remembering it.
+        routine.paused_until = pause_ends(delivery)
+        routine.save(update_fields=["paused_until", "updated_at"])
+    elif created and kind == CheckIn.Kind.STOP and routine.status in (Routine.Status.ACTIVE, Routine.Status.PAUSED):
+        routine.status = Routine.Status.STOPPED
+        routine.stopped_at = timezone.now()
+        routine.stop_reason = STOP_REASON
+        routine.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
+    return CheckInResult(check_in=check_in, created=created, routine=routine)

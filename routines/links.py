@@ -1,0 +1,78 @@
+"""Signed one-click links in routine emails.
+
+A link carries only the delivery id, what it is for (done, pain, pause, stop) and, for
+pain links, the score: never a name or an address, so a forwarded email or a proxy log
+gives nothing away. The salt keeps these tokens apart from any other signed value the
+site makes, and the purpose inside the signature means a "done" link can never stop
+the emails. Links expire, so an old email lying in an inbox stops working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from routines.models import CheckIn, Delivery
+
+SALT = "routines.checkin"
+MAX_AGE = dt.timedelta(days=14)
+KINDS = frozenset(CheckIn.Kind.values)
+PAIN_SCORES = range(11)
+
+
+class LinkInvalid(Exception):
+    """The link was changed, cut short, or was never one of ours."""
+
+
+class LinkExpired(LinkInvalid):
+    """The link was genuine but is older than MAX_AGE."""
+
+
+@dataclass(frozen=True)
+class LinkPayload:
+    delivery_id: int | None  # None: a preview link, which records nothing
+    kind: str
+    pain: int | None
+
+    @property
+    def is_preview(self) -> bool:
+        return self.delivery_id is None
+
+
+def make_token(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"Unknown check-in kind {kind!r}")
+    if (kind == CheckIn.Kind.PAIN) != (pain is not None):
+        raise ValueError("A pain score goes with pain links, and only with them")
+    if pain is not None and pain not in PAIN_SCORES:
+        raise ValueError("Pain is scored 0 to 10")
+    return signing.dumps({"d": delivery.pk if delivery else None, "k": kind, "p": pain}, salt=SALT, compress=True)
+
+
+def checkin_url(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
+    """The absolute link for an email; `delivery=None` gives a preview link that records nothing."""
+    path = reverse("checkin:page", kwargs={"token": make_token(delivery, kind, pain)})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def read_checkin_token(token: str, max_age: dt.timedelta | float = MAX_AGE) -> LinkPayload:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age)
+    # SignatureExpired is a BadSignature: it has to be caught first.
+    except signing.SignatureExpired as error:
+        raise LinkExpired(str(error)) from error
+    except signing.BadSignature as error:
+        raise LinkInvalid(str(error)) from error
+    # A genuine signature over a shape we never issue is still not a link we honour.
+    if not isinstance(data, dict) or data.get("k") not in KINDS:
+        raise LinkInvalid("Unexpected payload")
+    delivery_id, pain = data.get("d"), data.get("p")
+    if delivery_id is not None and not isinstance(delivery_id, int):
+        raise LinkInvalid("Unexpected delivery")
+    if data["k"] == CheckIn.Kind.PAIN and pain not in PAIN_SCORES:
+        raise LinkInvalid("Unexpected pain score")
+    return LinkPayload(delivery_id=delivery_id, kind=data["k"], pain=pain if data["k"] == CheckIn.Kind.PAIN else None)

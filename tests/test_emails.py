@@ -1,0 +1,346 @@
+"""The emails a client gets: the routine email (and its preview) and the appointment
+confirmation and reminder. Each test reads the message as a mail client would: the
+bytes on the wire, parsed back with the standard library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+from email import policy
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from icalendar import Calendar
+
+from clients.models import HealthFlag
+from routines import emails
+from routines.emails import build_appointment_email, build_routine_email, preview_routine_email
+from routines.links import read_checkin_token
+from routines.models import CheckIn, Delivery
+from tests.factories import (
+    AppointmentFactory,
+    ClientFactory,
+    ClientHealthFlagFactory,
+    DeliveryFactory,
+    ReflexZoneFactory,
+    RoutineFactory,
+    RoutineStepFactory,
+)
+
+# Reflexology is complementary: no client-facing text may promise to cure or treat anything.
+FORBIDDEN_WORDS = [
+    "cure",
+    "cures",
+    "cured",
+    "curing",
+    "heal",
+    "heals",
+    "healed",
+    "healing",
+    "treat",
+    "treats",
+    "treated",
+    "treating",
+    "treatment",
+    "remedy",
+    "disease",
+    "diagnose",
+]
+FORBIDDEN = re.compile(r"\b(" + "|".join(FORBIDDEN_WORDS) + r")\b", re.IGNORECASE)
+LOCAL_DAY = dt.date(2026, 3, 10)
+
+
+@pytest.fixture
+def routine(clinic, practitioner):
+    client = ClientFactory(clinic=clinic, first_name="Maya", last_name="Lindqvist", email="maya@example.org")
+    routine = RoutineFactory(
+        clinic=clinic, client=client, created_by=practitioner, intro="Lovely to see you today, Maya."
+    )
+    spine = ReflexZoneFactory(
+        clinic=clinic, code="t-spine-palm", name="Spine", reflex_map="hand_palm", x=30, y=60, rx=3, ry=10
+    )
+    shoulder = ReflexZoneFactory(
+        clinic=clinic, code="t-shoulder-back", name="Shoulder", reflex_map="hand_back", body_area="shoulder"
+    )
+    RoutineStepFactory(
+        routine=routine,
+        position=1,
+        zone=spine,
+        side_order="right_then_left",
+        pressure=4,
+        minutes=3,
+        title="Spine along the palm",
+        instruction="Walk your thumb down the edge of the palm, from the thumb to the wrist.",
+    )
+    RoutineStepFactory(
+        routine=routine,
+        position=2,
+        zone=shoulder,
+        side_order="right_then_left",
+        pressure=2,
+        title="Shoulders on the back of the hand",
+    )
+    RoutineStepFactory(
+        routine=routine,
+        position=3,
+        kind="lifestyle",
+        title="Support your lower back",
+        instruction="When you sit, put a small cushion or a rolled towel behind your lower back.",
+    )
+    return routine
+
+
+@pytest.fixture
+def delivery(routine):
+    return DeliveryFactory(routine=routine, local_date=LOCAL_DAY, status=Delivery.Status.PENDING)
+
+
+def _parsed(message) -> email.message.EmailMessage:
+    return email.message_from_bytes(message.message().as_bytes(), policy=policy.default)
+
+
+def _bodies(message) -> tuple[str, str]:
+    parsed = _parsed(message)
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_routine_email_has_html_and_plain_text_and_greets_the_client_by_first_name(delivery):
+    message = build_routine_email(delivery)
+    text, html = _bodies(message)
+    assert message.to == ['"Maya Lindqvist" <maya@example.org>'] or message.to == ["Maya Lindqvist <maya@example.org>"]
+    assert "Tuesday 10 March" in message.subject
+    for body in (text, html):
+        assert "Hello Maya," in body
+        assert "Lovely to see you today, Maya." in body
+        assert "Spine along the palm" in body and "Shoulders on the back of the hand" in body
+        assert "About 3 minutes" in body or "(3 min)" in body
+
+
+def test_every_step_picture_is_attached_inline_and_nothing_loads_from_the_web(delivery):
+    parsed = _parsed(build_routine_email(delivery))
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    referenced = set(re.findall(r'src="cid:([^"]+)"', html))
+    attached = {}
+    for part in parsed.walk():
+        if part.get_content_type() == "image/png":
+            attached[part["Content-ID"].strip("<>")] = part.get_content()
+    assert len(referenced) == 2
+    assert referenced == set(attached)
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in attached.values())
+    # The pictures travel with the HTML part, so the text alternative stays plain.
+    related = [p for p in parsed.walk() if p.get_content_type() == "multipart/related"]
+    assert len(related) == 1 and related[0].get_body(preferencelist=("html",)) is not None
+    assert not re.search(r"""(src|background|href)=["']?https?://[^"']*\.(png|jpe?g|gif|svg|css)""", html)
+    assert "<link" not in html and "url(" not in html
+    assert 'alt="Where to press: Spine, right palm"' in html
+
+
+def test_pressure_and_side_order_are_in_words_the_client_can_copy(delivery):
+    text, html = _bodies(build_routine_email(delivery))
+    firm = delivery.routine.steps.get(position=1).pressure_in_words
+    assert firm and firm.lower().startswith("press firmly")
+    for body in (text, html):
+        assert firm in body.replace("&#x27;", "'")
+        assert "Right hand first, then the left hand." in body
+    assert "Shown on the right hand; the left is its mirror image." in html
+
+
+def test_a_client_who_uses_hands_is_told_why_hands_instead_of_feet(delivery):
+    routine = delivery.routine
+    routine.hands_reason = "Your feet need a rest while they recover, so this routine uses your hands."
+    routine.save()
+    text, html = _bodies(build_routine_email(delivery))
+    for body in (text, html):
+        assert "Why your hands and not your feet" in body
+        assert "Your feet need a rest while they recover" in body
+
+
+def test_no_hands_explanation_when_the_routine_uses_the_feet(delivery):
+    text, html = _bodies(build_routine_email(delivery))
+    assert "Why your hands" not in text and "Why your hands" not in html
+
+
+def test_every_routine_email_of_a_client_with_a_serious_back_injury_advises_seeing_their_physician(delivery):
+    ClientHealthFlagFactory(client=delivery.client, flag=HealthFlag.SERIOUS_BACK_INJURY)
+    next_day = DeliveryFactory(routine=delivery.routine, local_date=LOCAL_DAY + dt.timedelta(days=1))
+    for d in (delivery, next_day, None):
+        message = build_routine_email(d) if d else preview_routine_email(delivery.routine, LOCAL_DAY)
+        for body in _bodies(message):
+            assert "serious back injury" in body
+            assert "check with your doctor" in body
+
+
+def test_a_client_without_the_back_injury_flag_gets_no_physician_advice(delivery):
+    ClientHealthFlagFactory(client=delivery.client, flag=HealthFlag.FEET_INJURED)
+    for body in _bodies(build_routine_email(delivery)):
+        assert "serious back injury" not in body
+
+
+def test_lifestyle_tips_are_in_the_email(delivery):
+    text, html = _bodies(build_routine_email(delivery))
+    for body in (text, html):
+        assert "Support your lower back" in body
+        assert "rolled towel behind your lower back" in body
+    # A tip is not numbered as a pressing step.
+    assert "3. Support your lower back" not in text
+
+
+def test_the_email_has_list_unsubscribe_headers_and_the_deliverys_message_id(delivery, settings):
+    settings.SITE_URL = "https://clinic.example.com"
+    message = build_routine_email(delivery)
+    parsed = _parsed(message)
+    stop = parsed["List-Unsubscribe"].strip().strip("<>")
+    assert stop.startswith("https://clinic.example.com/r/")
+    assert read_checkin_token(stop.rstrip("/").rsplit("/", 1)[1]).kind == CheckIn.Kind.STOP
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["Message-ID"] == delivery.message_id
+    # The same row builds the same Message-ID on a retry.
+    assert _parsed(build_routine_email(delivery))["Message-ID"] == delivery.message_id
+
+
+def test_the_email_has_every_one_click_link_signed_for_this_delivery(delivery):
+    text, html = _bodies(build_routine_email(delivery))
+    urls = re.findall(r'href="(https?://[^"]+/r/[^"]+)"', html)
+    payloads = [read_checkin_token(u.rstrip("/").rsplit("/", 1)[1]) for u in urls]
+    assert {p.delivery_id for p in payloads} == {delivery.pk}
+    assert sorted((p.kind, p.pain) for p in payloads) == sorted(
+        [("done", None), ("pause", None), ("stop", None)] + [("pain", n) for n in range(11)]
+    )
+    # The plain-text version has the same links.
+    assert set(urls) == set(re.findall(r"https?://\S+/r/\S+/", text))
+    for label in ("I did it today", "My pain today", "Pause these emails for a week", "Stop these emails"):
+        assert label in text and label in html
+
+
+def test_no_client_facing_text_promises_to_cure_heal_or_treat(delivery, clinic, practitioner):
+    appointment = AppointmentFactory(clinic=clinic, client=delivery.client, practitioner=practitioner)
+    messages = [
+        build_routine_email(delivery),
+        preview_routine_email(delivery.routine, LOCAL_DAY),
+        build_appointment_email(
+            DeliveryFactory(
+                routine=None, appointment=appointment, kind="confirmation", clinic=clinic, client=appointment.client
+            )
+        ),
+    ]
+    for message in messages:
+        text, html = _bodies(message)
+        for body in (message.subject, text, re.sub(r"<[^>]+>", " ", html)):
+            assert not FORBIDDEN.search(body), FORBIDDEN.search(body)
+    for body in _bodies(messages[0]):
+        assert "complementary" in body and "see a doctor" in body
+
+
+def test_the_preview_is_the_same_email_with_links_that_record_nothing(delivery, anon):
+    real_text, real_html = _bodies(build_routine_email(delivery))
+    preview = preview_routine_email(delivery.routine, LOCAL_DAY)
+    text, html = _bodies(preview)
+    assert "Preview" in preview.subject and "Hello Maya," in html and "Spine along the palm" in text
+    assert len(re.findall(r'src="cid:', html)) == len(re.findall(r'src="cid:', real_html))
+    done = re.search(r'href="(https?://[^"]+/r/[^"]+)"', html).group(1)
+    token = done.rstrip("/").rsplit("/", 1)[1]
+    assert read_checkin_token(token).is_preview
+    page = anon.get(reverse("checkin:page", args=[token]))
+    assert page.status_code == 200 and "Nothing will be recorded" in page.content.decode()
+    anon.post(reverse("checkin:page", args=[token]))
+    assert not CheckIn.objects.exists()
+
+
+def test_a_zone_picture_is_rasterised_once_however_many_emails_use_it(delivery, routine):
+    emails._rasterise.cache_clear()
+    others = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)) for n in range(1, 4)]
+    with mock.patch.object(emails.resvg_py, "svg_to_bytes", wraps=emails.resvg_py.svg_to_bytes) as rasterise:
+        for d in [delivery, *others]:
+            build_routine_email(d)
+        assert rasterise.call_count == 2  # two zones, one picture each
+        # Moving a zone draws a new picture rather than reusing a stale one.
+        zone = routine.steps.get(position=1).zone
+        zone.x = 35
+        zone.save()
+        build_routine_email(delivery)
+        assert rasterise.call_count == 3
+
+
+def test_routine_email_sends_through_the_django_mail_backend(delivery, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    build_routine_email(delivery).send()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == delivery.message_id
+
+
+# --- appointment emails ------------------------------------------------------------
+
+
+@pytest.fixture
+def appointment(clinic, practitioner):
+    clinic.timezone = "America/New_York"
+    clinic.address = "12 Quiet Lane\nSpringfield"
+    clinic.phone = "555 0101"
+    clinic.save()
+    client = ClientFactory(clinic=clinic, first_name="Theo", last_name="Marsh")
+    starts = dt.datetime(2026, 7, 14, 14, 0, tzinfo=dt.UTC)  # 10:00 in New York (EDT)
+    return AppointmentFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+    )
+
+
+def _appointment_delivery(appointment, kind):
+    return DeliveryFactory(
+        routine=None,
+        appointment=appointment,
+        kind=kind,
+        clinic=appointment.clinic,
+        client=appointment.client,
+        local_date=appointment.starts_at.date(),
+    )
+
+
+def _ics(message) -> Calendar:
+    parsed = _parsed(message)
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_filename() == "appointment.ics"
+    assert part.get_param("method") == "PUBLISH"
+    return Calendar.from_ical(part.get_content())
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject_start"),
+    [("confirmation", "Booked: your reflexology appointment"), ("reminder", "Reminder: your reflexology appointment")],
+)
+def test_appointment_email_shows_the_time_in_the_clinics_timezone_with_the_practitioner_and_address(
+    appointment, kind, subject_start
+):
+    message = build_appointment_email(_appointment_delivery(appointment, kind))
+    assert message.subject == f"{subject_start} on Tuesday 14 July at 10:00"
+    for body in _bodies(message):
+        assert "Hello Theo," in body
+        assert "10:00 to 11:00" in body and "America/New York time" in body
+        assert "Priya Practitioner" in body
+        assert "12 Quiet Lane" in body and "Springfield" in body
+        assert "555 0101" in body
+
+
+def test_appointment_email_carries_a_calendar_file_that_parses_back(appointment):
+    confirmation = build_appointment_email(_appointment_delivery(appointment, "confirmation"))
+    reminder = build_appointment_email(_appointment_delivery(appointment, "reminder"))
+    cal = _ics(confirmation)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    [event] = cal.walk("VEVENT")
+    assert event.decoded("DTSTART") == appointment.starts_at
+    assert event.decoded("DTEND") == appointment.ends_at
+    assert event.decoded("DTSTART").utcoffset() == dt.timedelta(0)
+    assert b"DTSTART:20260714T140000Z" in cal.to_ical()
+    assert "Priya Practitioner" in str(event["SUMMARY"]) and "12 Quiet Lane" in str(event["LOCATION"])
+    # The same appointment keeps its UID, so the reminder updates the calendar entry.
+    [again] = _ics(reminder).walk("VEVENT")
+    assert str(event["UID"]) == str(again["UID"]) == f"appointment-{appointment.pk}@reflexclinic.local"
+    assert _parsed(confirmation)["Message-ID"] != _parsed(reminder)["Message-ID"]
