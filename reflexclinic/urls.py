@@ -7,7 +7,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),
     path("sessions/", include("sessions.urls")),
-    path("r/", include("routines.checkin_urls")),
+    path("routines/", include("routines.urls")),
 ]
 
 handler404 = "accounts.views.page_not_found"

@@ -19,6 +19,8 @@ from appointments.models import Appointment
 from clients.models import Client
 from sessions.models import PressureLevel, ReflexZone, TreatmentSession
 
+from . import library
+
 
 class StepKind(models.TextChoices):
     REFLEX = "reflex", "Self-reflexology step"
@@ -120,6 +122,16 @@ class RoutineStep(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def pressure_in_words(self) -> str:
+        """How hard to press, in words the client can copy (rule 8); empty for tips."""
+        return library.pressure_in_words(self.pressure)
+
+    @property
+    def first_side(self) -> str:
+        """The side the client starts on, and the one a picture of the step shows."""
+        return "left" if self.side_order == SideOrder.LEFT else "right"
 
 
 class Delivery(models.Model):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client
+from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
 from tests.factories import (
     AppointmentFactory,
@@ -65,6 +66,15 @@ CASES: dict[str, Case] = {
     "sessions:edit": Case(obj="session"),
     "sessions:sign": Case(obj="session"),
     "sessions:amend": Case(obj="signed_session"),
+    "routines:propose": Case(obj="signed_session", kwarg="session_pk"),
+    "routines:edit": Case(obj="routine"),
+    "routines:preview": Case(obj="routine"),
+    "routines:preview_html": Case(obj="routine"),
+    "routines:assign": Case(obj="routine"),
+    "routines:stop": Case(obj="routine"),
+    "routines:library": Case(),
+    "routines:library_add": Case(),
+    "routines:library_edit": Case(obj="library_step"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -75,9 +85,6 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
-    # Clients open these from routine emails without an account: the signed token is the
-    # permission, and it binds one delivery (see the test at the end of this file).
-    "checkin:page",
 }
 
 
@@ -124,7 +131,13 @@ def world(clinic, practitioner, owner):
         signed_by=practitioner,
     )
     PressureNoteFactory(session=signed, zone=zone)
+    routine = Routine.objects.create(
+        clinic=clinic, client=client, session=signed, created_by=practitioner, starts_on=start.date()
+    )
+    RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
     return {
+        "routine": routine,
+        "library_step": LibraryStep.objects.filter(clinic=clinic).first(),
         "client": client,
         "appointment": appointment,
         "zone": zone,
@@ -150,6 +163,9 @@ def _snapshot(clinic):
         list(PressureNote.objects.filter(session__clinic=clinic).order_by("pk").values()),
         list(ReflexZone.objects.filter(clinic=clinic).order_by("pk").values()),
         list(clinic.staff.order_by("pk").values()),
+        list(Routine.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(RoutineStep.objects.filter(routine__clinic=clinic).order_by("pk").values()),
+        list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
     )
 
 
@@ -176,31 +192,3 @@ def test_user_of_another_clinic_never_sees_or_changes_this_clinics_data(name, wo
         assert response.status_code != 500, url
         assert SECRET_NAME not in response.content.decode(), url
     assert _snapshot(clinic) == before, f"{name}: a POST from another clinic changed data"
-
-
-def test_a_check_in_link_records_only_for_its_own_clinics_delivery(clinic, other_clinic, anon):
-    from django.core import signing
-
-    from routines.links import SALT, checkin_url
-    from routines.models import CheckIn
-    from tests.factories import DeliveryFactory, RoutineFactory
-
-    ours = DeliveryFactory(routine=RoutineFactory(clinic=clinic))
-    theirs = DeliveryFactory(routine=RoutineFactory(clinic=other_clinic))
-    url = checkin_url(ours, "stop")
-    token = url.rstrip("/").rsplit("/", 1)[1]
-    # Pointing our genuine token at the other clinic's delivery breaks the signature.
-    payload = token.split(":")[0]
-    forged_payload = signing.dumps({"d": theirs.pk, "k": "stop", "p": None}, salt=SALT, compress=True).split(":")[0]
-    forged = token.replace(payload, forged_payload, 1)
-    response = anon.post(reverse("checkin:page", args=[forged]))
-    assert response.status_code == 400
-    assert not CheckIn.objects.exists()
-    theirs.routine.refresh_from_db()
-    assert theirs.routine.status == "active"
-    # The genuine token records against its own delivery, clinic and client only.
-    assert anon.post(url).status_code == 200
-    check_in = CheckIn.objects.get()
-    assert (check_in.delivery, check_in.clinic, check_in.client) == (ours, clinic, ours.client)
-    theirs.routine.refresh_from_db()
-    assert theirs.routine.status == "active"

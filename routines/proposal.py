@@ -1,0 +1,302 @@
+"""A home routine proposed from a signed session (DOMAIN rules 1, 2, 3, 5, 7, 8, 10).
+
+Each zone the practitioner worked becomes a self-care step for the same body area, with
+the practitioner's pressure in words (rule 8) and a few minutes (rule 7). A client who
+uses hands at home gets the hand zone of the same body area instead of a foot zone
+(rule 1); hand steps go right hand first (rule 2); a shoulder on the hands is worked on
+the palm and on the back of the hand (rule 3). The feel-good fingertip/toe step (rule 5)
+and two or three lifestyle tips (rule 10) close the routine. The result is a DRAFT the
+practitioner edits and assigns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client, HealthFlag
+from sessions.models import HAND_MAPS, PressureLevel, ReflexMap, ReflexZone, Side, TreatmentSession
+
+from .library import FEET, HANDS, MAP_GROUPS, map_group
+from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
+
+# A step at home is short: a few minutes a day is the point (rule 7).
+MAX_STEP_MINUTES = 3
+TIPS_AFTER_SESSION = 3
+TIPS_FOR_MAINTENANCE = 2
+
+HANDS_BECAUSE_FEET = (
+    "Your feet need a rest at the moment, so this routine uses the reflexes on your hands instead: "
+    "they match the same parts of the body as the ones on your feet."
+)
+HANDS_BECAUSE_PREFERRED = (
+    "You told us you prefer working on your hands, so this routine uses the reflexes on your hands: "
+    "they match the same parts of the body as the ones on your feet."
+)
+
+# Which tips suit which worked areas; the rest of the tips fill up in library order.
+TIPS_BY_AREA: dict[str, str] = {
+    "lower_back": "tip-seated-support",
+    "sacrum": "tip-seated-support",
+    "sciatic": "tip-seated-support",
+    "hip": "tip-seated-support",
+    "neck": "tip-pillow-alignment",
+    "shoulder": "tip-pillow-alignment",
+    "upper_back": "tip-pillow-alignment",
+    "spine": "tip-posture",
+    "mid_back": "tip-posture",
+}
+DEFAULT_TIPS = ("tip-daily-walk", "tip-posture", "tip-abdominals")
+
+
+class RoutineNotProposable(Exception):
+    """The session cannot have a routine yet (it is not signed)."""
+
+
+def hands_reason(client: Client) -> str:
+    """Why this client's routine uses hands (rule 1), in words for the email; empty if it does not."""
+    if client.has_flag(HealthFlag.FEET_INJURED):
+        return HANDS_BECAUSE_FEET
+    if client.prefers_hands:
+        return HANDS_BECAUSE_PREFERRED
+    return ""
+
+
+def client_local_now(client: Client, now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()).astimezone(ZoneInfo(client.timezone))
+
+
+def first_routine_day(client: Client, now: dt.datetime | None = None) -> dt.date:
+    """Today in the client's timezone if today's email time is still ahead, else tomorrow."""
+    local = client_local_now(client, now)
+    if local.time() < client.routine_time:
+        return local.date()
+    return local.date() + dt.timedelta(days=1)
+
+
+def side_order_for(zone: ReflexZone, sides_worked: set[str]) -> str:
+    if len(zone.side_values) == 1:
+        return zone.side_values[0]
+    # Rule 2: on the hands, always right first, then left.
+    if zone.reflex_map in HAND_MAPS or sides_worked >= {Side.LEFT, Side.RIGHT} or not sides_worked:
+        return SideOrder.RIGHT_THEN_LEFT
+    return next(iter(sides_worked))
+
+
+@dataclass
+class _Planned:
+    zone: ReflexZone
+    pressure: int
+    minutes: int | None = None
+    sides: set[str] = field(default_factory=set)
+    replaces: ReflexZone | None = None
+
+
+class _Library:
+    """The clinic's active library and zones, loaded once (three queries)."""
+
+    def __init__(self, clinic_id: int):
+        self.steps = list(
+            LibraryStep.objects.filter(clinic_id=clinic_id, is_active=True)
+            .prefetch_related("zones")
+            .order_by("kind", "sort_order", "pk")
+        )
+        self.by_code = {s.code: s for s in self.steps}
+        self.by_zone: dict[int, LibraryStep] = {}
+        for step in self.steps:
+            if step.kind == StepKind.REFLEX:
+                for z in step.zones.all():
+                    self.by_zone.setdefault(z.pk, step)
+        self.zones = list(
+            ReflexZone.objects.filter(clinic_id=clinic_id, is_active=True).order_by("reflex_map", "sort_order", "pk")
+        )
+
+    def zones_of(self, body_area: str, group: str) -> list[ReflexZone]:
+        maps = MAP_GROUPS[group]
+        found = [z for z in self.zones if z.body_area == body_area and z.reflex_map in maps]
+        return sorted(found, key=lambda z: (maps.index(z.reflex_map), z.sort_order, z.pk))
+
+    def reflex_step(self, body_area: str, group: str) -> LibraryStep | None:
+        maps = MAP_GROUPS[group]
+        for step in self.steps:
+            if (
+                step.kind == StepKind.REFLEX
+                and step.body_area == body_area
+                and any(z.reflex_map in maps for z in step.zones.all())
+            ):
+                return step
+        return None
+
+    def tips(self, areas: list[str], count: int) -> list[LibraryStep]:
+        wanted = [TIPS_BY_AREA[a] for a in areas if a in TIPS_BY_AREA] + list(DEFAULT_TIPS)
+        chosen: list[LibraryStep] = []
+        for code in dict.fromkeys(wanted):
+            if code in self.by_code and len(chosen) < count:
+                chosen.append(self.by_code[code])
+        for step in self.steps:
+            if len(chosen) >= count:
+                break
+            if step.kind == StepKind.LIFESTYLE and step not in chosen:
+                chosen.append(step)
+        return chosen
+
+
+def zones_to_work(zones: list[ReflexZone], *, prefer_map: str | None = None) -> list[ReflexZone]:
+    """The zones of one body area a step should show: one zone, except a shoulder on the
+    hands, which is worked on the palm and on the back of the hand (rule 3)."""
+    if not zones:
+        return []
+    hand = [z for z in zones if z.reflex_map in HAND_MAPS]
+    if hand and hand[0].body_area == "shoulder":
+        by_map = {}
+        for z in hand:
+            by_map.setdefault(z.reflex_map, z)
+        return [by_map[m] for m in (ReflexMap.HAND_PALM, ReflexMap.HAND_BACK) if m in by_map]
+    for z in zones:
+        if z.reflex_map == prefer_map:
+            return [z]
+    return [zones[0]]
+
+
+# A foot map's closest hand map, for a hands client (the top of the foot matches the back of the hand).
+_HAND_MAP_FOR = {ReflexMap.FOOT_TOP: ReflexMap.HAND_BACK}
+
+
+def _plan(notes, *, lib: _Library, use_hands: bool, left_out: list[str]) -> dict[int, _Planned]:
+    planned: dict[int, _Planned] = {}
+    for note in notes:
+        zone = note.zone
+        replaces = None
+        if use_hands and map_group(zone.reflex_map) == FEET:
+            prefer = _HAND_MAP_FOR.get(zone.reflex_map, ReflexMap.HAND_PALM)
+            targets = zones_to_work(lib.zones_of(zone.body_area, HANDS), prefer_map=prefer)
+            replaces = zone
+            if not targets:
+                left_out.append(zone.name)
+                continue
+        elif zone.reflex_map in HAND_MAPS and zone.body_area == "shoulder":
+            targets = zones_to_work(lib.zones_of(zone.body_area, HANDS)) or [zone]
+        else:
+            targets = [zone]
+        for target in targets:
+            p = planned.get(target.pk)
+            if p is None:
+                p = planned[target.pk] = _Planned(zone=target, pressure=note.pressure, replaces=replaces)
+            # At home, the lighter of the pressures used on a zone is the safe one to copy.
+            p.pressure = min(p.pressure, note.pressure)
+            p.minutes = max(p.minutes or 0, note.minutes)
+            p.sides.add(note.side)
+    return planned
+
+
+def _step_from_plan(p: _Planned, lib: _Library) -> RoutineStep:
+    source = lib.by_zone.get(p.zone.pk) or lib.reflex_step(p.zone.body_area, map_group(p.zone.reflex_map))
+    minutes = min(p.minutes or (source.minutes if source else 2), MAX_STEP_MINUTES)
+    return RoutineStep(
+        kind=StepKind.REFLEX,
+        library_step=source,
+        zone=p.zone,
+        side_order=side_order_for(p.zone, p.sides),
+        pressure=p.pressure,
+        minutes=max(minutes, 1),
+        title=source.title if source else p.zone.name,
+        instruction=source.instruction if source else (p.zone.description or f"Press the {p.zone.name} reflex."),
+        replaces_zone=p.replaces,
+    )
+
+
+def steps_from_library(
+    library_step: LibraryStep, *, client: Client, zones: list[ReflexZone] | None = None, pressure: int | None = None
+) -> list[RoutineStep]:
+    """Unsaved routine steps for one library entry: a tip, or a reflex step on the zones
+    this client works (hands when they use hands at home, both shoulder spots on the hands)."""
+    if library_step.kind == StepKind.LIFESTYLE:
+        return [
+            RoutineStep(
+                kind=StepKind.LIFESTYLE,
+                library_step=library_step,
+                minutes=library_step.minutes,
+                title=library_step.title,
+                instruction=library_step.instruction,
+            )
+        ]
+    zones = list(library_step.zones.all()) if zones is None else zones
+    if client.uses_hands_at_home and any(z.reflex_map in HAND_MAPS for z in zones):
+        zones = [z for z in zones if z.reflex_map in HAND_MAPS]
+    elif not client.uses_hands_at_home and any(map_group(z.reflex_map) == FEET for z in zones):
+        zones = [z for z in zones if map_group(z.reflex_map) == FEET]
+    zones.sort(
+        key=lambda z: (
+            z.body_area != library_step.body_area,
+            z.reflex_map not in (ReflexMap.HAND_PALM, ReflexMap.FOOT_SOLE),
+            z.sort_order,
+            z.pk,
+        )
+    )
+    picked = zones_to_work(zones) or [None]
+    return [
+        RoutineStep(
+            kind=StepKind.REFLEX,
+            library_step=library_step,
+            zone=zone,
+            side_order=side_order_for(zone, set()) if zone else SideOrder.RIGHT_THEN_LEFT,
+            pressure=pressure or PressureLevel.MEDIUM,
+            minutes=min(library_step.minutes, MAX_STEP_MINUTES),
+            title=library_step.title,
+            instruction=library_step.instruction,
+        )
+        for zone in picked
+    ]
+
+
+@transaction.atomic
+def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = None) -> Routine:
+    """A DRAFT routine built from the signed `session`'s pressure notes.
+
+    Zones with no hand equivalent for a hands client are left out; their names are on
+    `routine.left_out` (not stored) so the page can say so.
+    """
+    if not session.is_signed:
+        raise RoutineNotProposable("Sign the session first: a routine is built from the signed record.")
+    client = session.client
+    lib = _Library(session.clinic_id)
+    use_hands = client.uses_hands_at_home
+    group = HANDS if use_hands else FEET
+    notes = list(session.pressure_notes.select_related("zone").order_by("position", "pk"))
+    left_out: list[str] = []
+    planned = _plan(notes, lib=lib, use_hands=use_hands, left_out=left_out)
+
+    steps = [_step_from_plan(p, lib) for p in planned.values()]
+    areas = [p.zone.body_area for p in planned.values()]
+    if not notes:
+        # Maintenance for a client with no pain (rule 7): the spine, gently, every day.
+        spine = lib.reflex_step("spine", group)
+        if spine:
+            steps += steps_from_library(spine, client=client, zones=lib.zones_of("spine", group))
+    if "brain" not in areas and (brain := lib.reflex_step("brain", group)):
+        steps += steps_from_library(
+            brain, client=client, zones=lib.zones_of("brain", group), pressure=PressureLevel.LIGHT
+        )
+    for tip in lib.tips(areas, TIPS_AFTER_SESSION if notes else TIPS_FOR_MAINTENANCE):
+        steps += steps_from_library(tip, client=client)
+
+    routine = Routine.objects.create(
+        clinic_id=session.clinic_id,
+        client=client,
+        session=session,
+        created_by=by,
+        status=Routine.Status.DRAFT,
+        frequency=Routine.Frequency.DAILY,
+        starts_on=first_routine_day(client, now),
+        hands_reason=hands_reason(client),
+    )
+    for position, step in enumerate(steps, start=1):
+        step.routine = routine
+        step.position = position
+    RoutineStep.objects.bulk_create(steps)
+    routine.left_out = left_out
+    return routine

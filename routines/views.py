@@ -1,0 +1,278 @@
+"""Practitioner pages for home routines (propose from a session, edit, preview, assign,
+stop) and the owner's routine library."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from accounts.tenancy import clinic_get, clinic_required, owner_required
+from clients.models import HealthFlag
+from sessions.models import TreatmentSession
+
+from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
+from .models import LibraryStep, Routine, StepKind
+from .proposal import RoutineNotProposable, client_local_now, routine_propose
+from .selectors import draft_for_session, library_steps, routine_queryset
+from .services import (
+    EDITABLE,
+    RUNNING,
+    LibraryCodeTaken,
+    RoutineCannotBeAssigned,
+    RoutineLocked,
+    library_step_save,
+    routine_add_step,
+    routine_assign,
+    routine_move_step,
+    routine_remove_step,
+    routine_stop,
+    routine_update_schedule,
+    routine_update_step,
+)
+
+
+def _get_routine(request: HttpRequest, pk: int) -> Routine:
+    return clinic_get(routine_queryset(clinic=request.clinic), request.clinic, pk=pk)
+
+
+@clinic_required
+def routine_propose_view(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """POST builds a draft from the signed session and opens the editor; GET goes back to the session."""
+    session = clinic_get(TreatmentSession.objects.select_related("client"), request.clinic, pk=session_pk)
+    if request.method != "POST":
+        return redirect("sessions:detail", pk=session.pk)
+    existing = draft_for_session(session=session)
+    if existing is not None:
+        messages.info(request, "This session already has a draft routine; here it is.")
+        return redirect("routines:edit", pk=existing.pk)
+    try:
+        routine = routine_propose(session=session, by=request.user)
+    except RoutineNotProposable as exc:
+        messages.error(request, str(exc))
+        return redirect("sessions:detail", pk=session.pk)
+    messages.success(
+        request,
+        f"A draft routine for {session.client.first_name} is ready from this session. "
+        "Change what you like, preview the email, then assign it.",
+    )
+    if routine.left_out:
+        messages.info(
+            request,
+            "No hand reflex matches " + ", ".join(routine.left_out) + ", so the draft leaves it out.",
+        )
+    return redirect("routines:edit", pk=routine.pk)
+
+
+def _editor_context(request, routine: Routine, **forms) -> dict:
+    steps = list(routine.steps.all())
+    client = routine.client
+    step_forms = forms.pop("step_forms", {})
+    return {
+        "routine": routine,
+        "client": client,
+        "steps": [
+            (step, step_forms.get(step.pk) or StepForm(instance=step, prefix=f"step-{step.pk}")) for step in steps
+        ],
+        "editable": routine.status in EDITABLE,
+        "running": routine.status in RUNNING,
+        "serious_back": client.has_flag(HealthFlag.SERIOUS_BACK_INJURY),
+        "total_minutes": sum(s.minutes for s in steps if s.kind == StepKind.REFLEX),
+        "add_form": forms.get("add_form") or AddStepForm(clinic=request.clinic),
+        "schedule_form": forms.get("schedule_form") or ScheduleForm(instance=routine, prefix="schedule"),
+        "can_email": bool(client.email and client.consent_email and not client.is_archived),
+    }
+
+
+@clinic_required
+def routine_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor. Every change is a small POST form (no JavaScript needed) that redirects back."""
+    routine = _get_routine(request, pk)
+    if request.method != "POST":
+        return render(request, "routines/routine_edit.html", _editor_context(request, routine))
+    action = request.POST.get("action", "")
+    step = None
+    if "step" in request.POST:
+        step_pk = request.POST["step"]
+        step = get_object_or_404(routine.steps.all(), pk=step_pk if step_pk.isdigit() else 0)
+    forms: dict = {}
+    try:
+        if action == "add":
+            forms["add_form"] = form = AddStepForm(request.POST, clinic=request.clinic)
+            if form.is_valid():
+                library_step = form.cleaned_data["library_step"]
+                routine_add_step(routine=routine, library_step=library_step)
+                messages.success(request, f"Added “{library_step.title}”.")
+                return redirect("routines:edit", pk=routine.pk)
+        elif action == "remove" and step:
+            routine_remove_step(step=step)
+            messages.success(request, f"Removed “{step.title}”.")
+            return redirect("routines:edit", pk=routine.pk)
+        elif action in ("up", "down") and step:
+            routine_move_step(step=step, up=action == "up")
+            messages.success(request, f"Moved “{step.title}” {action}.")
+            return redirect(f"{_edit_url(routine)}#step-{step.pk}")
+        elif action == "save_step" and step:
+            form = StepForm(request.POST, instance=step, prefix=f"step-{step.pk}")
+            forms["step_forms"] = {step.pk: form}
+            if form.is_valid():
+                routine_update_step(step=step, data=form.cleaned_data)
+                messages.success(request, f"Saved “{step.title}”.")
+                return redirect(f"{_edit_url(routine)}#step-{step.pk}")
+        elif action == "schedule":
+            forms["schedule_form"] = form = ScheduleForm(request.POST, instance=routine, prefix="schedule")
+            if form.is_valid():
+                routine_update_schedule(routine=routine, data=form.cleaned_data)
+                messages.success(request, "Schedule saved.")
+                return redirect("routines:edit", pk=routine.pk)
+        else:
+            messages.error(request, "That change was not understood; nothing was saved.")
+            return redirect("routines:edit", pk=routine.pk)
+    except RoutineLocked as exc:
+        messages.error(request, str(exc))
+        return redirect("routines:edit", pk=routine.pk)
+    # A form with errors: show the page again with the messages next to the fields.
+    routine = _get_routine(request, pk)
+    return render(request, "routines/routine_edit.html", _editor_context(request, routine, **forms), status=400)
+
+
+def _edit_url(routine: Routine) -> str:
+    return reverse("routines:edit", kwargs={"pk": routine.pk})
+
+
+def _preview_date(routine: Routine) -> dt.date:
+    today = client_local_now(routine.client).date()
+    return max(today, routine.starts_on)
+
+
+def _preview_message(routine: Routine):
+    """The email as the client will get it, from helper C's emails module; None until it exists."""
+    try:
+        from .emails import preview_routine_email
+    except ImportError:
+        return None
+    return preview_routine_email(routine, _preview_date(routine))
+
+
+_CID = re.compile(r"cid:([^\"'\s)>]+)")
+
+
+def html_with_inline_images(message) -> str | None:
+    """The HTML part of the message as it goes out, with each cid: picture turned into a
+    data: URL so a browser shows it. Walks the built MIME tree, so it shows exactly what
+    a mail client would get, however the pictures are attached."""
+    html = None
+    images: dict[str, str] = {}
+    for part in message.message().walk():
+        if part.is_multipart():
+            continue
+        mimetype = part.get_content_type()
+        if mimetype == "text/html" and html is None:
+            html = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        elif cid := (part.get("Content-ID") or "").strip().strip("<>"):
+            payload = part.get_payload(decode=True) or b""
+            images[cid] = f"data:{mimetype};base64,{base64.b64encode(payload).decode()}"
+    if html is None:
+        return None
+    return _CID.sub(lambda m: images.get(m.group(1), m.group(0)), html)
+
+
+@clinic_required
+def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    routine = _get_routine(request, pk)
+    message = _preview_message(routine)
+    context = {
+        "routine": routine,
+        "client": routine.client,
+        "steps": list(routine.steps.all()),
+        "message": message,
+        "preview_date": _preview_date(routine),
+        "serious_back": routine.client.has_flag(HealthFlag.SERIOUS_BACK_INJURY),
+    }
+    return render(request, "routines/routine_preview.html", context)
+
+
+@xframe_options_sameorigin
+@clinic_required
+def routine_preview_html(request: HttpRequest, pk: int) -> HttpResponse:
+    routine = _get_routine(request, pk)
+    message = _preview_message(routine)
+    html = html_with_inline_images(message) if message is not None else None
+    if html is None:
+        raise Http404("No HTML preview yet")
+    response = HttpResponse(html)
+    # The email's HTML runs nothing and loads nothing from elsewhere; say so to the browser too.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return response
+
+
+@clinic_required
+def routine_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    routine = _get_routine(request, pk)
+    if request.method != "POST":
+        return redirect("routines:edit", pk=routine.pk)
+    try:
+        routine_assign(routine=routine, by=request.user)
+    except RoutineCannotBeAssigned as exc:
+        messages.error(request, str(exc))
+        return redirect("routines:edit", pk=routine.pk)
+    messages.success(
+        request,
+        f"Routine assigned. {routine.client.first_name} gets the first email on "
+        f"{routine.starts_on:%A %-d %B} at {routine.client.routine_time:%H:%M} their time.",
+    )
+    return redirect("routines:edit", pk=routine.pk)
+
+
+@clinic_required
+def routine_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
+    routine = _get_routine(request, pk)
+    if request.method != "POST":
+        return redirect("routines:edit", pk=routine.pk)
+    if routine_stop(routine=routine, by=request.user, reason=request.POST.get("reason", "").strip()[:200]):
+        messages.success(request, f"Routine stopped. {routine.client.first_name} gets no more routine emails.")
+    else:
+        messages.info(request, "This routine was not running, so there was nothing to stop.")
+    return redirect("routines:edit", pk=routine.pk)
+
+
+# --- Owner: the clinic's routine library -------------------------------------------
+
+
+@owner_required
+def library_list(request: HttpRequest) -> HttpResponse:
+    steps = list(library_steps(clinic=request.clinic))
+    reflex = [s for s in steps if s.kind == StepKind.REFLEX]
+    tips = [s for s in steps if s.kind == StepKind.LIFESTYLE]
+    return render(request, "routines/library_list.html", {"reflex": reflex, "tips": tips})
+
+
+def _library_form_page(request: HttpRequest, step: LibraryStep | None) -> HttpResponse:
+    form = LibraryStepForm(request.POST or None, instance=step, clinic=request.clinic)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.clinic = request.clinic
+        try:
+            library_step_save(step=saved, zones=form.cleaned_data["zones"])
+        except LibraryCodeTaken:
+            form.add_error(None, "Another library entry was saved with the same name just now. Try again.")
+        else:
+            messages.success(request, f"{'Saved' if step else 'Added'} “{saved.title}”.")
+            return redirect("routines:library")
+    return render(request, "routines/library_form.html", {"form": form, "step": step})
+
+
+@owner_required
+def library_add(request: HttpRequest) -> HttpResponse:
+    return _library_form_page(request, None)
+
+
+@owner_required
+def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _library_form_page(request, clinic_get(LibraryStep, request.clinic, pk=pk))
