@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +22,7 @@ from sessions.models import HAND_MAPS, PressureLevel, ReflexMap, ReflexZone, Sid
 
 from .library import FEET, HANDS, MAP_GROUPS, map_group
 from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
+from .schedule import client_local_now, client_zone, routine_due_at
 
 # A step at home is short: a few minutes a day is the point (rule 7).
 MAX_STEP_MINUTES = 3
@@ -66,16 +66,13 @@ def hands_reason(client: Client) -> str:
     return ""
 
 
-def client_local_now(client: Client, now: dt.datetime | None = None) -> dt.datetime:
-    return (now or timezone.now()).astimezone(ZoneInfo(client.timezone))
-
-
 def first_routine_day(client: Client, now: dt.datetime | None = None) -> dt.date:
     """Today in the client's timezone if today's email time is still ahead, else tomorrow."""
-    local = client_local_now(client, now)
-    if local.time() < client.routine_time:
-        return local.date()
-    return local.date() + dt.timedelta(days=1)
+    now = now or timezone.now()
+    today = client_local_now(client, now).date()
+    if now < routine_due_at(today, client.routine_time, client_zone(client)):
+        return today
+    return today + dt.timedelta(days=1)
 
 
 def side_order_for(zone: ReflexZone, sides_worked: set[str]) -> str:

@@ -19,7 +19,8 @@ from sessions.models import TreatmentSession
 
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
 from .models import LibraryStep, Routine, StepKind
-from .proposal import RoutineNotProposable, client_local_now, routine_propose
+from .proposal import RoutineNotProposable, routine_propose
+from .schedule import client_local_now
 from .selectors import draft_for_session, library_steps, routine_queryset
 from .services import (
     EDITABLE,
