@@ -13,8 +13,10 @@ from clients import selectors, services
 from clients.charts import PainChart
 from clients.forms import ClientForm
 from clients.models import Client
+from routines import selectors as routine_selectors
 
 PAGE_SIZE = 25
+WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @clinic_required
@@ -86,14 +88,21 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
     history = selectors.client_history(client=client)
+    routine = routine_selectors.current_routine(client)
+    home_pain = routine_selectors.home_pain(client)
     return render(
         request,
         "clients/client_detail.html",
         {
             "client": client,
             "timeline": history.timeline,
-            "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone),
+            "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone, home=home_pain),
             "heat": selectors.client_zone_heat(client=client),
+            "routine": routine,
+            "routine_steps": list(routine.steps.all()) if routine else [],
+            "routine_weekdays": [WEEKDAY_NAMES[d] for d in routine.weekdays] if routine else [],
+            "deliveries": routine_selectors.delivery_log(client),
+            "adherence": routine_selectors.adherence(client),
         },
     )
 

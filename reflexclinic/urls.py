@@ -8,6 +8,7 @@ urlpatterns = [
     path("appointments/", include("appointments.urls")),
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
+    path("r/", include("routines.checkin_urls")),
 ]
 
 handler404 = "accounts.views.page_not_found"

@@ -344,3 +344,13 @@ def test_appointment_email_carries_a_calendar_file_that_parses_back(appointment)
     [again] = _ics(reminder).walk("VEVENT")
     assert str(event["UID"]) == str(again["UID"]) == f"appointment-{appointment.pk}@reflexclinic.local"
     assert _parsed(confirmation)["Message-ID"] != _parsed(reminder)["Message-ID"]
+
+
+def test_building_a_batch_of_emails_takes_the_same_queries_for_3_and_30(routine, django_assert_num_queries):
+    ids = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)).pk for n in range(30)]
+    # deliveries with client, clinic and routine; steps; zones; flags (no appointments to fetch)
+    for batch in (ids[:3], ids):
+        with django_assert_num_queries(4):
+            deliveries = emails.with_email_data(Delivery.objects.all()).in_bulk(batch)
+            for d in deliveries.values():
+                build_routine_email(d)

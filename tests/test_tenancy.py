@@ -85,6 +85,9 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # Clients open these from routine emails without an account: the signed token is the
+    # permission, and it binds one delivery (see the test at the end of this file).
+    "checkin:page",
 }
 
 
@@ -192,3 +195,31 @@ def test_user_of_another_clinic_never_sees_or_changes_this_clinics_data(name, wo
         assert response.status_code != 500, url
         assert SECRET_NAME not in response.content.decode(), url
     assert _snapshot(clinic) == before, f"{name}: a POST from another clinic changed data"
+
+
+def test_a_check_in_link_records_only_for_its_own_clinics_delivery(clinic, other_clinic, anon):
+    from django.core import signing
+
+    from routines.links import SALT, checkin_url
+    from routines.models import CheckIn
+    from tests.factories import DeliveryFactory, RoutineFactory
+
+    ours = DeliveryFactory(routine=RoutineFactory(clinic=clinic))
+    theirs = DeliveryFactory(routine=RoutineFactory(clinic=other_clinic))
+    url = checkin_url(ours, "stop")
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    # Pointing our genuine token at the other clinic's delivery breaks the signature.
+    payload = token.split(":")[0]
+    forged_payload = signing.dumps({"d": theirs.pk, "k": "stop", "p": None}, salt=SALT, compress=True).split(":")[0]
+    forged = token.replace(payload, forged_payload, 1)
+    response = anon.post(reverse("checkin:page", args=[forged]))
+    assert response.status_code == 400
+    assert not CheckIn.objects.exists()
+    theirs.routine.refresh_from_db()
+    assert theirs.routine.status == "active"
+    # The genuine token records against its own delivery, clinic and client only.
+    assert anon.post(url).status_code == 200
+    check_in = CheckIn.objects.get()
+    assert (check_in.delivery, check_in.clinic, check_in.client) == (ours, clinic, ours.client)
+    theirs.routine.refresh_from_db()
+    assert theirs.routine.status == "active"
