@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from routines.models import CheckIn, Delivery, Routine
+from routines.schedule import client_local_now
 
 PAUSE_DAYS = 7
 STOP_REASON = "The client stopped the emails from a link in a routine email."
@@ -28,13 +28,9 @@ class CheckInResult:
     routine: Routine
 
 
-def client_local_today(delivery: Delivery, now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(ZoneInfo(delivery.client.timezone)).date()
-
-
 def pause_ends(delivery: Delivery) -> dt.date:
     """The last client-local day without an email if the client pauses now."""
-    return client_local_today(delivery) + dt.timedelta(days=PAUSE_DAYS)
+    return client_local_now(delivery.client).date() + dt.timedelta(days=PAUSE_DAYS)
 
 
 def resumes_on(routine: Routine) -> dt.date | None:
