@@ -83,7 +83,10 @@ class StepForm(forms.ModelForm):
         model = RoutineStep
         fields = ["pressure", "minutes", "instruction"]
         labels = {"pressure": "Pressure", "minutes": "Minutes", "instruction": "What the client does"}
-        widgets = {"instruction": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "instruction": forms.Textarea(attrs={"rows": 3}),
+            "minutes": forms.NumberInput(attrs={"min": 1, "max": 30}),
+        }
         error_messages = {
             "minutes": {
                 "min_value": "A step takes at least 1 minute.",

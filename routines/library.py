@@ -86,9 +86,6 @@ _HANDS = [
     ("mid_back", "Middle back, the middle of the back of the hand",
      "On the back of the hand, halfway between knuckles and wrist, slide your thumb down each groove "
      "between the long bones. Keep the movement slow and even."),
-    ("shoulder", "Shoulder, at the base of the little finger",
-     "Work the spot just below the little finger on the palm, then the same spot on the back of the hand. "
-     "Each shoulder is on the hand of the same side, so give both hands the same care."),
     ("neck", "Neck, at the base of the thumb",
      "Circle the crease where the thumb joins the hand, pressing gently all the way round, as if you were "
      "loosening a ring."),
@@ -151,6 +148,39 @@ _FEET = [
 ]
 # fmt: on
 
+# Rule 3: the shoulder reflex is worked on the palm and on the back of the hand, so the
+# library has one step for each spot (each with its own picture).
+_HAND_SHOULDERS = [
+    StandardStep(
+        code="hands-shoulder",
+        kind="reflex",
+        title="Shoulder, on the palm below the little finger",
+        instruction=(
+            "On the palm, find the spot just below the little finger at the outer edge and press it with the "
+            "thumb of your other hand, in small circles. Your right shoulder is at the base of your right little "
+            "finger and your left shoulder at the base of your left one, so give both hands the same care."
+        ),
+        body_area="shoulder",
+        group=HANDS,
+        sort_order=45,
+        zone_codes=("palm-shoulder",),
+    ),
+    StandardStep(
+        code="hands-shoulder-top",
+        kind="reflex",
+        title="Shoulder, on the back of the hand below the little finger",
+        instruction=(
+            "Turn the hand over and press the matching spot on the back of the hand, just below the knuckle of "
+            "the little finger, in small circles. Do the right hand, then the left: each shoulder is on the hand "
+            "of the same side."
+        ),
+        body_area="shoulder",
+        group=HANDS,
+        sort_order=46,
+        zone_codes=("back-shoulder",),
+    ),
+]
+
 _EAR_BACK = StandardStep(
     code="ear-back",
     kind="reflex",
@@ -197,7 +227,13 @@ LIFESTYLE_TIPS: list[StandardStep] = [
     for i, (slug, title, text) in enumerate(_TIPS, start=1)
 ]
 
-STANDARD_LIBRARY: list[StandardStep] = [*_reflex(HANDS, _HANDS), *_reflex(FEET, _FEET), _EAR_BACK, *LIFESTYLE_TIPS]
+STANDARD_LIBRARY: list[StandardStep] = [
+    *_reflex(HANDS, _HANDS),
+    *_HAND_SHOULDERS,
+    *_reflex(FEET, _FEET),
+    _EAR_BACK,
+    *LIFESTYLE_TIPS,
+]
 
 
 def install_library(step_model, zone_model, clinic_id: int) -> int:

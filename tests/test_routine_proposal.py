@@ -239,7 +239,9 @@ def test_rule_3_a_shoulder_on_the_hands_is_worked_on_the_palm_and_the_back_of_bo
     shoulder = [s for s in steps if s.zone.body_area == "shoulder"]
     assert [s.zone.reflex_map for s in shoulder] == ["hand_palm", "hand_back"]
     assert all(s.side_order == SideOrder.RIGHT_THEN_LEFT for s in shoulder)
-    assert "same side" in shoulder[0].instruction and "little finger" in shoulder[0].instruction
+    assert [s.library_step.code for s in shoulder] == ["hands-shoulder", "hands-shoulder-top"]
+    assert "right shoulder is at the base of your right little finger" in shoulder[0].instruction
+    assert "back of the hand" in shoulder[1].title and "same side" in shoulder[1].instruction
     assert all("little finger" in s.zone.description for s in shoulder)
 
 

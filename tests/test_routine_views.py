@@ -187,12 +187,11 @@ def test_adding_a_step_from_the_library_puts_it_at_the_end(practitioner_client, 
     assert "Added “Take the stairs”" in practitioner_client.get(response.url).content.decode()
 
 
-def test_adding_the_hand_shoulder_step_adds_the_palm_and_the_back_of_the_hand(practitioner_client, draft, clinic):
-    shoulder = LibraryStep.objects.get(clinic=clinic, code="hands-shoulder")
+def test_adding_the_back_of_hand_shoulder_step_works_it_right_hand_first(practitioner_client, draft, clinic):
+    shoulder = LibraryStep.objects.get(clinic=clinic, code="hands-shoulder-top")
     post_action(practitioner_client, draft, "add", library_step=shoulder.pk)
-    added = draft.steps.filter(library_step=shoulder).select_related("zone")
-    assert sorted(s.zone.reflex_map for s in added) == ["hand_back", "hand_palm"]
-    assert all(s.side_order == "right_then_left" for s in added)
+    added = draft.steps.select_related("zone").get(library_step=shoulder)
+    assert (added.zone.code, added.side_order) == ("back-shoulder", "right_then_left")
 
 
 def test_adding_another_clinics_library_step_is_a_form_error(practitioner_client, draft, other_clinic):
