@@ -7,6 +7,7 @@ routines.library.install_library, which only adds missing codes.
 from django.db import migrations
 
 from routines.library import install_library
+from sessions.catalogue import install_zones
 
 
 def install_for_existing_clinics(apps, schema_editor):
@@ -14,6 +15,8 @@ def install_for_existing_clinics(apps, schema_editor):
     LibraryStep = apps.get_model("routines", "LibraryStep")
     ReflexZone = apps.get_model("treatment_sessions", "ReflexZone")
     for clinic_id in Clinic.objects.values_list("pk", flat=True):
+        # Steps link to the clinic's zones; this only adds zones a clinic lacks.
+        install_zones(ReflexZone, clinic_id)
         install_library(LibraryStep, ReflexZone, clinic_id)
 
 
