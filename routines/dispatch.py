@@ -50,8 +50,8 @@ class DispatchResult:
 def _routine_timezones() -> list[str]:
     active = Routine.objects.filter(status__in=[Routine.Status.ACTIVE, Routine.Status.PAUSED])
     pending = Delivery.objects.filter(kind=Delivery.Kind.ROUTINE, status=Delivery.Status.PENDING)
-    zones = set(active.values_list("client__timezone", flat=True).distinct())
-    zones |= set(pending.values_list("client__timezone", flat=True).distinct())
+    zones = set(active.order_by().values_list("client__timezone", flat=True).distinct())
+    zones |= set(pending.order_by().values_list("client__timezone", flat=True).distinct())
     return sorted(zones)
 
 
@@ -75,14 +75,20 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
     # Comparing wall-clock times makes daylight-saving days right: a time skipped when
     # the clocks go forward is passed at the first instant after it; a time repeated
     # when they go back is passed at its first occurrence, and the row exists after that.
-    already = Delivery.objects.filter(routine=OuterRef("pk"), kind=Delivery.Kind.ROUTINE, local_date=local_date)
+    # NOT IN over a hashed list of today's rows, rather than NOT EXISTS: right after a big
+    # insert the planner's statistics still say the table is empty, and NOT EXISTS then
+    # scans it once per routine (seconds at 20,000 routines).
+    already = Delivery.objects.filter(
+        kind=Delivery.Kind.ROUTINE, local_date=local_date, routine__isnull=False, client__timezone=tz
+    ).values("routine_id")
     candidates = (
         Routine.objects.filter(
             due_condition(local_date),
             client__timezone=tz,
             client__routine_time__lte=local_now.time().replace(tzinfo=None),
         )
-        .filter(~Exists(already))
+        .exclude(pk__in=already)
+        .order_by()
         .values_list("pk", "clinic_id", "client_id", "frequency", "weekdays", "every_n_days", "starts_on")
     )
     rows = [

@@ -31,7 +31,7 @@ from appointments.models import Appointment
 
 from .dispatch import PAST_DAY
 from .models import Delivery, DeliveryAttempt
-from .schedule import client_local_now, not_due_reason
+from .schedule import client_local_now, due_routine_ids, not_due_reason
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +84,19 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=seconds * random.uniform(0.5, 1.5))
 
 
-def skip_reason(delivery: Delivery, now: dt.datetime) -> str | None:
-    """Why this row should not be sent any more, in words for the delivery log."""
+def skip_reason(delivery: Delivery, now: dt.datetime, due_routines: set[int]) -> str | None:
+    """Why this row should not be sent any more, in words for the delivery log.
+
+    `due_routines`: the batch's routines still due on their row's day (`due_routine_ids`).
+    """
     client = delivery.client
     if delivery.kind == Delivery.Kind.ROUTINE:
         if delivery.local_date < client_local_now(client, now).date():
             return PAST_DAY
-        why = not_due_reason(delivery.routine, delivery.local_date)
-        return f"Not sent: {why}" if why else None
+        if delivery.routine_id in due_routines:
+            return None
+        # Stopped, paused or opted out since the dispatcher created the row.
+        return f"Not sent: {not_due_reason(delivery.routine, delivery.local_date) or 'no longer due'}"
     appointment = delivery.appointment
     if appointment.status != Appointment.Status.BOOKED:
         return f"Not sent: the appointment is {appointment.get_status_display().lower()}"
@@ -185,6 +190,9 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
 
     # What the messages need, loaded in a fixed number of queries for the whole batch.
     deliveries = emails.with_email_data(Delivery.objects.select_related("appointment")).in_bulk(ids)
+    due_routines = due_routine_ids(
+        (d.routine, d.local_date) for d in deliveries.values() if d.kind == Delivery.Kind.ROUTINE
+    )
     connection = _Connection()
     try:
         for pk in ids:
@@ -192,15 +200,15 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
             if delivery is None:
                 counts["not_claimed"] += 1
                 continue
-            _send_one(delivery, connection, counts)
+            _send_one(delivery, connection, counts, due_routines)
     finally:
         connection.close()
     return dict(counts)
 
 
-def _send_one(delivery: Delivery, connection: _Connection, counts: Counter) -> None:
+def _send_one(delivery: Delivery, connection: _Connection, counts: Counter, due_routines: set[int]) -> None:
     now = timezone.now()
-    reason = skip_reason(delivery, now)
+    reason = skip_reason(delivery, now, due_routines)
     if reason:
         skipped = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SKIPPED, last_error=reason, next_attempt_at=None

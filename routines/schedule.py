@@ -14,6 +14,8 @@ days right (see `routine_due_at`).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
@@ -121,3 +123,25 @@ def not_due_reason(routine: Routine, local_date: dt.date) -> str | None:
 
 def is_due(routine: Routine, local_date: dt.date) -> bool:
     return not_due_reason(routine, local_date) is None
+
+
+def due_routine_ids(pairs: Iterable[tuple[Routine, dt.date]]) -> set[int]:
+    """`is_due` for many (routine, local day) pairs: one query per distinct day."""
+    by_day: dict[dt.date, list[Routine]] = defaultdict(list)
+    for routine, local_date in pairs:
+        by_day[local_date].append(routine)
+    due: set[int] = set()
+    for local_date, routines in by_day.items():
+        scheduled = {
+            r.pk
+            for r in routines
+            if matches_frequency(
+                frequency=r.frequency,
+                weekdays=r.weekdays,
+                every_n_days=r.every_n_days,
+                starts_on=r.starts_on,
+                local_date=local_date,
+            )
+        }
+        due |= set(Routine.objects.filter(due_condition(local_date), pk__in=scheduled).values_list("pk", flat=True))
+    return due

@@ -226,6 +226,12 @@ def test_paused_routine_sends_again_the_day_after_the_pause(clinic):
     assert is_due(routine, TODAY + dt.timedelta(days=7))
 
 
+def test_a_routine_marked_paused_runs_again_once_its_pause_is_over(clinic):
+    routine = make_routine(clinic, status=Routine.Status.PAUSED, paused_until=TODAY)
+    assert not is_due(routine, TODAY)
+    assert is_due(routine, TODAY + dt.timedelta(days=1))
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -367,6 +373,17 @@ def test_a_batch_is_sent_over_one_connection_with_stable_message_ids(clinic, bac
         assert delivery.sent_at is not None
         assert delivery.attempts == 1
         assert list(delivery.attempt_log.values_list("outcome", flat=True)) == [DeliveryAttempt.Outcome.SENT]
+
+
+def test_sending_costs_a_fixed_number_of_queries_per_email(clinic, backend):
+    def queries_for(count: int) -> int:
+        ids = [d.pk for d in pending_routine_emails(clinic, count)]
+        with CaptureQueriesContext(connection) as ctx:
+            assert send_deliveries(ids)["sent"] == count
+        return len(ctx.captured_queries)
+
+    three, six, nine = queries_for(3), queries_for(6), queries_for(9)
+    assert six - three == nine - six <= 3 * 5
 
 
 def test_sending_the_same_ids_twice_sends_each_email_once(clinic, backend):
