@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -159,12 +158,22 @@ def queue_sending(ids: list[int]) -> None:
 
     robust=True: with the broker down the rows simply stay pending and the next
     pass queues them again, instead of the error reaching the caller after commit.
+    One callback for every chunk: the first failure to reach the broker ends the
+    queuing instead of each chunk waiting out its own connection retries, and it is
+    a function, not a partial, because robust on_commit logs the callback's
+    __qualname__ (a partial has none, and the AttributeError escaped).
     """
     from .tasks import send_deliveries_task
 
     size = settings.DELIVERY_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        transaction.on_commit(partial(send_deliveries_task.delay, ids[start : start + size]), robust=True)
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+
+    def queue_chunks() -> None:
+        for chunk in chunks:
+            send_deliveries_task.delay(chunk)
+
+    if chunks:
+        transaction.on_commit(queue_chunks, robust=True)
 
 
 @transaction.atomic

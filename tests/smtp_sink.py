@@ -261,7 +261,9 @@ class SmtpSink:
             self._fail_remaining, self._hold_after, self._holding = None, None, False
 
 
-@pytest.fixture
-def smtp_sink():
+# Named apart from the fixture so a test module can import it without shadowing it:
+# import `smtp_sink_fixture` (unused, so with a noqa for F401) and ask for `smtp_sink`.
+@pytest.fixture(name="smtp_sink")
+def smtp_sink_fixture():
     with SmtpSink() as sink:
         yield sink

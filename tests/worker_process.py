@@ -215,6 +215,11 @@ class PrivateRedis:
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port} within {timeout} s")
 
+    def queued(self, queue: str) -> int:
+        import redis
+
+        return redis.Redis(port=self.port, socket_connect_timeout=1).llen(queue)
+
     def stop(self) -> None:
         """SIGKILL: a crash, not a shutdown; with no persistence every queued task is gone."""
         if self.proc is None:
