@@ -217,7 +217,32 @@ class ClinicSeeder:
         self.owner = next(u for u in self.staff.values() if u.is_owner)
         for number, client_spec in enumerate(spec.clients):
             self._client(number, client_spec)
+        self._routines()
         return self.clinic
+
+    def _routines(self) -> None:
+        """Home routines from each consenting client's latest signed session, as a
+        practitioner would assign them. The first one is due at the time of seeding, so
+        `make run` shows a routine email in var/mail/ on the first beat tick."""
+        from routines.proposal import RoutineNotProposable, routine_propose
+        from routines.services import RoutineCannotBeAssigned, routine_assign
+
+        clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
+        for index, client in enumerate(clients.order_by("pk")):
+            latest = client.treatment_sessions.order_by("-started_at").first()
+            if latest is None or not latest.is_signed:
+                continue
+            if index == 0:
+                local_now = self.now.astimezone(ZoneInfo(client.timezone))
+                client.routine_time = local_now.time().replace(second=0, microsecond=0)
+                client.save(update_fields=["routine_time"])
+            try:
+                routine = routine_propose(session=latest, by=latest.practitioner, now=self.now)
+                routine.starts_on = self.now.astimezone(ZoneInfo(client.timezone)).date()
+                routine.save(update_fields=["starts_on"])
+                routine_assign(routine=routine, by=latest.practitioner, now=self.now)
+            except (RoutineNotProposable, RoutineCannotBeAssigned):
+                continue
 
     def _staff(self, s: StaffSpec) -> User:
         if User.objects.filter(username=s.username).exists():
