@@ -250,6 +250,25 @@ def steps_from_library(
     ]
 
 
+def _merge_same_library_step(steps: list[RoutineStep]) -> list[RoutineStep]:
+    """Zones of one library step (the spine on the sole and on the top of the foot) make one
+    step at home, not the same instruction twice: the lighter pressure, the longer time."""
+    merged: dict[int, RoutineStep] = {}
+    out: list[RoutineStep] = []
+    for step in steps:
+        first = merged.get(step.library_step_id) if step.library_step_id else None
+        if first is None:
+            if step.library_step_id:
+                merged[step.library_step_id] = step
+            out.append(step)
+            continue
+        first.pressure = min(first.pressure, step.pressure)
+        first.minutes = max(first.minutes, step.minutes)
+        if first.side_order != step.side_order:
+            first.side_order = SideOrder.RIGHT_THEN_LEFT
+    return out
+
+
 @transaction.atomic
 def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = None) -> Routine:
     """A DRAFT routine built from the signed `session`'s pressure notes.
@@ -267,7 +286,7 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     left_out: list[str] = []
     planned = _plan(notes, lib=lib, use_hands=use_hands, left_out=left_out)
 
-    steps = [_step_from_plan(p, lib) for p in planned.values()]
+    steps = _merge_same_library_step([_step_from_plan(p, lib) for p in planned.values()])
     areas = [p.zone.body_area for p in planned.values()]
     if not notes:
         # Maintenance for a client with no pain (rule 7): the spine, gently, every day.

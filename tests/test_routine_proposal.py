@@ -178,6 +178,16 @@ def test_a_zone_worked_on_both_sides_becomes_one_step_right_then_left(clinic, pr
     assert spine[0].pressure == 3
 
 
+def test_two_zones_of_one_library_step_make_one_step_not_the_same_instruction_twice(clinic, practitioner):
+    session = signed_session(clinic, practitioner, notes=[("sole-spine", "right", 4, 2), ("top-spine", "left", 2, 3)])
+    steps = reflex_steps(routine_propose(session=session, by=practitioner))
+    spine = [s for s in steps if s.library_step and s.library_step.code == "feet-spine"]
+    assert len(spine) == 1
+    assert (spine[0].zone.code, spine[0].pressure, spine[0].minutes) == ("sole-spine", 2, 3)
+    assert spine[0].side_order == SideOrder.RIGHT_THEN_LEFT
+    assert len({s.title for s in steps}) == len(steps)
+
+
 def test_for_a_client_who_uses_feet_foot_steps_stay_on_the_side_the_practitioner_worked(clinic, practitioner):
     session = signed_session(clinic, practitioner, notes=[("sole-sciatic", "left", 3, 2), ("top-hip", "right", 3, 2)])
     routine = routine_propose(session=session, by=practitioner)
