@@ -9,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: run test lint format setup migrate demo clean
+.PHONY: run test lint format setup migrate demo clean bench-deliver
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Not a test: due routine emails end to end through Redis, Celery and a loopback SMTP
+# server, against a plain smtplib loop. Needs PostgreSQL and redis-server; see README.
+bench-deliver: setup
+	$(BIN)/python bench/deliver_routines.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/

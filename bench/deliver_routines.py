@@ -1,0 +1,225 @@
+"""Benchmark: due routine emails dispatched and delivered end to end, against the limit.
+
+Creates --routines due routines (bulk_create) in a PostgreSQL database of its own
+(dropped and created again each run), starts an SMTP server on loopback
+(tests/smtp_sink.py), a private redis-server (or uses --redis-url) and a real Celery
+worker (prefork, --workers processes), runs ONE dispatch pass and waits until every
+email has arrived. Then, in the same run and to the same SMTP server, a plain smtplib
+loop pushes the same number of pre-rendered messages over one connection: the limit.
+
+It prints emails per second, the worker's peak memory (sum over its processes of RSS,
+and of PSS, which counts shared pages once), duplicates and lost emails (both must be
+0), the limit and the ratio to it (target: at least 0.5), and the command that
+reproduces the run.
+
+    .venv/bin/python bench/deliver_routines.py --routines 20000 --workers 2
+    make bench-deliver BENCH_ARGS="--routines 2000"
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import smtplib
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from tests.smtp_sink import SmtpSink, free_port  # noqa: E402
+from tests.worker_process import PrivateRedis, WorkerProcess, group_pids  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--routines", type=int, default=20_000, help="due routines to deliver (default 20000)")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (prefork concurrency)")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/reflexclinic_bench",
+        help="PostgreSQL database for the run: DROPPED and created again",
+    )
+    parser.add_argument("--redis-url", default="", help="broker to use instead of a private redis-server")
+    parser.add_argument("--batch-size", type=int, default=0, help="DELIVERY_BATCH_SIZE (default: the setting's)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for every email")
+    return parser.parse_args()
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing database name {name!r}")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, worker: WorkerProcess, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.worker, self.interval = worker, interval
+        self.peak_pss = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.worker.sample_rss()
+            self.peak_pss = max(self.peak_pss, pss_bytes(group_pids(self.worker.proc.pid)))
+            self.stopped.wait(self.interval)
+
+
+def smtplib_limit(sink: SmtpSink, templates: list[tuple[bytes, str, str]], count: int) -> float:
+    """Seconds for one smtplib connection to push `count` pre-rendered messages to `sink`."""
+    sink.reset()
+    envelope_from = "no-reply@reflexclinic.local"
+    # Each message gets its own Message-ID (a bytes replace, microseconds) so the sink can
+    # check that none was lost or doubled here either.
+    started = time.monotonic()
+    with smtplib.SMTP(sink.host, sink.port, timeout=30) as smtp:
+        for n in range(count):
+            raw, message_id, to = templates[n % len(templates)]
+            smtp.sendmail(envelope_from, [to], raw.replace(message_id.encode(), f"<limit-{n}@bench>".encode(), 1))
+    elapsed = time.monotonic() - started
+    assert sink.count() == count and not sink.duplicates(), "the limit run itself lost or doubled messages"
+    return elapsed
+
+
+def main() -> int:
+    args = parse_args()
+    command = "make bench-deliver BENCH_ARGS=" + shlex.quote(
+        f"--routines {args.routines} --workers {args.workers}"
+        + (f" --batch-size {args.batch_size}" if args.batch_size else "")
+    )
+    print(f"Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
+    recreate_database(args.database_url)
+
+    redis_server = None
+    if args.redis_url:
+        redis_url = args.redis_url
+    else:
+        redis_server = PrivateRedis(free_port()).start()
+        redis_url = redis_server.url
+    settings_env = {}
+    if args.batch_size:
+        settings_env["DELIVERY_BATCH_SIZE"] = args.batch_size
+    os.environ.update(
+        DATABASE_URL=args.database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="tests.worker_settings"
+    )
+    for name, value in settings_env.items():
+        os.environ[f"RC_SETTING_{name}"] = str(value)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import Clinic, User
+    from routines.dispatch import dispatch_due
+    from routines.emails import build_routine_email
+    from routines.models import Delivery
+    from tests.delivery_data import due_routines
+
+    call_command("migrate", verbosity=0)
+    clinic = Clinic.objects.create(name="Bench Reflexology", slug="bench")
+    practitioner = User.objects.create_user(username="bench", password="bench", clinic=clinic)
+    started = time.monotonic()
+    routine_ids = due_routines(clinic=clinic, created_by=practitioner, count=args.routines)
+    print(f"  {len(routine_ids)} routines created in {time.monotonic() - started:.1f} s", flush=True)
+
+    sink = SmtpSink().start()
+    worker = WorkerProcess(
+        database_url=args.database_url,
+        redis_url=redis_url,
+        email_url=sink.url,
+        concurrency=args.workers,
+        settings=settings_env,
+        name="bench",
+    )
+    sampler = None
+    try:
+        worker.start()
+        sampler = MemorySampler(worker)
+        sampler.start()
+        print(f"Worker ready ({args.workers} processes); one dispatch pass ...", flush=True)
+
+        started = time.monotonic()
+        queued = dispatch_due()
+        dispatched = time.monotonic() - started
+        arrived = sink.wait_for(args.routines, timeout=args.timeout)
+        messages = sink.snapshot()
+        last_at = max((m.at for m in messages), default=time.monotonic())
+        elapsed = last_at - started
+        time.sleep(2)  # a late duplicate must have a chance to arrive before counting
+        sampler.stopped.set()
+        sampler.join()
+
+        deliveries = Delivery.objects.filter(routine_id__in=routine_ids)
+        expected = {d.message_id: d for d in deliveries}
+        received = sink.message_ids()
+        duplicates = sum(n - 1 for n in received.values() if n > 1)
+        lost = len(set(routine_ids)) - len({expected[m].routine_id for m in received if m in expected})
+        statuses = Counter(deliveries.values_list("status", flat=True))
+        rate = len(received) / elapsed if elapsed > 0 else 0.0
+        if not arrived:
+            print(f"  only {sink.count()} of {args.routines} arrived within {args.timeout} s", flush=True)
+
+        # The limit: the same number of messages, rendered beforehand, over one plain connection.
+        sample = list(deliveries.order_by("pk")[: min(200, args.routines)])
+        templates = []
+        for delivery in sample:
+            message = build_routine_email(delivery)
+            message.extra_headers["Message-ID"] = delivery.message_id
+            templates.append((message.message().as_bytes(linesep="\r\n"), delivery.message_id, delivery.client.email))
+        average_size = sum(len(raw) for raw, _, _ in templates) / len(templates)
+        limit_seconds = smtplib_limit(sink, templates, args.routines)
+        limit_rate = args.routines / limit_seconds
+    finally:
+        if sampler:
+            sampler.stopped.set()
+        worker.stop(timeout=10)
+        sink.stop()
+        if redis_server:
+            redis_server.stop()
+
+    print()
+    print(f"Routines due               {args.routines}")
+    print(f"Queued by the dispatch     {len(queued)} in {dispatched:.2f} s")
+    print(f"Delivered (unique)         {len(received)} in {elapsed:.2f} s (dispatch included)")
+    print(f"Delivery rows              {dict(statuses)}")
+    print(f"Emails per second          {rate:,.0f}")
+    print(f"Worker peak memory         RSS {worker.peak_rss / 2**20:,.0f} MiB, PSS {sampler.peak_pss / 2**20:,.0f} MiB")
+    print(f"Duplicates                 {duplicates}")
+    print(f"Lost                       {lost}")
+    print(f"Message size (average)     {average_size / 1024:,.1f} KiB")
+    print(f"Limit (smtplib, 1 conn.)   {limit_rate:,.0f} emails/s ({args.routines} in {limit_seconds:.2f} s)")
+    print(f"Ratio to the limit         {rate / limit_rate:.2f} (target >= 0.5)")
+    print()
+    print(f"Reproduce: {command}")
+    print(f"       or: .venv/bin/python bench/deliver_routines.py --routines {args.routines} --workers {args.workers}")
+    return 0 if duplicates == 0 and lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
