@@ -225,6 +225,7 @@ class ClinicSeeder:
         practitioner would assign them. The first one is due at the time of seeding, so
         `make run` shows a routine email in var/mail/ on the first beat tick."""
         from routines.proposal import RoutineNotProposable, routine_propose
+        from routines.schedule import client_local_now
         from routines.services import RoutineCannotBeAssigned, routine_assign
 
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
@@ -232,13 +233,13 @@ class ClinicSeeder:
             latest = client.treatment_sessions.order_by("-started_at").first()
             if latest is None or not latest.is_signed:
                 continue
+            local_now = client_local_now(client, self.now)
             if index == 0:
-                local_now = self.now.astimezone(ZoneInfo(client.timezone))
                 client.routine_time = local_now.time().replace(second=0, microsecond=0)
                 client.save(update_fields=["routine_time"])
             try:
                 routine = routine_propose(session=latest, by=latest.practitioner, now=self.now)
-                routine.starts_on = self.now.astimezone(ZoneInfo(client.timezone)).date()
+                routine.starts_on = local_now.date()
                 routine.save(update_fields=["starts_on"])
                 routine_assign(routine=routine, by=latest.practitioner, now=self.now)
             except (RoutineNotProposable, RoutineCannotBeAssigned):
