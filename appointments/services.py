@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,6 +26,8 @@ from .models import Appointment, Course
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
+# First key of the advisory lock that queues one practitioner's bookings ("RC").
+BOOKING_LOCK_SPACE = 0x5243
 
 
 class BookingError(Exception):
@@ -77,6 +79,7 @@ def _save_guarded(appointment: Appointment, *, tz: ZoneInfo, **save_kwargs) -> N
     The savepoint keeps the caller's transaction usable so it can look up the
     winner of the race and roll back cleanly.
     """
+    _queue_practitioner_writes(appointment.practitioner_id)
     try:
         with transaction.atomic():
             appointment.save(**save_kwargs)
@@ -93,6 +96,14 @@ def _save_guarded(appointment: Appointment, *, tz: ZoneInfo, **save_kwargs) -> N
             "Someone else booked this time a moment ago. Choose another time."
         ]
         raise BookingError(messages) from exc
+
+
+def _queue_practitioner_writes(practitioner_id: int) -> None:
+    """Hold one practitioner's bookings in line until this transaction ends (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKING_LOCK_SPACE, practitioner_id % 2**31])
 
 
 def _ensure_same_clinic(clinic, *, client: Client, practitioner: User) -> None:
