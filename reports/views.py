@@ -1,0 +1,200 @@
+"""Reporting: the dashboard, CSV exports of every table, and the per-client progress report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from accounts.tenancy import clinic_required
+from clients import selectors as client_selectors
+from clients.charts import PainChart
+from routines import selectors as routine_selectors
+from sessions.charts import zone_heat
+
+from . import metrics
+from . import selectors as report_selectors
+from .charts import chart_for
+from .csv import csv_response
+from .scope import clinic_today, notes_qs, scope_and_form
+from .tables import Table, cell_text
+
+# Why a chart is missing, in words, instead of an empty frame.
+NO_CHART = {
+    "sessions-per-week": "No sessions in this period, so there is nothing to draw.",
+    "appointments": "No past appointments in this period, so there is nothing to draw.",
+    "pain-by-session-number": "No pain scores were recorded at sessions in this period.",
+    "sessions-to-relief": "No clients with a session in this period, so there is nothing to draw.",
+    "adherence-bands": "No clients with a session in this period, so there is nothing to draw.",
+    "zones": "No pressure notes were recorded in this period.",
+}
+NO_ROWS = {"routines": "No home-routine emails were due in this period."}
+
+
+@dataclass
+class Block:
+    """One table of the dashboard as the template draws it."""
+
+    table: Table
+    chart: SafeString
+    csv_url: str
+
+    @property
+    def charted(self) -> bool:
+        return self.table.slug in NO_CHART
+
+    @property
+    def no_chart(self) -> str:
+        return NO_CHART.get(self.table.slug, "")
+
+    @property
+    def no_rows(self) -> str:
+        return NO_ROWS.get(self.table.slug, "Nothing to count in this period.")
+
+    @property
+    def chart_cols(self) -> str:
+        # Narrow tables sit beside their chart; wider ones from extra-large screens on,
+        # and the widest (zones) below it, so no table needs a sideways scroll.
+        return {2: "col-lg-7", 3: "col-lg-7", 4: "col-xl-6"}.get(len(self.table.columns), "col-12")
+
+    @property
+    def table_cols(self) -> str:
+        return {2: "col-lg-5", 3: "col-lg-5", 4: "col-xl-6"}.get(len(self.table.columns), "col-12")
+
+    @property
+    def show_note(self) -> bool:
+        # The relief definition is shown once, at the top of the Outcomes section.
+        return self.table.slug != "sessions-to-relief"
+
+    @property
+    def _numeric(self) -> list[bool]:
+        # A column is numeric when every filled cell is a number (None shows as a dash);
+        # the first column names the row, so it reads as text even when it is a number.
+        return [
+            i > 0
+            and all(isinstance(row[i], int | float | Decimal) for row in self.table.rows if row[i] is not None)
+            and any(row[i] is not None for row in self.table.rows)
+            for i in range(len(self.table.columns))
+        ]
+
+    @property
+    def header(self) -> list[tuple[str, bool]]:
+        return list(zip(self.table.columns, self._numeric, strict=True))
+
+    @property
+    def rows(self) -> list[list[tuple[str, bool]]]:
+        numeric = self._numeric
+        return [
+            [(text, numeric[i]) for i, text in enumerate(row)]
+            for row in (tuple(_display(v) for v in r) for r in self.table.rows)
+        ]
+
+
+def _display(value) -> str:
+    text = cell_text(value)
+    # Weeks read as dates ("3 Mar 2025") on the page; the CSV keeps ISO dates.
+    if hasattr(value, "strftime"):
+        return f"{value.day} {value:%b %Y}"
+    return text
+
+
+def _who(scope, user) -> str:
+    if scope.practitioner is None:
+        return "everyone at the clinic"
+    if scope.practitioner == user and not user.is_owner:
+        return "your clients"
+    return f"clients of {scope.practitioner.get_full_name() or scope.practitioner.username}"
+
+
+# What a card says when its figure is undefined (a rate over nothing), instead of "0%".
+NO_VALUE = {
+    "no_show_rate": "No past appointments in this period.",
+    "adherence": "No routine emails were sent in this period.",
+}
+
+
+def _kpis(headline: dict[str, metrics.Kpi]) -> list[dict]:
+    return [
+        {
+            "label": kpi.label,
+            "value": cell_text(kpi.value),
+            "help": kpi.note if kpi.value is not None else NO_VALUE.get(key, "Nothing to count in this period."),
+        }
+        for key, kpi in headline.items()
+    ]
+
+
+@clinic_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope, form = scope_and_form(request)
+    context = {
+        "form": form,
+        "scope": scope,
+        "scope_label": scope.label,
+        "who": _who(scope, request.user),
+        "practitioner_view": not request.user.is_owner,
+    }
+    if not report_selectors.has_history(scope):
+        return render(request, "reports/dashboard.html", {**context, "empty": True})
+    tables = metrics.build(scope)
+    query = request.GET.urlencode()
+    blocks = {
+        slug.replace("-", "_"): Block(
+            table=table,
+            chart=chart_for(table),
+            csv_url=reverse("reports:export", args=[slug]) + (f"?{query}" if query else ""),
+        )
+        for slug, table in tables.items()
+    }
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            **context,
+            "empty": False,
+            "kpis": _kpis(metrics.headline(scope, tables)),
+            "blocks": blocks,
+            "relief_definition": tables["sessions-to-relief"].note,
+            "heat": zone_heat(notes_qs(scope)),
+        },
+    )
+
+
+@clinic_required
+def export_csv(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in metrics.TABLES:
+        raise Http404("There is no report table of that name.")
+    scope, _form = scope_and_form(request)
+    built = metrics.build(scope, [table])[table]
+    return csv_response(built, f"{request.clinic.slug}-{table}-{scope.start:%Y-%m-%d}-to-{scope.end:%Y-%m-%d}.csv")
+
+
+@clinic_required
+def client_report(request: HttpRequest, pk: int) -> HttpResponse:
+    client = client_selectors.client_for_page(clinic=request.clinic, pk=pk)
+    sessions = report_selectors.client_sessions(client)
+    home_pain = routine_selectors.home_pain(client)
+    check_ins, more = report_selectors.client_check_in_days(client)
+    first, last = (sessions[0], sessions[-1]) if sessions else (None, None)
+    return render(
+        request,
+        "reports/client_report.html",
+        {
+            "client": client,
+            "today": clinic_today(request.clinic),
+            "sessions": sessions,
+            "last_session": last,
+            "first_pain": first.pain_before if first else None,
+            "latest_pain": last.pain_after if last else None,
+            "pain_chart": PainChart.from_sessions(sessions, request.clinic.timezone, home=home_pain),
+            "home_pain": home_pain,
+            "latest_home_pain": home_pain[-1][1] if home_pain else None,
+            "adherence": routine_selectors.adherence(client),
+            "check_ins": check_ins,
+            "check_ins_more": more,
+        },
+    )
