@@ -1,0 +1,82 @@
+"""What a person does in the browser, in a few words each, for the journeys.
+
+`look(page)` is the check every main page a journey reaches gets: axe-core finds no
+serious or critical violation, and the page did not land on an error page. Pages are
+checked once per journey: the same page after a second visit adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.axe import assert_accessible
+
+ERROR_TITLES = re.compile(r"^(Page not found|Server error|Bad request|Forbidden)")
+
+
+def path_of(url: str) -> str:
+    """The path and query of a link, for a page whose base URL is the live server
+    (links in emails carry SITE_URL's host, not the live server's)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def log_in(page: Page, username: str, password: str = "pw") -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+class Looker:
+    """Runs axe-core on each distinct page (by path, ids replaced) a journey reaches."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, page: Page, *, allow_error_page: bool = False) -> None:
+        page.wait_for_load_state("load")
+        if not allow_error_page:
+            title = page.title()
+            assert not ERROR_TITLES.match(title), f"{page.url} is an error page: {title!r}"
+        key = re.sub(r"/[^/]{20,}/|/\d+/", "/<id>/", urlsplit(page.url).path)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        assert_accessible(page)
+
+    def dialog(self, page: Page) -> None:
+        """An open dialog is a page state of its own: checked once per journey."""
+        key = f"dialog:{urlsplit(page.url).path}"
+        if key not in self.seen:
+            self.seen.add(key)
+            assert_accessible(page, what=f"the dialog on {page.url}")
+
+
+def log_in_as(page: Page, user, *, base_url: str) -> None:
+    """Log in without the form (for page checks, not journeys): the session cookie of a
+    Django test client that force-logged-in `user`."""
+    from django.conf import settings
+    from django.test import Client as HttpClient
+
+    http = HttpClient()
+    http.force_login(user)
+    cookie = http.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+
+
+def propose_routine(page, look, session) -> None:
+    page.goto(f"/sessions/{session.pk}/")
+    look(page)
+    page.get_by_role("button", name="Propose a home routine").click()
+    expect(page.get_by_role("heading", name=f"Home routine for {session.client.full_name}")).to_be_visible()
+    look(page)
