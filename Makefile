@@ -9,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: run test lint format setup migrate demo clean bench-deliver
+.PHONY: run test lint format setup migrate demo clean bench-deliver bench-dashboard screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks (package-lock.json pins it). Without npm
+# the browser tests skip with a reason; CI installs it. Reinstalls only when the lock changes.
+NPM := $(shell command -v npm)
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -55,6 +62,15 @@ format: setup
 # server, against a plain smtplib loop. Needs PostgreSQL and redis-server; see README.
 bench-deliver: setup
 	$(BIN)/python bench/deliver_routines.py $(BENCH_ARGS)
+
+# Not a test: the reports dashboard for one large clinic of a generated network on PostgreSQL,
+# against hand-written SQL computing the same figures. See README.
+bench-dashboard: setup
+	$(BIN)/python bench/dashboard.py $(BENCH_ARGS)
+
+# Screenshots of every main page at desktop (1366 px) and tablet (768 px) widths in var/screenshots/.
+screenshots: setup
+	$(BIN)/python -m tests.browser.screenshots $(SCREENSHOT_ARGS)
 
 clean:
 	rm -rf var/

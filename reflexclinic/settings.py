@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # PostgreSQL's JIT compiles the report queries for seconds to save milliseconds (their
+    # cost estimates are large); no query here gains from it. `?options=` in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    path("reports/", include("reports.urls")),
 ]
 
 handler404 = "accounts.views.page_not_found"

@@ -1,16 +1,27 @@
 from django.contrib import admin
+from django.utils.text import Truncator
 
-from .models import LibraryStep, Routine, RoutineStep
+from sessions.admin import ReadOnlyAdminMixin
+
+from .models import CheckIn, Delivery, DeliveryAttempt, LibraryStep, Routine, RoutineStep
 
 
 @admin.register(LibraryStep)
 class LibraryStepAdmin(admin.ModelAdmin):
     list_display = ("title", "code", "kind", "body_area", "clinic", "minutes", "sort_order", "is_active")
     list_filter = ("kind", "is_active", "clinic", "body_area")
+    list_editable = ("sort_order", "is_active")
     search_fields = ("title", "code", "body_area", "instruction", "clinic__name")
     list_select_related = ("clinic",)
     filter_horizontal = ("zones",)
     ordering = ("clinic", "kind", "sort_order", "title")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "zones" in form.base_fields:
+            # A step may only point at its own clinic's zones; other clinics' are not offered.
+            form.base_fields["zones"].queryset = obj.clinic.reflex_zones.order_by("reflex_map", "sort_order", "name")
+        return form
 
 
 class RoutineStepInline(admin.TabularInline):
@@ -30,3 +41,48 @@ class RoutineAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "created_at"
     inlines = (RoutineStepInline,)
+
+
+# --- The delivery log: what was owed, what was sent, and what the client answered. ---------
+# Rows are written by the sending pipeline and by the clients' links; the admin only reads
+# them, so the log stays the true record of what happened.
+
+
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    fields = ("at", "outcome", "smtp_code", "error")
+    readonly_fields = fields
+
+
+class CheckInInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CheckIn
+    extra = 0
+    fields = ("local_date", "kind", "pain", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("local_date", "client", "kind", "status", "attempts", "sent_at", "clinic", "error")
+    list_filter = ("status", "kind", "local_date", "clinic")
+    date_hierarchy = "local_date"
+    search_fields = ("client__first_name", "client__last_name", "client__email", "last_error")
+    list_select_related = ("client", "clinic")
+    ordering = ("-local_date", "-id")
+    inlines = (DeliveryAttemptInline, CheckInInline)
+    show_full_result_count = False  # the log grows daily; skip the extra COUNT(*)
+
+    @admin.display(description="Last error")
+    def error(self, obj: Delivery) -> str:
+        return Truncator(obj.last_error).chars(80)
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("local_date", "client", "kind", "pain", "clinic", "created_at")
+    list_filter = ("kind", "local_date", "clinic")
+    date_hierarchy = "local_date"
+    search_fields = ("client__first_name", "client__last_name", "client__email")
+    list_select_related = ("client", "clinic")
+    raw_id_fields = ("delivery",)

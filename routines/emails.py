@@ -14,11 +14,14 @@ from memory, so a morning's 20,000 emails don't rasterise 20,000 times.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
 from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
 from email.utils import formataddr
 from functools import lru_cache
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import resvg_py
@@ -26,12 +29,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEMultipart
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from clients.models import Client, HealthFlag
-from routines.links import PAIN_SCORES, checkin_url
+from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Delivery, Routine, RoutineStep, SideOrder, StepKind
 from sessions.charts import zone_label, zone_picture_svg
 from sessions.models import FOOT_MAPS, HAND_MAPS, ReflexMap, ReflexZone
@@ -99,6 +103,62 @@ class InlineImage:
         return _png_size(self.data)[1] // PICTURE_SCALE
 
 
+class _PicturePart(MIMEImage):
+    """A zone picture's MIME part, made once and shared by every email that shows it.
+
+    Nothing changes it once it is made, so its bytes (headers and base64) are written
+    out once per way of writing (line ending, policy) and copied into each email.
+    """
+
+    def __init__(self, image: InlineImage):
+        super().__init__(image.data, "png")
+        self.add_header("Content-ID", f"<{image.cid}>")
+        self.add_header("Content-Disposition", "inline", filename=image.filename)
+        self._flattened: dict[tuple, bytes] = {}
+
+    def flattened(self, generator: BytesGenerator) -> bytes:
+        key = (generator._mangle_from_, repr(generator.policy))
+        flat = self._flattened.get(key)
+        if flat is None:
+            fp = BytesIO()
+            BytesGenerator(fp, generator._mangle_from_, policy=generator.policy).flatten(self, linesep=generator._NL)
+            flat = self._flattened[key] = fp.getvalue()
+        return flat
+
+
+@lru_cache(maxsize=256)
+def _picture_part(image: InlineImage) -> _PicturePart:
+    # Keyed on the whole image (cid, the PNG itself, file name): a redrawn zone is a new part.
+    return _PicturePart(image)
+
+
+class _Generator(BytesGenerator):
+    """Django's generator for email bytes, but a shared picture part is copied, not written again."""
+
+    def _write(self, msg):
+        if isinstance(msg, _PicturePart):
+            self._fp.write(msg.flattened(self))
+            return
+        super()._write(msg)
+
+
+class _Multipart(SafeMIMEMultipart):
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        fp = BytesIO()
+        _Generator(fp, mangle_from_=False).flatten(self, unixfrom=unixfrom, linesep=linesep)
+        return fp.getvalue()
+
+
+def _boundary(*texts: str) -> str | None:
+    """A MIME boundary chosen ahead, so the generator need not search every part for its own.
+
+    "=_" never occurs in base64 or quoted-printable text, so only a literal text part
+    could hold it; should one (by a one in 2**128 chance), the generator picks one.
+    """
+    boundary = f"=_{secrets.token_hex(16)}"
+    return None if any(boundary in text for text in texts) else boundary
+
+
 class ClinicEmail(EmailMultiAlternatives):
     """An HTML email whose pictures travel inside it: the HTML part becomes
     multipart/related with the images, so the text part stays a plain alternative."""
@@ -108,22 +168,32 @@ class ClinicEmail(EmailMultiAlternatives):
         self.inline_images = inline_images or []
 
     def _create_alternatives(self, msg):
-        msg = super()._create_alternatives(msg)
-        if not self.inline_images or not self.alternatives:
-            return msg
-        parts = msg.get_payload()
-        for index, part in enumerate(parts):
-            if part.get_content_type() != "text/html":
-                continue
-            related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
-            related.attach(part)
-            for image in self.inline_images:
-                mime = MIMEImage(image.data, "png")
-                mime.add_header("Content-ID", f"<{image.cid}>")
-                mime.add_header("Content-Disposition", "inline", filename=image.filename)
-                related.attach(mime)
-            parts[index] = related
-        return msg
+        if not self.alternatives:
+            return super()._create_alternatives(msg)
+        encoding = self.encoding or settings.DEFAULT_CHARSET
+        texts = [self.body, *(a.content for a in self.alternatives if isinstance(a.content, str))]
+        root = _Multipart(_subtype=self.alternative_subtype, boundary=_boundary(*texts), encoding=encoding)
+        if self.body:
+            root.attach(msg)
+        for alternative in self.alternatives:
+            part = self._create_mime_attachment(alternative.content, alternative.mimetype)
+            if self.inline_images and part.get_content_type() == "text/html":
+                related = SafeMIMEMultipart(_subtype="related", boundary=_boundary(*texts), encoding=encoding)
+                related.attach(part)
+                for image in self.inline_images:
+                    related.attach(_picture_part(image))
+                part = related
+            root.attach(part)
+        return root
+
+
+def _render(template_name: str, context: dict) -> str:
+    template = get_template(template_name)
+    # Numbers in an email are step numbers, minutes, pain scores and picture sizes (some
+    # in HTML attributes): plain digits, never localised (a thousands separator in a
+    # width would break it), which also saves a locale lookup for every number shown.
+    autoescape = template.backend.engine.autoescape
+    return template.template.render(Context(context, autoescape=autoescape, use_l10n=False))
 
 
 def render_email(
@@ -136,17 +206,17 @@ def render_email(
     inline_images: list[InlineImage] | None = None,
 ) -> ClinicEmail:
     """Subject, text and HTML from `<template_dir>/subject.txt`, `body.txt`, `body.html`."""
-    subject = " ".join(render_to_string(f"{template_dir}/subject.txt", context).split())
+    subject = " ".join(_render(f"{template_dir}/subject.txt", context).split())
     message = ClinicEmail(
         subject=subject,
-        body=render_to_string(f"{template_dir}/body.txt", context),
+        body=_render(f"{template_dir}/body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers or {},
         reply_to=[reply_to] if reply_to else None,
         inline_images=inline_images,
     )
-    message.attach_alternative(render_to_string(f"{template_dir}/body.html", context), "text/html")
+    message.attach_alternative(_render(f"{template_dir}/body.html", context), "text/html")
     return message
 
 
@@ -226,16 +296,19 @@ def _routine_content(routine: Routine) -> RoutineContent:
 
 
 def _routine_links(delivery: Delivery | None) -> RoutineLinks:
+    url = checkin_url_maker()
     return RoutineLinks(
-        done=checkin_url(delivery, CheckIn.Kind.DONE),
-        pain=[(score, checkin_url(delivery, CheckIn.Kind.PAIN, pain=score)) for score in PAIN_SCORES],
-        pause=checkin_url(delivery, CheckIn.Kind.PAUSE),
-        stop=checkin_url(delivery, CheckIn.Kind.STOP),
+        done=url(delivery, CheckIn.Kind.DONE),
+        pain=[(score, url(delivery, CheckIn.Kind.PAIN, pain=score)) for score in PAIN_SCORES],
+        pause=url(delivery, CheckIn.Kind.PAUSE),
+        stop=url(delivery, CheckIn.Kind.STOP),
     )
 
 
 def _routine_message(routine: Routine, local_date: dt.date, delivery: Delivery | None) -> ClinicEmail:
-    client, clinic = routine.client, routine.clinic
+    # A routine's row is made for the routine's client and clinic; reading them from the
+    # row lets a batch load each client and clinic once, not a second time through the routine.
+    client, clinic = (delivery.client, delivery.clinic) if delivery else (routine.client, routine.clinic)
     content = _routine_content(routine)
     links = _routine_links(delivery)
     context = {
@@ -272,8 +345,8 @@ def _routine_message(routine: Routine, local_date: dt.date, delivery: Delivery |
 
 def with_email_data(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
     """What building many emails needs, loaded in a fixed number of queries for a batch."""
-    return deliveries.select_related("client", "clinic", "routine__client", "routine__clinic").prefetch_related(
-        "routine__steps__zone", "routine__client__health_flags", "appointment__practitioner"
+    return deliveries.select_related("client", "clinic", "routine").prefetch_related(
+        "routine__steps__zone", "client__health_flags", "appointment__practitioner"
     )
 
 

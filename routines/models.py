@@ -180,6 +180,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["client", "local_date"]),
+            # Reports: a clinic's routine emails by day, and a client's sent ones counted.
+            models.Index(fields=["clinic", "kind", "local_date"], name="delivery_report_day_idx"),
+            models.Index(fields=["client", "kind", "status", "local_date"], name="delivery_report_client_idx"),
         ]
 
     def __str__(self) -> str:
@@ -228,6 +231,11 @@ class CheckIn(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="one_check_in_per_link")]
+        indexes = [
+            # Reports: a clinic's check-ins by day, and a client's "done" ones counted.
+            models.Index(fields=["clinic", "kind", "local_date"], name="checkin_report_day_idx"),
+            models.Index(fields=["client", "kind", "local_date"], name="checkin_report_client_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.client} on {self.local_date}"

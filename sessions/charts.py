@@ -81,7 +81,10 @@ def chart_svg(
     css_class: str = "rc-chart",
     standalone: bool = False,
     height: int | None = None,
+    role: str = "img",
 ) -> str:
+    """A reflex chart. `role="group"` for the picker, whose zones are buttons: an image's
+    children are hidden from screen readers."""
     shape = SHAPES[reflex_map]
     drawing = shape.draw + zones_markup
     if side == Side.LEFT:
@@ -93,7 +96,7 @@ def chart_svg(
     xmlns = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
     defs = f"<defs>{defs}</defs>" if defs else ""
     return (
-        f'<svg{xmlns} viewBox="{shape.view_box_for(side)}"{size} class="{css_class}" role="img" '
+        f'<svg{xmlns} viewBox="{shape.view_box_for(side)}"{size} class="{css_class}" role="{role}" '
         f'aria-label="{escape(label)}" focusable="false"><title>{escape(label)}</title>{defs}{drawing}</svg>'
     )
 
@@ -139,7 +142,9 @@ def picker_panes(zones: Iterable[ReflexZone], selected: Iterable[tuple[int, str]
                     f'data-side="{side}" data-map="{reflex_map}" data-body-area="{escape(z.body_area)}">'
                     f"<title>{escape(label)}</title>{_hit_area(z)}{_ellipse(z, ZONE_SHAPE)}</g>"
                 )
-            svg = chart_svg(reflex_map, side, "".join(parts), label=f"{_side_label(reflex_map, side)}: tap a zone")
+            svg = chart_svg(
+                reflex_map, side, "".join(parts), label=f"{_side_label(reflex_map, side)}: tap a zone", role="group"
+            )
             figures.append((side, svg))
         panes.append(ChartPane(reflex_map, MAP_LABELS[reflex_map], figures))
     return panes

@@ -4,8 +4,9 @@ Personas: `owner` and `practitioner` of one clinic, `other_practitioner` of anot
 clinic (who must never see the first clinic's data) and `anon`, a visitor who is
 not logged in. `*_client` fixtures are Django test clients logged in as each.
 
-Tests marked `postgres` or `redis` need that server. Without it they skip with a
-reason; with REQUIRE_SERVICES=1 (as in CI) they fail instead.
+Tests marked `postgres` or `redis` need that server, and tests marked `browser` need
+Chromium at /usr/bin/chromium, Playwright and axe-core in node_modules (`make setup`).
+Without them they skip with a reason; with REQUIRE_SERVICES=1 (as in CI) they fail instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
 
+from tests.browser.launch import missing_for_browser
 from tests.factories import ClinicFactory, OwnerFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -45,6 +47,8 @@ def pytest_runtest_setup(item):
         _missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
     if item.get_closest_marker("redis") and not redis_available():
         _missing("needs Redis: set REDIS_URL=redis://...")
+    if item.get_closest_marker("browser") and (reason := missing_for_browser()):
+        _missing(reason)
 
 
 @pytest.fixture(autouse=True)

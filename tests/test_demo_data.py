@@ -165,3 +165,21 @@ def test_running_seed_twice_changes_nothing_and_says_so():
     output = seed()
     assert counts() == before
     assert "already present; nothing changed" in output
+
+
+@pytest.mark.django_db
+def test_demo_owner_sees_home_routine_adherence_at_home_pain_and_rebooking_in_the_reports(settings):
+    import re
+
+    from django.test import Client as HttpClient
+
+    settings.DEBUG = True
+    seed()
+    http = HttpClient()
+    assert http.login(username="owner", password="demo")
+    page = http.get("/reports/?range=quarter")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    adherence = re.search(r"Adherence (\d+\.\d)%", text)
+    assert adherence and 20 < float(adherence.group(1)) < 95
+    assert int(re.search(r"Pain check-ins (\d+)", text).group(1)) > 10
+    assert float(re.search(r"Rebooked \d+ (\d+\.\d)%", text).group(1)) > 50

@@ -386,6 +386,21 @@ def test_sending_costs_a_fixed_number_of_queries_per_email(clinic, backend):
     assert six - three == nine - six <= 3 * 5
 
 
+@pytest.mark.postgres
+def test_on_postgresql_an_email_costs_two_statements_its_claim_and_its_sent_record(clinic, backend):
+    def statements_for(count: int) -> list[str]:
+        ids = [d.pk for d in pending_routine_emails(clinic, count)]
+        with CaptureQueriesContext(connection) as ctx:
+            assert send_deliveries(ids)["sent"] == count
+        return [q["sql"] for q in ctx.captured_queries]
+
+    three, six = statements_for(3), statements_for(6)
+    assert len(six) - len(three) == 3 * 2
+    # The row becomes sent and its attempt is logged in one statement: never one without the other.
+    recorded = [sql for sql in six if "INSERT" in sql and "routines_deliveryattempt" in sql]
+    assert len(recorded) == 6 and all(sql.startswith("WITH sent AS (UPDATE") for sql in recorded)
+
+
 def test_sending_the_same_ids_twice_sends_each_email_once(clinic, backend):
     deliveries = pending_routine_emails(clinic, 3)
     ids = [d.pk for d in deliveries]

@@ -18,7 +18,7 @@ from icalendar import Calendar
 from clients.models import HealthFlag
 from routines import emails
 from routines.emails import build_appointment_email, build_routine_email, preview_routine_email
-from routines.links import read_checkin_token
+from routines.links import make_token, read_checkin_token
 from routines.models import CheckIn, Delivery
 from tests.factories import (
     AppointmentFactory,
@@ -140,6 +140,38 @@ def test_every_step_picture_is_attached_inline_and_nothing_loads_from_the_web(de
     assert 'alt="Where to press: Spine, right palm"' in html
 
 
+def test_every_email_carries_the_same_picture_part_built_once_per_zone_picture(delivery, routine):
+    emails._picture_part.cache_clear()
+    others = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)) for n in range(1, 4)]
+    raw = [build_routine_email(d).message().as_bytes(linesep="\r\n") for d in [delivery, *others]]
+    assert emails._picture_part.cache_info().misses == 2  # two zone pictures, built once each
+
+    def pictures(message_bytes: bytes) -> dict[str, bytes]:
+        parsed = email.message_from_bytes(message_bytes, policy=policy.default)
+        return {p["Content-ID"]: p.get_content() for p in parsed.walk() if p.get_content_type() == "image/png"}
+
+    first = pictures(raw[0])
+    assert len(first) == 2 and all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in first.values())
+    assert all(pictures(r) == first for r in raw[1:])
+    # Written with either line ending, the shared part keeps the email's own line endings.
+    assert b"\n" not in raw[0].replace(b"\r\n", b"")
+    lf = build_routine_email(delivery).message().as_bytes()
+    assert b"\r\n" not in lf and pictures(lf) == first
+
+
+def test_each_email_has_boundaries_of_its_own_found_nowhere_in_its_text(delivery):
+    message = build_routine_email(delivery).message()
+    raw = message.as_bytes(linesep="\r\n")
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    boundaries = [p.get_boundary() for p in parsed.walk() if p.is_multipart()]
+    assert len(boundaries) == len(set(boundaries)) == 2  # alternative, related
+    text, html = _bodies(build_routine_email(delivery))
+    for boundary in boundaries:
+        assert raw.count(f"--{boundary}--".encode()) == 1
+        assert boundary not in text and boundary not in html
+    assert boundaries != [p.get_boundary() for p in _parsed(build_routine_email(delivery)).walk() if p.is_multipart()]
+
+
 def test_pressure_and_side_order_are_in_words_the_client_can_copy(delivery):
     text, html = _bodies(build_routine_email(delivery))
     firm = delivery.routine.steps.get(position=1).pressure_in_words
@@ -215,6 +247,18 @@ def test_the_email_has_every_one_click_link_signed_for_this_delivery(delivery):
     assert set(urls) == set(re.findall(r"https?://\S+/r/\S+/", text))
     for label in ("I did it today", "My pain today", "Pause these emails for a week", "Stop these emails"):
         assert label in text and label in html
+
+
+def test_every_link_is_the_sites_address_and_the_check_in_page_for_its_signed_token(delivery, settings):
+    settings.SITE_URL = "https://TOKEN.example.com/"  # the site's own name may hold anything
+    with mock.patch("django.core.signing.time.time", return_value=1_760_000_000):
+        text, html = _bodies(build_routine_email(delivery))
+        expected = {
+            "https://TOKEN.example.com" + reverse("checkin:page", kwargs={"token": make_token(delivery, kind, pain)})
+            for kind, pain in [("done", None), ("pause", None), ("stop", None)] + [("pain", n) for n in range(11)]
+        }
+    assert set(re.findall(r'href="([^"]+)"', html)) == expected
+    assert set(re.findall(r"https://\S+/r/\S+/", text)) == expected
 
 
 def test_no_client_facing_text_promises_to_cure_heal_or_treat(delivery, clinic, practitioner):

@@ -130,3 +130,13 @@ def test_worker_runs_the_heartbeat_published_through_redis():
         with app.connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
     assert results and results[0][:4].isdigit()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_run_with_jit_off_so_reports_do_not_spend_seconds_compiling():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

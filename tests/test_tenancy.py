@@ -37,6 +37,7 @@ class Case:
     obj: str | None = None  # which object of the world the URL is about; None for pages
     kwarg: str = "pk"
     query: str = ""  # e.g. "?client={client}"
+    kwargs: tuple[tuple[str, str], ...] = ()  # fixed URL arguments, e.g. (("table", "zones"),)
 
 
 CASES: dict[str, Case] = {
@@ -75,6 +76,9 @@ CASES: dict[str, Case] = {
     "routines:library": Case(),
     "routines:library_add": Case(),
     "routines:library_edit": Case(obj="library_step"),
+    "reports:dashboard": Case(query="?range=year"),
+    "reports:export": Case(kwargs=(("table", "practitioners"),), query="?range=year"),
+    "reports:client_report": Case(obj="client"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -153,6 +157,7 @@ def world(clinic, practitioner, owner):
 
 def _url(name: str, case: Case, world) -> str:
     kwargs = {case.kwarg: world[case.obj].pk} if case.obj else {}
+    kwargs.update(case.kwargs)
     query = case.query.format(client=world["client"].pk, day=world["day"]) if case.query else ""
     return reverse(name, kwargs=kwargs) + query
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from sessions.catalogue import STANDARD_ZONES, install_standard_zones
 from sessions.chart_shapes import SHAPES
-from sessions.charts import zone_heat, zone_picture_svg
+from sessions.charts import picker_panes, zone_heat, zone_picture_svg
 from sessions.models import PressureNote, ReflexZone
 from tests.factories import (
     ClinicFactory,
@@ -372,3 +372,11 @@ def test_zone_name_is_escaped_in_charts(clinic):
     html = _render("{% reflex_chart_picker zones %}", zones=[zone])
     assert "<script>alert" not in html
     assert "&lt;script&gt;" in html
+
+
+@pytest.mark.django_db
+def test_picker_charts_are_groups_of_buttons_so_screen_readers_reach_each_zone(clinic):
+    panes = picker_panes(ReflexZone.objects.filter(clinic=clinic))
+    figures = [svg for pane in panes for _side, svg in pane.figures]
+    assert figures
+    assert all('role="group"' in svg and 'role="img"' not in svg and 'role="button"' in svg for svg in figures)

@@ -67,16 +67,26 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def rss_bytes(pids: list[int]) -> int:
+def proc_kib_sum(pids: list[int], filename: str, key: str) -> int:
+    """Bytes: the sum over `pids` of a kB line such as "VmRSS:" in /proc/<pid>/<filename>."""
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/{filename}").read_text().splitlines():
+                if line.startswith(key):
                     total += int(line.split()[1]) * 1024
         except OSError:
             continue
     return total
+
+
+def rss_bytes(pids: list[int]) -> int:
+    return proc_kib_sum(pids, "status", "VmRSS:")
+
+
+def pss_bytes(pids: list[int]) -> int:
+    """Proportional set size: shared pages split between the processes that share them."""
+    return proc_kib_sum(pids, "smaps_rollup", "Pss:")
 
 
 class WorkerProcess:

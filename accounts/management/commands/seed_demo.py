@@ -8,6 +8,7 @@ changes nothing. Deterministic: one fixed random seed, every time relative to no
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -217,8 +218,79 @@ class ClinicSeeder:
         self.owner = next(u for u in self.staff.values() if u.is_owner)
         for number, client_spec in enumerate(spec.clients):
             self._client(number, client_spec)
+        self._routine_history()
         self._routines()
         return self.clinic
+
+    def _routine_history(self) -> None:
+        """Past home routines between each consenting client's signed sessions, with the
+        emails sent on each day and the client's answers, so the reports show adherence
+        and at-home pain. Each client keeps one habit (most days, about half, rarely or
+        never), as real clients do. These routines are over: dispatch never sends them."""
+        from routines.models import CheckIn, Delivery, Routine
+        from routines.proposal import RoutineNotProposable, routine_propose
+
+        deliveries: list[Delivery] = []
+        answers: list[tuple[int, str, int | None]] = []  # (index in deliveries, kind, pain)
+        clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
+        for client in clients.order_by("pk"):
+            habit = self.rng.choice((0.9, 0.9, 0.6, 0.3, 0.0))
+            signed = list(client.treatment_sessions.filter(signed_at__isnull=False).order_by("started_at"))
+            for session, following in itertools.pairwise(signed):
+                first_day = session.started_at.astimezone(self.tz).date() + dt.timedelta(days=1)
+                last_day = following.started_at.astimezone(self.tz).date() - dt.timedelta(days=1)
+                if last_day < first_day or last_day >= self.today:
+                    continue
+                try:
+                    routine = routine_propose(session=session, by=session.practitioner, now=session.started_at)
+                except RoutineNotProposable:
+                    continue
+                Routine.objects.filter(pk=routine.pk).update(
+                    status=Routine.Status.ENDED,
+                    starts_on=first_day,
+                    ends_on=last_day,
+                    assigned_at=session.started_at + dt.timedelta(hours=1),
+                    stopped_at=following.started_at,
+                    stop_reason="Next session recorded",
+                )
+                pain_from, pain_to = session.pain_after or 0, following.pain_before or 0
+                days = (last_day - first_day).days + 1
+                for offset in range(days):
+                    day = first_day + dt.timedelta(days=offset)
+                    sent_at = dt.datetime.combine(day, client.routine_time, self.tz)
+                    failed = self.rng.random() < 0.02
+                    deliveries.append(
+                        Delivery(
+                            clinic=self.clinic,
+                            client=client,
+                            kind=Delivery.Kind.ROUTINE,
+                            routine=routine,
+                            local_date=day,
+                            status=Delivery.Status.FAILED if failed else Delivery.Status.SENT,
+                            attempts=1,
+                            sent_at=None if failed else sent_at,
+                            last_error="550 Mailbox unavailable" if failed else "",
+                        )
+                    )
+                    if failed:
+                        continue
+                    if self.rng.random() < habit:
+                        answers.append((len(deliveries) - 1, CheckIn.Kind.DONE, None))
+                    if offset % 3 == 1 and habit > 0:
+                        pain = round(pain_from + (pain_to - pain_from) * offset / days + self.rng.uniform(-1, 1))
+                        answers.append((len(deliveries) - 1, CheckIn.Kind.PAIN, max(0, min(10, pain))))
+        Delivery.objects.bulk_create(deliveries)
+        CheckIn.objects.bulk_create(
+            CheckIn(
+                clinic=self.clinic,
+                client=deliveries[index].client,
+                delivery=deliveries[index],
+                kind=kind,
+                pain=pain,
+                local_date=deliveries[index].local_date,
+            )
+            for index, kind, pain in answers
+        )
 
     def _routines(self) -> None:
         """Home routines from each consenting client's latest signed session, as a
@@ -328,8 +400,13 @@ class ClinicSeeder:
                 interval_days=s.interval_days,
             )
         attended = 0
+        booked_at = first_seen
         for start in starts:
             appointment = self._appointment(client, practitioner, course, start)
+            # A course is booked in one go; otherwise the next visit is booked at the end of this one.
+            Appointment.objects.filter(pk=appointment.pk).update(created_at=booked_at)
+            if course is None:
+                booked_at = min(appointment.ends_at, self.now)
             if appointment.status == Appointment.Status.ATTENDED:
                 attended += 1
                 self._session(s, client, appointment, attended)
