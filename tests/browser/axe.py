@@ -24,7 +24,14 @@ KNOWN: dict[str, tuple[str, str]] = {
 }
 
 
+# Colours are read mid-fade otherwise: a dialog or tab pane fading in has text at a
+# fraction of its contrast (axe once measured a caption at 2.1:1 during the fade).
+SETTLED = """() => document.getAnimations().every(
+    a => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity)"""
+
+
 def axe_violations(page) -> list[dict]:
+    page.wait_for_function(SETTLED, timeout=5_000)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate(
