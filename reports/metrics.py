@@ -20,7 +20,6 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    FilteredRelation,
     Func,
     IntegerField,
     Min,
@@ -32,13 +31,13 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncWeek
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 
 from appointments.models import Appointment
 from clients.models import Client
 from routines.models import CheckIn, Delivery
-from sessions.models import TENDER_RESPONSES, ReflexMap, TreatmentSession
+from sessions.charts import zone_tally as zone_tally_of
+from sessions.models import ReflexMap, ReflexZone, TreatmentSession
 
 from .scope import Scope, appointments_qs, checkins_qs, deliveries_qs, notes_qs, sessions_qs
 from .tables import Percent, Table, mean, percent
@@ -57,6 +56,14 @@ RELIEF_DEFINITION = (
 ADHERENCE_DEFINITION = (
     'Adherence: "I did it" check-ins over routine emails sent (each email\'s one "done" link counts once).'
 )
+
+
+def shared(scope: Scope, key: str, compute: Callable[[], object]):
+    """What one statement computes for several tables, computed once per scope: the
+    tables of one page or export share it, each table function still stands alone."""
+    if key not in scope.shared:
+        scope.shared[key] = compute()
+    return scope.shared[key]
 
 
 def _count(qs: QuerySet) -> Func:
@@ -259,24 +266,28 @@ def appointments(scope: Scope) -> Table:
 
 
 def routines(scope: Scope) -> Table:
-    # The email's "done" check-in (one per email at most: unique per delivery and kind),
-    # joined once (LEFT JOIN ... ON delivery and kind) rather than looked up per email.
     emails = (
         deliveries_qs(scope)
         .filter(kind=Delivery.Kind.ROUTINE)
-        .annotate(done_check_in=FilteredRelation("check_ins", condition=Q(check_ins__kind=CheckIn.Kind.DONE)))
         .aggregate(
             due=Count("id"),
             sent=Count("id", filter=Q(status=Delivery.Status.SENT)),
             failed=Count("id", filter=Q(status=Delivery.Status.FAILED)),
             skipped=Count("id", filter=Q(status=Delivery.Status.SKIPPED)),
             waiting=Count("id", filter=Q(status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])),
-            done=Count("done_check_in__id", filter=Q(status=Delivery.Status.SENT)),
         )
     )
-    pain = (
-        checkins_qs(scope).filter(kind=CheckIn.Kind.PAIN, pain__isnull=False).aggregate(n=Count("id"), mean=Avg("pain"))
+    # A check-in carries its email's client-local day, so the range's answers are read
+    # from the check-ins' own day index. A "done" link exists only in a routine email that
+    # went out (one answer per email: unique per delivery and kind), the same count the
+    # adherence bands use.
+    answers = checkins_qs(scope).aggregate(
+        done=Count("id", filter=Q(kind=CheckIn.Kind.DONE)),
+        n=Count("id", filter=Q(kind=CheckIn.Kind.PAIN, pain__isnull=False)),
+        mean=Avg("pain", filter=Q(kind=CheckIn.Kind.PAIN)),
     )
+    emails["done"] = answers["done"]
+    pain = {"n": answers["n"], "mean": answers["mean"]}
     table = _table("routines")
     table.note = (
         "Routine emails whose client-local day is in the range. " + ADHERENCE_DEFINITION + " Pain check-ins: "
@@ -298,12 +309,12 @@ def routines(scope: Scope) -> Table:
 
 # --- Outcomes -------------------------------------------------------------------------
 #
-# The per-client figures (first to latest, relief, adherence) aggregate in two levels:
-# window functions over each client's history, GROUP BY client, then an aggregate over
-# the clients. The ORM cannot put a grouped window query under another aggregate, so
-# these are one hand-written statement each, in SQL that PostgreSQL and SQLite both run
-# (CTEs, window functions, CASE rather than FILTER), scoped to the clinic and, for a
-# practitioner, their clients, with every value a parameter.
+# The four outcome tables aggregate in two levels: window functions over each client's
+# history, GROUP BY client, then an aggregate over the clients. The ORM cannot put a
+# grouped window query under another aggregate, so they share one hand-written statement
+# (_outcomes_sql), in SQL that PostgreSQL and SQLite both run (CTEs, window functions,
+# CASE rather than FILTER), scoped to the clinic and, for a practitioner, their clients,
+# with every value a parameter. The history is the expensive part, so it is read once.
 
 SESSIONS = TreatmentSession._meta.db_table
 DELIVERIES = Delivery._meta.db_table
@@ -325,17 +336,6 @@ def _params(scope: Scope) -> dict:
     }
 
 
-def _active_clients_sql(scope: Scope, *, scored: bool = False) -> str:
-    """The clients with a session (scored=True: with a pain score) in the range."""
-    sql = f"""
-        SELECT DISTINCT s.client_id FROM {SESSIONS} s
-        WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
-    """
-    if scored:
-        sql += " AND s.pain_before IS NOT NULL"
-    return sql + _practitioner_sql(scope)
-
-
 def _practitioner_sql(scope: Scope) -> str:
     """For a practitioner's scope, only their clients' sessions (alias s)."""
     if scope.practitioner is None:
@@ -349,138 +349,139 @@ def _fetch(sql: str, scope: Scope, params: dict | None = None) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _numbered_history(scope: Scope) -> QuerySet[TreatmentSession]:
-    """The scope's clients' sessions up to the range's end, each with `number`: its place in
-    the client's whole history (1 = first; ties on the minute broken by id)."""
-    # Only the clients with a session in the range: their whole history is numbered, the
-    # rest of the clinic's is not read at all.
-    return (
-        sessions_qs(scope, in_range=False)
-        .filter(client_id__in=sessions_qs(scope).values("client_id"))
-        .order_by()
-        .annotate(
-            number=Window(RowNumber(), partition_by=F("client_id"), order_by=[F("started_at").asc(), F("id").asc()])
+@dataclass(frozen=True)
+class Outcomes:
+    """What the history statement returns for the four outcome tables."""
+
+    # session number (1..TOP_NUMBER, the last meaning that many or more) -> (sessions, mean before, mean after)
+    by_number: dict[int, tuple[int, object, object]]
+    # clients, mean first pain, mean latest pain, improved, same, worse
+    first_to_latest: tuple
+    # (adherence band 0-3, relief bucket 0..TOP_NUMBER) -> (clients, relieved, sum of sessions to relief)
+    relief: dict[tuple[int, int], tuple[int, int, int]]
+
+
+def _outcomes_sql(scope: Scope) -> str:
+    """One statement over the history of the clients active in the range (every session of
+    theirs up to the range's end), for pain by session number, first to latest, sessions
+    to relief and the adherence bands: the history is read and numbered once.
+
+    Per session, by window functions sharing one ordering per client: `number` (its place
+    in the client's history, ties on the minute broken by id), `first_pain` (pain before
+    the client's first session) and `upto` (sessions started at or before it: COUNT over
+    the default RANGE frame counts ties). Per client (`per`, materialised once since two
+    parts read it): scored sessions; the first and latest pain score, as the smallest and
+    largest `number * 100 + pain_before` over the scored sessions (a score is 0-10, so
+    the remainder is the score: no second ordering to sort for; `%%` is the modulo,
+    escaped from the parameter style); `relief`, the smallest
+    `upto` of a session that brought relief; and routine emails sent and "done" check-ins
+    up to the range's end, through the client indexes (a "done" link exists only in a
+    sent routine email and records that email's day). Three aggregates joined by UNION
+    ALL: part 1 per session number (sessions in the range), part 2 the clients with a
+    scored session in the range and two or more scores, part 3 per adherence band and
+    relief bucket."""
+    return f"""
+        WITH active AS (
+            SELECT s.client_id, MAX(CASE WHEN s.pain_before IS NOT NULL THEN 1 ELSE 0 END) AS scored_in_range
+            FROM {SESSIONS} s
+            WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
+              {_practitioner_sql(scope)}
+            GROUP BY s.client_id
+        ),
+        history AS (
+            SELECT s.client_id, a.scored_in_range, s.started_at, s.pain_before, s.pain_after,
+                   ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS number,
+                   FIRST_VALUE(s.pain_before) OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS first_pain,
+                   COUNT(*) OVER (PARTITION BY s.client_id ORDER BY s.started_at) AS upto
+            FROM {SESSIONS} s JOIN active a ON a.client_id = s.client_id
+            WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s
+        ),
+        per AS (
+            SELECT client_id, scored_in_range, COUNT(pain_before) AS scored,
+                   MIN(number * 100 + pain_before) %% 100 AS first_score,
+                   MAX(number * 100 + pain_before) %% 100 AS latest_score,
+                   MIN(CASE WHEN pain_after <= {RELIEF_PAIN} OR pain_after * 2 <= first_pain THEN upto END) AS relief,
+                   (SELECT COUNT(*) FROM {DELIVERIES} d
+                    WHERE d.client_id = history.client_id AND d.kind = %(routine)s AND d.status = %(sent)s
+                      AND d.local_date <= %(end)s) AS sent,
+                   (SELECT COUNT(*) FROM {CHECKINS} c
+                    WHERE c.client_id = history.client_id AND c.kind = %(done)s AND c.local_date <= %(end)s) AS done
+            FROM history GROUP BY client_id, scored_in_range
         )
-    )
+        SELECT 1, CASE WHEN number >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE number END, CAST(NULL AS INTEGER),
+               COUNT(*), AVG(pain_before), AVG(pain_after), NULL, NULL, NULL
+        FROM history WHERE started_at >= %(start_at)s
+        GROUP BY 2
+        UNION ALL
+        SELECT 2, NULL, CAST(NULL AS INTEGER), COUNT(*), AVG(first_score), AVG(latest_score),
+               COUNT(CASE WHEN latest_score < first_score THEN 1 END),
+               COUNT(CASE WHEN latest_score = first_score THEN 1 END),
+               COUNT(CASE WHEN latest_score > first_score THEN 1 END)
+        FROM per WHERE scored_in_range = 1 AND scored >= 2
+        UNION ALL
+        SELECT 3, CASE WHEN sent = 0 THEN 0 WHEN done * 4 < sent THEN 1 WHEN done * 4 < sent * 3 THEN 2 ELSE 3 END,
+               CASE WHEN relief IS NULL THEN 0 WHEN relief >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE relief END,
+               COUNT(*), COUNT(relief), SUM(relief), NULL, NULL, NULL
+        FROM per
+        GROUP BY 2, 3
+    """
+
+
+def _as_int(value) -> int:
+    return int(value or 0)
+
+
+def outcomes(scope: Scope) -> Outcomes:
+    """The history statement's results for this scope (one query, shared by four tables)."""
+
+    def compute() -> Outcomes:
+        by_number, relief, first_to_latest = {}, {}, (0, None, None, 0, 0, 0)
+        for part, k1, k2, n, a, b, c, d, e in _fetch(_outcomes_sql(scope), scope):
+            if part == 1:
+                by_number[_as_int(k1)] = (_as_int(n), a, b)
+            elif part == 2:
+                first_to_latest = (_as_int(n), a, b, _as_int(c), _as_int(d), _as_int(e))
+            else:
+                relief[_as_int(k1), _as_int(k2)] = (_as_int(n), _as_int(a), _as_int(b))
+        return Outcomes(by_number, first_to_latest, relief)
+
+    return shared(scope, "outcomes", compute)
 
 
 def pain_by_session_number(scope: Scope) -> Table:
-    # One pass of ROW_NUMBER() over the history, then conditional aggregates per number
-    # over it (Django wraps the window query in a subquery): no per-session lookups.
-    aggs = {}
-    for number in range(1, TOP_NUMBER + 1):
-        this = Q(number=number) if number < TOP_NUMBER else Q(number__gte=TOP_NUMBER)
-        this &= Q(started_at__gte=scope.start_at)
-        aggs[f"sessions{number}"] = Count("id", filter=this)
-        aggs[f"before{number}"] = Avg("pain_before", filter=this)
-        aggs[f"after{number}"] = Avg("pain_after", filter=this)
-    agg = _numbered_history(scope).aggregate(**aggs)
-    last = max((n for n in range(1, TOP_NUMBER + 1) if agg[f"sessions{n}"]), default=0)
+    by_number = outcomes(scope).by_number
+    last = max(by_number, default=0)
     table = _table("pain-by-session-number")
     table.note = (
         "Session number: the session's place in the client's whole history (1 = first ever session). "
         "Sessions in the range are counted; means leave out sessions without a pain score (0-10)."
     )
     table.rows = [
-        (_number_label(n), agg[f"sessions{n}"], mean(agg[f"before{n}"]), mean(agg[f"after{n}"]))
+        (_number_label(n), *(lambda r: (r[0], mean(r[1]), mean(r[2])))(by_number.get(n, (0, None, None))))
         for n in range(1, last + 1)
     ]
     return table
 
 
 def first_to_latest(scope: Scope) -> Table:
-    # Per client, one numbering pass over their scored sessions up to the range's end
-    # (first and latest by window functions), then one aggregate over the clients.
-    sql = f"""
-        WITH active AS ({_active_clients_sql(scope, scored=True)}),
-        scored AS (
-            SELECT s.client_id, s.pain_before,
-                   ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS from_first,
-                   ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.started_at DESC, s.id DESC) AS from_latest
-            FROM {SESSIONS} s JOIN active a ON a.client_id = s.client_id
-            WHERE s.started_at < %(end_at)s AND s.pain_before IS NOT NULL
-        ),
-        per AS (
-            SELECT client_id, COUNT(*) AS scored,
-                   MAX(CASE WHEN from_first = 1 THEN pain_before END) AS first,
-                   MAX(CASE WHEN from_latest = 1 THEN pain_before END) AS latest
-            FROM scored GROUP BY client_id
-        )
-        SELECT COUNT(*), AVG(first), AVG(latest), COUNT(CASE WHEN latest < first THEN 1 END),
-               COUNT(CASE WHEN latest = first THEN 1 END), COUNT(CASE WHEN latest > first THEN 1 END)
-        FROM per WHERE scored >= 2
-    """
-    clients, mean_first, mean_latest, improved, same, worse = _fetch(sql, scope)[0]
-    agg = {
-        "clients": clients,
-        "mean_first": mean_first,
-        "mean_latest": mean_latest,
-        "improved": improved,
-        "same": same,
-        "worse": worse,
-    }
+    clients, mean_first, mean_latest, improved, same, worse = outcomes(scope).first_to_latest
     table = _table("first-to-latest")
     table.note = (
         "Clients with at least two sessions with a pain score, the latest of them in the range. First and "
         "latest pain: the pain (0-10) the client came in with at their first and at their latest scored "
         "session. Change: latest minus first (negative is less pain)."
     )
-    if agg["clients"]:
-        first, latest = mean(agg["mean_first"]), mean(agg["mean_latest"])
+    if clients:
         table.rows = [
-            ("Clients", agg["clients"]),
-            ("Mean first pain", first),
-            ("Mean latest pain", latest),
-            ("Mean change", round(float(agg["mean_latest"]) - float(agg["mean_first"]), 1)),
-            ("Improved", agg["improved"]),
-            ("Same", agg["same"]),
-            ("Worse", agg["worse"]),
+            ("Clients", clients),
+            ("Mean first pain", mean(mean_first)),
+            ("Mean latest pain", mean(mean_latest)),
+            ("Mean change", round(float(mean_latest) - float(mean_first), 1)),
+            ("Improved", improved),
+            ("Same", same),
+            ("Worse", worse),
         ]
     return table
-
-
-def _relief_per_client(scope: Scope, *, adherence: bool = False) -> str:
-    """SQL with one row per client active in the range: `relief` (the number of the
-    session that brought relief, NULL if none yet by the range's end) and, with
-    adherence=True, `sent` and `done` (routine emails sent and "I did it" check-ins, all
-    time up to the range's end).
-
-    One pass over the active clients' sessions: `first_pain` (pain before the first
-    session) and `upto` (how many of the client's sessions started at or before this
-    one: COUNT over the default RANGE frame counts ties) by window functions; relief is
-    the smallest `upto` of a session that brought relief. Emails and check-ins are
-    counted per client through the client indexes (index-only scans)."""
-    sql = f"""
-        WITH active AS ({_active_clients_sql(scope)}),
-        history AS (
-            SELECT s.client_id, s.pain_after,
-                   FIRST_VALUE(s.pain_before) OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS first_pain,
-                   COUNT(*) OVER (PARTITION BY s.client_id ORDER BY s.started_at) AS upto
-            FROM {SESSIONS} s JOIN active a ON a.client_id = s.client_id
-            WHERE s.started_at < %(end_at)s
-        ),
-        relief AS (
-            SELECT client_id,
-                   MIN(CASE WHEN pain_after <= {RELIEF_PAIN} OR pain_after * 2 <= first_pain THEN upto END) AS relief
-            FROM history GROUP BY client_id
-        )
-    """
-    if not adherence:
-        return sql + " SELECT client_id, relief FROM relief"
-    return (
-        sql
-        + f"""
-        SELECT r.client_id, r.relief,
-               (SELECT COUNT(*) FROM {DELIVERIES} d
-                WHERE d.client_id = r.client_id AND d.kind = %(routine)s AND d.status = %(sent)s
-                  AND d.local_date <= %(end)s) AS sent,
-               -- A "done" link only exists in a sent routine email and records that
-               -- email's local day, so the check-in's own client and day suffice.
-               (SELECT COUNT(*) FROM {CHECKINS} c
-                WHERE c.client_id = r.client_id AND c.kind = %(done)s AND c.local_date <= %(end)s) AS done
-        FROM relief r
-    """
-    )
 
 
 def _relief_buckets() -> list[str]:
@@ -489,58 +490,41 @@ def _relief_buckets() -> list[str]:
 
 def sessions_to_relief(scope: Scope) -> Table:
     buckets = _relief_buckets()
-    sql = f"""
-        WITH per AS ({_relief_per_client(scope)})
-        SELECT CASE WHEN relief IS NULL THEN 0 WHEN relief >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE relief END,
-               COUNT(*)
-        FROM per GROUP BY 1
-    """
-    counts = dict(_fetch(sql, scope))
-    agg = {"total": sum(counts.values())}
-    # Relief 1..9 and 10 (10+) count by their number, "Not yet" (NULL) as 0.
-    for i, label in enumerate(buckets):
-        agg[f"b{i}"] = counts.get(int(label.rstrip("+")) if label[0].isdigit() else 0, 0)
+    counts: dict[int, int] = dict.fromkeys(range(TOP_NUMBER + 1), 0)
+    for (_band, bucket), (clients, _relieved, _total) in outcomes(scope).relief.items():
+        counts[bucket] += clients
     table = _table("sessions-to-relief")
     table.note = (
         RELIEF_DEFINITION + " Clients with a session in the range, counting their sessions up to the range's end; "
         '"Not yet": no relief by then.'
     )
-    if agg["total"]:
-        table.rows = [(label if not label.isdigit() else int(label), agg[f"b{i}"]) for i, label in enumerate(buckets)]
+    if sum(counts.values()):
+        # Relief 1..9 and 10 (10+) count by their number, "Not yet" (NULL) as 0.
+        table.rows = [
+            (int(label) if label.isdigit() else label, counts[int(label.rstrip("+")) if label[0].isdigit() else 0])
+            for label in buckets
+        ]
     return table
 
 
-# In whole numbers (done x 4 against sent, sent x 3), so both databases draw the lines alike.
-ADHERENCE_BANDS = {
-    "No routine emails": Q(sent=0),
-    "Under 25%": Q(sent__gt=0) & LessThan(F("done") * 4, F("sent")),
-    "25-74%": Q(sent__gt=0) & GreaterThanOrEqual(F("done") * 4, F("sent")) & LessThan(F("done") * 4, F("sent") * 3),
-    "75% or more": Q(sent__gt=0) & GreaterThanOrEqual(F("done") * 4, F("sent") * 3),
-}
+# The bands' names, in the order of the history statement's band numbers (drawn there in whole
+# numbers, done x 4 against sent and sent x 3, so both databases draw the lines alike).
+ADHERENCE_BANDS = ("No routine emails", "Under 25%", "25-74%", "75% or more")
 
 
 def adherence_bands(scope: Scope) -> Table:
-    # Bands in whole numbers (done x 4 against sent, sent x 3), so both databases draw the
-    # lines alike; the order of ADHERENCE_BANDS.
-    sql = f"""
-        WITH per AS ({_relief_per_client(scope, adherence=True)})
-        SELECT CASE WHEN sent = 0 THEN 0 WHEN done * 4 < sent THEN 1 WHEN done * 4 < sent * 3 THEN 2 ELSE 3 END,
-               COUNT(*), COUNT(relief), AVG(relief)
-        FROM per GROUP BY 1
-    """
-    bands = {band: (clients, relieved, mean_relief) for band, clients, relieved, mean_relief in _fetch(sql, scope)}
-    agg = {"total": sum(b[0] for b in bands.values())}
-    for i in range(len(ADHERENCE_BANDS)):
-        agg[f"clients{i}"], agg[f"relieved{i}"], agg[f"mean{i}"] = bands.get(i, (0, 0, None))
+    bands = {i: [0, 0, 0] for i in range(len(ADHERENCE_BANDS))}
+    for (band, _bucket), counts in outcomes(scope).relief.items():
+        bands[band] = [a + b for a, b in zip(bands[band], counts, strict=True)]
     table = _table("adherence-bands")
     table.note = (
         ADHERENCE_DEFINITION + " A client's adherence counts every routine email sent up to the range's end. "
         "Clients with a session in the range. " + RELIEF_DEFINITION
     )
-    if agg["total"]:
+    if any(clients for clients, _, _ in bands.values()):
         table.rows = [
-            (label, agg[f"clients{i}"], agg[f"relieved{i}"], mean(agg[f"mean{i}"]))
-            for i, label in enumerate(ADHERENCE_BANDS)
+            (label, clients, relieved, mean(total / relieved) if relieved else None)
+            for label, (clients, relieved, total) in zip(ADHERENCE_BANDS, bands.values(), strict=True)
         ]
     return table
 
@@ -548,14 +532,20 @@ def adherence_bands(scope: Scope) -> Table:
 # --- Zones ----------------------------------------------------------------------------
 
 
+def zone_tally(scope: Scope) -> list[dict]:
+    """The scope's pressure notes per zone and side (sessions.charts.zone_tally): the zones
+    table sums the sides, the dashboard's heat map draws them."""
+    return shared(scope, "zone-tally", lambda: zone_tally_of(notes_qs(scope)))
+
+
 def zones(scope: Scope) -> Table:
-    rows = (
-        notes_qs(scope)
-        .order_by()
-        .values("zone_id", "zone__name", "zone__reflex_map")
-        .annotate(times=Count("id"), tender=Count("id", filter=Q(response__in=TENDER_RESPONSES)))
-        .order_by("-times", "zone__name", "zone_id")[:TOP_ZONES]
-    )
+    times: dict[int, list[int]] = {}
+    for r in zone_tally(scope):  # both sides of a zone together
+        worked = times.setdefault(r["zone_id"], [0, 0])
+        worked[0] += r["times"]
+        worked[1] += r["tender"]
+    names = ReflexZone.objects.filter(pk__in=list(times)).in_bulk() if times else {}
+    top = sorted(times, key=lambda pk: (-times[pk][0], names[pk].name, pk))[:TOP_ZONES]
     charts = dict(ReflexMap.choices)
     table = _table("zones")
     table.note = (
@@ -564,13 +554,13 @@ def zones(scope: Scope) -> Table:
     )
     table.rows = [
         (
-            r["zone__name"],
-            charts.get(r["zone__reflex_map"], r["zone__reflex_map"]),
-            r["times"],
-            r["tender"],
-            percent(r["tender"], r["times"]),
+            names[pk].name,
+            charts.get(names[pk].reflex_map, names[pk].reflex_map),
+            times[pk][0],
+            times[pk][1],
+            percent(times[pk][1], times[pk][0]),
         )
-        for r in rows
+        for pk in top
     ]
     return table
 

@@ -33,6 +33,12 @@ class Scope:
     now: dt.datetime | None = None
 
     @cached_property
+    def shared(self) -> dict:
+        """Results one statement computes for several tables of this scope (see
+        metrics.shared): built once per Scope, i.e. once per page or export."""
+        return {}
+
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.clinic.timezone)
 

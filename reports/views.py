@@ -15,6 +15,7 @@ from clients import selectors as client_selectors
 from clients.charts import PainChart
 from routines import selectors as routine_selectors
 from sessions.charts import zone_heat
+from sessions.models import ReflexZone
 
 from . import metrics
 from . import selectors as report_selectors
@@ -159,7 +160,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "kpis": _kpis(metrics.headline(scope, tables)),
             "blocks": blocks,
             "relief_definition": tables["sessions-to-relief"].note,
-            "heat": zone_heat(notes_qs(scope)),
+            # The zones table's tally serves the heat map too: the notes are read once.
+            "heat": zone_heat(
+                notes_qs(scope),
+                ReflexZone.objects.filter(clinic=scope.clinic, is_active=True),
+                tally=metrics.zone_tally(scope),
+            ),
         },
     )
 

@@ -212,13 +212,9 @@ class ZoneHeat:
         return f"{self.label}: worked {times}, average pressure {self.pressure_words.lower()}, {tender}"
 
 
-def zone_heat(pressure_notes: QuerySet[PressureNote], zones: QuerySet[ReflexZone] | None = None) -> list[ZoneHeat]:
-    """Per zone and side: times worked, average pressure and times tender, in two queries.
-
-    `zones` are the zones to draw even when never worked; by default the active zones
-    of the clinic(s) the notes belong to. Zones worked but since switched off are kept.
-    """
-    rows = list(
+def zone_tally(pressure_notes: QuerySet[PressureNote]) -> list[dict]:
+    """Per zone and side, in one query: `times` worked, `avg` pressure, `tender` times."""
+    return list(
         pressure_notes.order_by()
         .values("zone_id", "side")
         .annotate(
@@ -227,6 +223,21 @@ def zone_heat(pressure_notes: QuerySet[PressureNote], zones: QuerySet[ReflexZone
             tender=Count("id", filter=Q(response__in=TENDER_RESPONSES)),
         )
     )
+
+
+def zone_heat(
+    pressure_notes: QuerySet[PressureNote],
+    zones: QuerySet[ReflexZone] | None = None,
+    *,
+    tally: list[dict] | None = None,
+) -> list[ZoneHeat]:
+    """Per zone and side: times worked, average pressure and times tender, in two queries
+    (one if the caller already has `zone_tally(pressure_notes)`).
+
+    `zones` are the zones to draw even when never worked; by default the active zones
+    of the clinic(s) the notes belong to. Zones worked but since switched off are kept.
+    """
+    rows = zone_tally(pressure_notes) if tally is None else tally
     worked = {(r["zone_id"], r["side"]): r for r in rows}
     if zones is None:
         zones = ReflexZone.objects.filter(clinic__in=pressure_notes.order_by().values("session__clinic_id"))

@@ -554,7 +554,7 @@ def test_headline_reads_the_cards_off_the_tables(march_clinic, django_assert_num
 
 # --- Queries ---------------------------------------------------------------------------
 
-BUILD_QUERIES = 12
+BUILD_QUERIES = 10
 
 
 def test_build_makes_a_fixed_number_of_queries(march_clinic, django_assert_num_queries):

@@ -383,7 +383,7 @@ def _css() -> str:
 # --- Query counts ------------------------------------------------------------------------
 # Pinned: the same number of queries with three times the data.
 
-DASHBOARD_QUERIES = 20
+DASHBOARD_QUERIES = 17
 EXPORT_QUERIES = 4
 CLIENT_REPORT_QUERIES = 9
 
