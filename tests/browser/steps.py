@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.axe import assert_accessible
+from tests.browser.axe import SETTLED, assert_accessible
 
 ERROR_TITLES = re.compile(r"^(Page not found|Server error|Bad request|Forbidden)")
 
@@ -60,6 +60,13 @@ class Looker:
         if key not in self.seen:
             self.seen.add(key)
             assert_accessible(page, what=f"the dialog on {page.url}")
+
+
+def wait_for_open_dialog(page: Page) -> None:
+    """The dialog has faded in and taken the focus: keys pressed now reach its controls
+    (pressed earlier, during the fade, one went to the control focused before)."""
+    page.wait_for_function(SETTLED, timeout=5_000)
+    page.wait_for_function("() => !!document.activeElement?.closest('[role=dialog]')", timeout=5_000)
 
 
 def log_in_as(page: Page, user, *, base_url: str) -> None:

@@ -26,7 +26,7 @@ from routines.proposal import routine_propose
 from routines.schedule import client_local_now
 from routines.services import routine_assign
 from tests.browser.data import FOOT_NOTES, signed_session
-from tests.browser.steps import Looker, log_in, log_out, path_of, propose_routine
+from tests.browser.steps import Looker, log_in, log_out, path_of, propose_routine, wait_for_open_dialog
 from tests.factories import AppointmentFactory, ClientFactory, DeliveryFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -217,6 +217,7 @@ def test_a_session_is_recorded_with_the_keyboard_alone(page, clinic, practitione
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
+    wait_for_open_dialog(page)
     # Pressure starts at 3 Medium: one step to 4 Firm. Response starts at None: two to Tender.
     focus_by_tab(page, "el => el.name === 'zm-pressure'")
     page.keyboard.press("ArrowRight")
