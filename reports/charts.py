@@ -238,6 +238,25 @@ def _has_data(series: Sequence[Series]) -> bool:
     return any((number(v) or 0) != 0 for s in series for v in s.values)
 
 
+def _column_plot(labels: Sequence[str], series: Sequence[Series], height: float, *, y_max: float | None = None):
+    """The scales of a chart with one column per label and values up the y axis (bars,
+    lines): y ticks up to y_max (default: the largest value), the plot's bottom edge, the
+    column width, value -> y and column index -> x (its middle)."""
+    plot_bottom = height - BOTTOM
+    top_value = max(number(v) or 0 for s in series for v in s.values)
+    ticks = nice_ticks(y_max if y_max is not None else top_value)
+    plot_h = plot_bottom - TOP
+    slot = (WIDTH - LEFT - RIGHT) / len(labels)
+
+    def y_of(v: float) -> float:
+        return plot_bottom - plot_h * v / ticks[-1]
+
+    def x_of(i: int) -> float:
+        return LEFT + slot * (i + 0.5)
+
+    return ticks, plot_bottom, slot, y_of, x_of
+
+
 def bar_chart(
     *,
     title: str,
@@ -258,19 +277,7 @@ def bar_chart(
         return SafeString("")
     legend = len(series) > 1
     height = 300
-    plot_bottom = height - BOTTOM
-    top_value = max(number(v) or 0 for s in series for v in s.values)
-    ticks = nice_ticks(top_value)
-    y_max = ticks[-1]
-    plot_h = plot_bottom - TOP
-
-    def y_of(v: float) -> float:
-        return plot_bottom - plot_h * v / y_max
-
-    slot = (WIDTH - LEFT - RIGHT) / len(labels)
-
-    def x_of(i: int) -> float:
-        return LEFT + slot * (i + 0.5)
+    ticks, plot_bottom, slot, y_of, x_of = _column_plot(labels, series, height)
 
     parts, uid = _open(title, desc or _describe(labels, series, unit), height, "rc-report-chart--bar")
     parts.append(_patterns(uid, series))
@@ -358,19 +365,7 @@ def line_chart(
     if not labels or not any(number(v) is not None for s in series for v in s.values):
         return SafeString("")
     height = 300
-    plot_bottom = height - BOTTOM
-    top_value = max(number(v) or 0 for s in series for v in s.values)
-    ticks = nice_ticks(y_max if y_max is not None else top_value)
-    top = ticks[-1]
-    plot_h = plot_bottom - TOP
-
-    def y_of(v: float) -> float:
-        return plot_bottom - plot_h * v / top
-
-    slot = (WIDTH - LEFT - RIGHT) / len(labels)
-
-    def x_of(i: int) -> float:
-        return LEFT + slot * (i + 0.5)
+    ticks, plot_bottom, _slot, y_of, x_of = _column_plot(labels, series, height, y_max=y_max)
 
     parts, uid = _open(title, desc or _describe(labels, series), height, "rc-report-chart--line")
     parts += _y_axis(ticks, y_of, y_label, plot_bottom)
