@@ -181,7 +181,8 @@ class Delivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["client", "local_date"]),
             # Reports: a clinic's routine emails by day, and a client's sent ones counted.
-            models.Index(fields=["clinic", "kind", "local_date"], name="delivery_report_day_idx"),
+            # Status last: the report counts a range's emails by status from the index alone.
+            models.Index(fields=["clinic", "kind", "local_date", "status"], name="delivery_report_day_status_idx"),
             models.Index(fields=["client", "kind", "status", "local_date"], name="delivery_report_client_idx"),
         ]
 
@@ -233,7 +234,8 @@ class CheckIn(models.Model):
         constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="one_check_in_per_link")]
         indexes = [
             # Reports: a clinic's check-ins by day, and a client's "done" ones counted.
-            models.Index(fields=["clinic", "kind", "local_date"], name="checkin_report_day_idx"),
+            # The report counts a range's answers by kind, and averages pain, from the index alone.
+            models.Index(fields=["clinic", "local_date", "kind", "pain"], name="checkin_report_answers_idx"),
             models.Index(fields=["client", "kind", "local_date"], name="checkin_report_client_idx"),
         ]
 
