@@ -1,9 +1,10 @@
 """Every figure of the reports, each a Table computed in the database.
 
 Each table function filters on the clinic and the date first (the order of the indexes),
-aggregates in SQL (aggregate, annotate, correlated subqueries) and makes a fixed number
-of queries whatever the size of the data; Python only loops over aggregated rows
-(weeks, session numbers, bands, practitioners). A table whose figures would all be
+aggregates in SQL (aggregate, annotate, window functions, correlated subqueries) and
+makes a fixed number of queries whatever the size of the data; Python only loops over
+aggregated rows (weeks, session numbers, bands, practitioners, zones). Statements that
+serve several tables run once per Scope (`shared`). A table whose figures would all be
 zero has no rows, so the page shows a sentence instead of an empty chart.
 """
 
@@ -18,20 +19,15 @@ from django.db.models import (
     Avg,
     Case,
     Count,
-    ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     RowRange,
-    Subquery,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 
 from appointments.models import Appointment
 from clients.models import Client
@@ -64,17 +60,6 @@ def shared(scope: Scope, key: str, compute: Callable[[], object]):
     if key not in scope.shared:
         scope.shared[key] = compute()
     return scope.shared[key]
-
-
-def _count(qs: QuerySet) -> Func:
-    """COUNT(*) of a correlated queryset as a scalar subquery (0, never NULL, when it is empty)."""
-    counted = qs.order_by().annotate(_n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("_n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def _outer(name: str, output_field) -> ExpressionWrapper:
-    """OuterRef with its type stated, so database functions (TruncDate) accept it."""
-    return ExpressionWrapper(OuterRef(name), output_field=output_field)
 
 
 def _number_label(number: int) -> str | int:
