@@ -198,6 +198,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
 )
+# With DEBUG on nothing is collected: WhiteNoise looks files up as they are asked for.
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
