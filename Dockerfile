@@ -22,6 +22,7 @@ COPY . .
 # Static files belong to the image (root-owned, read-only); var/ is the app's scratch space
 # (beat's schedule file), writable by the unprivileged user the processes run as.
 RUN bin/build \
+    && mkdir -p /app/var \
     && useradd --system --no-create-home --home-dir /app reflexclinic \
     && chown reflexclinic /app/var
 USER reflexclinic

@@ -158,14 +158,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A minute; the production smoke test shortens it.
+DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "accounts.tasks.heartbeat", "schedule": 60.0},
     # Every minute; a tick that waited longer than that in the queue is stale, the next one does its work.
-    # DISPATCH_INTERVAL_SECONDS shortens the minute for the production smoke test.
     "dispatch-due-routines": {
         "task": "routines.tasks.dispatch_due_routines",
-        "schedule": env.float("DISPATCH_INTERVAL_SECONDS", default=60.0),
-        "options": {"expires": env.float("DISPATCH_INTERVAL_SECONDS", default=60.0) * 5 / 6},
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+        "options": {"expires": DISPATCH_INTERVAL_SECONDS * 5 / 6},
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

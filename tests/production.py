@@ -15,12 +15,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-BIN = BASE_DIR / "bin"
 
-# What a developer's or CI's environment may carry that a production process must not inherit.
+# What a developer's or CI's environment may carry that a production process must not inherit
+# (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for the rest of the run).
 _NOT_INHERITED = {
     "DEBUG",
     "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "CELERY_TASK_ALWAYS_EAGER",
     "DATABASE_URL",
     "REDIS_URL",
