@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,11 +29,15 @@ phone_validator = RegexValidator(
 )
 
 
+def _tier_choices(tier: FlagTier) -> list[tuple[str, str]]:
+    return [(spec.value, spec.label) for spec in flags_in(tier)]
+
+
 def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
-    """Grouped checkboxes for the flags of one tier."""
+    """Grouped checkboxes for the flags of one tier, as the flag specs place them (read on every use)."""
     return forms.MultipleChoiceField(
         label=tier.label,
-        choices=[(spec.value, spec.label) for spec in flags_in(tier)],
+        choices=partial(_tier_choices, tier),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=help_text,
