@@ -180,6 +180,10 @@ class ZoneHeat:
         return zone_label(self.zone, self.side)
 
     @property
+    def reflex_map(self) -> str:
+        return self.zone.reflex_map
+
+    @property
     def pressure_words(self) -> str:
         if self.avg_pressure is None:
             return ""
@@ -288,14 +292,13 @@ def _hatch(pattern_id: str) -> str:
 
 def heat_panes(heat: list[ZoneHeat]) -> list[ChartPane]:
     """Both sides of every map on which at least one zone was worked."""
-    worked_maps = {h.zone.reflex_map for h in heat if h.times_worked}
     panes = []
-    for reflex_map in MAP_ORDER:
-        if reflex_map not in worked_maps:
+    for reflex_map, on_map in group_by_map(heat).items():
+        if not any(h.times_worked for h in on_map):
             continue
         figures = []
         for side in SIDES:
-            entries = [h for h in heat if h.zone.reflex_map == reflex_map and h.side == side]
+            entries = [h for h in on_map if h.side == side]
             entries.sort(key=lambda h: -(h.zone.rx * h.zone.ry))
             hatch_id = f"rc-hatch-{next(_ids)}"
             markup = "".join(_heat_zone(h, hatch_id) for h in entries)
