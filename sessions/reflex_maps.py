@@ -155,17 +155,11 @@ def group_by_map(zones: Iterable[Z]) -> dict[ReflexMap, list[Z]]:
 def spec_problems(members: Iterable[ReflexMap] = ReflexMap, specs: dict | None = None) -> list[str]:
     """What is missing or inconsistent in the map specs, in words; empty when all is well."""
     specs = MAP_SPECS if specs is None else specs
-    problems = []
-    for member in members:
-        spec = specs.get(member)
-        if spec is None:
-            problems.append(f"Reflex map {member.value!r} has no MapSpec in sessions/reflex_maps.py.")
-            continue
-        if spec.map != member:
-            problems.append(f"The spec filed under {member.value!r} describes {spec.map.value!r}.")
+    problems = [f"Reflex map {m.value!r} has no MapSpec in sessions/reflex_maps.py." for m in members if m not in specs]
+    for spec in specs.values():
         if not (spec.short and spec.limb and spec.code_prefix and spec.shape.draw):
-            problems.append(f"The spec of {member.value!r} lacks a short name, limb, code prefix or drawing.")
-        equivalent = specs.get(spec.hand_equivalent) if spec.hand_equivalent else None
+            problems.append(f"The spec of {spec.value!r} lacks a short name, limb, code prefix or drawing.")
+        equivalent = specs.get(spec.hand_equivalent)
         if spec.group == MapGroup.FEET and (equivalent is None or equivalent.group != MapGroup.HANDS):
-            problems.append(f"Foot map {member.value!r} needs a hand map as its hand equivalent (rule 1).")
+            problems.append(f"Foot map {spec.value!r} needs a hand map as its hand equivalent (rule 1).")
     return problems

@@ -10,9 +10,9 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from sessions.catalogue import STANDARD_ZONES, install_standard_zones
-from sessions.reflex_maps import map_spec
 from sessions.charts import picker_panes, zone_heat, zone_picture_svg
 from sessions.models import PressureNote, ReflexZone
+from sessions.reflex_maps import map_spec
 from tests.factories import (
     ClinicFactory,
     OwnerFactory,
