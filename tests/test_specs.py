@@ -115,21 +115,6 @@ def test_rule_1_a_flag_that_rules_out_the_feet_without_a_hands_reason_is_named()
     assert problems == ["Health flag 'feet_injured' rules out the feet but gives no hands reason (rule 1)."]
 
 
-def test_the_tiers_are_as_before():
-    medical = {f for f, spec in FLAG_SPECS.items() if spec.tier == FlagTier.MEDICAL}
-    assert medical == {
-        HealthFlag.SERIOUS_BACK_INJURY,
-        HealthFlag.PREGNANCY,
-        HealthFlag.THROMBOSIS,
-        HealthFlag.HEART_CONDITION,
-        HealthFlag.EPILEPSY,
-        HealthFlag.CANCER_TREATMENT,
-        HealthFlag.RECENT_SURGERY,
-        HealthFlag.DIABETES,
-        HealthFlag.BLOOD_PRESSURE,
-    }
-
-
 def test_moving_a_flag_to_another_tier_moves_its_box_on_the_intake(practitioner_client, monkeypatch):
     _respec(monkeypatch, FLAG_SPECS, HealthFlag.FEET_INJURED, tier=FlagTier.MEDICAL)
     form = practitioner_client.get(reverse("clients:add")).context["form"]
