@@ -153,13 +153,18 @@ def test_rule_1_any_flag_whose_spec_rules_out_the_feet_sends_the_routine_to_the_
     assert routine.hands_reason == "Your feet are resting."
 
 
-def test_rule_1_a_client_who_prefers_hands_but_has_injured_hands_gets_the_feet(clinic, practitioner):
+def test_rule_1_a_client_who_prefers_hands_but_has_injured_hands_gets_the_feet(
+    clinic, practitioner, practitioner_client
+):
     client = ClientFactory(clinic=clinic, prefers_hands=True)
     ClientHealthFlagFactory(client=client, flag=HealthFlag.HANDS_INJURED)
     routine = routine_propose(session=_signed_session(clinic, practitioner, client, "sole-spine"), by=practitioner)
     reflex = [s for s in routine.steps.select_related("zone") if s.kind == StepKind.REFLEX]
     assert reflex and all(map_spec(s.zone.reflex_map).group == MapGroup.FEET for s in reflex)
     assert routine.hands_reason == ""
+    page = practitioner_client.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert "a health flag rules out the hands: home routines use the feet" in page
+    assert "Hand reflexology at home" not in page
 
 
 def _email_bodies(delivery) -> list[str]:
