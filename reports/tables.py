@@ -157,8 +157,8 @@ class ReportTable:
         computed = self.compute(scope)
         keys = self.keys
         for row in computed.rows:
-            _same_names(f"{self.slug}: a row", keys, row)
-        _same_names(f"{self.slug}: the figures", self.figures, computed.figures)
+            _same_names(f"{self.slug}, a row's columns", keys, row)
+        _same_names(f"{self.slug}, figures", self.figures, computed.figures)
         return Table(
             slug=self.slug,
             title=self.title,
@@ -174,10 +174,12 @@ def _same_names(what: str, declared: Iterable[str], returned: Iterable[str]) -> 
     missing = [k for k in declared if k not in returned]
     extra = [k for k in returned if k not in declared]
     if missing or extra:
-        raise DeclarationError(
-            f"{what} lacks the declared {', '.join(missing) or 'nothing'} and has the undeclared "
-            f"{', '.join(extra) or 'nothing'}"
-        )
+        found = [
+            f"{label}: {', '.join(names)}"
+            for label, names in (("declared but not returned", missing), ("returned but not declared", extra))
+            if names
+        ]
+        raise DeclarationError(f"{what}: {'; '.join(found)}")
 
 
 @dataclass(frozen=True)
