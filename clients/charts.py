@@ -19,6 +19,8 @@ from charts.svg import PAIN_AFTER, PAIN_AT_HOME, PAIN_BEFORE, Line, line_plot, s
 MAX_PAIN = 10
 # More date labels than this would crowd a time line; the table has every date.
 MAX_X_LABELS = 8
+# The share of the plot's width left empty at each end.
+EDGE = 0.04
 
 # (attribute of a PainPoint, legend label, look): the looks are the site's pain series.
 SESSION_SERIES = (("before", "Pain before", PAIN_BEFORE), ("after", "Pain after", PAIN_AFTER))
@@ -97,12 +99,15 @@ class PainChart:
         return min(days), max(days)
 
     def _x(self, index: int, day: date) -> float:
-        """Where a point stands across the plot, from 0 to 1."""
+        """Where a point stands across the plot, from 0 to 1 (an edge apart: the first and
+        last dates are written centred under their points)."""
         if self.home:
             # At-home scores fall between sessions, so the axis becomes a time line.
             first, last = self._span
-            return 0.5 if first == last else (day - first).days / (last - first).days
-        return 0.5 if len(self.points) == 1 else index / (len(self.points) - 1)
+            across = 0.5 if first == last else (day - first).days / (last - first).days
+        else:
+            across = 0.5 if len(self.points) == 1 else index / (len(self.points) - 1)
+        return EDGE + (1 - 2 * EDGE) * across
 
     def svg(self) -> SafeString:
         lines = [
