@@ -171,6 +171,15 @@ def marker(shape: str, x: float, y: float, colour: str, size: float = 5.5) -> st
     return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(size)}" fill="{colour}" stroke="#fff"/>'
 
 
+def _close(parts: list[str], uid: str, legend: Sequence[tuple[str, Look]], *, lines: bool) -> SafeString:
+    """The chart's legend (when it has one) and its end."""
+    if legend:
+        parts += _legend(uid, legend, lines=lines)
+    parts.append("</svg>")
+    # Safe: labels, titles and descriptions are escaped where they are written; the rest are numbers.
+    return mark_safe("".join(parts))
+
+
 def _legend(uid: str, entries: Sequence[tuple[str, Look]], *, lines: bool) -> list[str]:
     out = [f'<g class="rc-legend" font-size="14" fill="{INK}" aria-hidden="true">']
     x = LEFT
@@ -329,25 +338,13 @@ def bar_chart(
             parts.append("</g>")
     parts.append("</g>")
     parts += _x_axis([(LEFT + slot * (i + 0.5), labels[i]) for i in shown_labels(labels)], plot_bottom, x_label, height)
-    if legend:
-        parts += _legend(uid, [(s.label, s.look) for s in series], lines=False)
-    parts.append("</svg>")
-    # Safe: labels, titles and descriptions are escaped above; everything else is numbers.
-    return mark_safe("".join(parts))
+    return _close(parts, uid, [(s.label, s.look) for s in series] if legend else [], lines=False)
 
 
-def histogram(
-    *,
-    title: str,
-    labels: Sequence[str],
-    series: Sequence[Series],
-    y_label: str = "",
-    x_label: str = "",
-    desc: str = "",
-    apart: Sequence[str] = (),
-) -> SafeString:
+def histogram(*, labels: Sequence[str], series: Sequence[Series], apart: Sequence[str] = (), **options) -> SafeString:
     """Counts per bin of one series, bars nearly touching. Bins named in `apart` (e.g. "Not
-    yet") are drawn grey and hatched, so a reader sees they are not one more step on the scale."""
+    yet") are drawn grey and hatched, so a reader sees they are not one more step on the
+    scale. `options`: bar_chart's (title, y_label, x_label, desc)."""
     (counts,) = series
     if not labels or not _has_data(series):
         return SafeString("")
@@ -359,14 +356,13 @@ def histogram(
         [v if lab in apart else None for lab, v in zip(labels, counts.values, strict=False)],
         SET_APART,
     )
+    # Described as the one series it is, not as the two the bars are drawn in.
+    options["desc"] = options.get("desc") or describe(labels, series)
     return bar_chart(
-        title=title,
         labels=labels,
         series=[main, other] if any(number(v) is not None for v in other.values) else [main],
-        y_label=y_label,
-        x_label=x_label,
-        desc=desc or describe(labels, series),
         gap=0.08,
+        **options,
     )
 
 
@@ -415,9 +411,7 @@ def line_plot(
                 parts.append(f"<g><title>{escape(tip)}</title>{point}</g>")
         parts.append("</g>")
     parts += _x_axis([(x_of(x), label) for x, label in x_ticks], plot_bottom, x_label, height)
-    parts += _legend(uid, [(line.label, line.look) for line in drawn], lines=True)
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+    return _close(parts, uid, [(line.label, line.look) for line in drawn], lines=True)
 
 
 def line_chart(
@@ -459,14 +453,7 @@ def line_chart(
     )
 
 
-def hbar_chart(
-    *,
-    title: str,
-    labels: Sequence[str],
-    series: Sequence[Series],
-    x_label: str = "",
-    desc: str = "",
-) -> SafeString:
+def hbar_chart(*, title: str, labels: Sequence[str], series: Sequence[Series], x_label="", desc="") -> SafeString:
     """Horizontal bars, one row per label (long names such as zones), for up to two series
     drawn as overlapping bars: the first full height, the second thinner and hatched on top,
     so "times tender" reads as part of "times worked"."""
@@ -523,7 +510,4 @@ def hbar_chart(
                 f'<text x="{_n(x_of(first) + 4)}" y="{_n(y + ROW_H / 2 + 4)}" font-size="14" fill="{INK}" '
                 f'aria-hidden="true">{number_text(first)}</text>'
             )
-    if legend:
-        parts += _legend(uid, [(s.label, s.look) for s in series], lines=False)
-    parts.append("</svg>")
-    return mark_safe("".join(parts))
+    return _close(parts, uid, [(s.label, s.look) for s in series] if legend else [], lines=False)
