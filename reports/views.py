@@ -22,7 +22,7 @@ from . import metrics
 from . import selectors as report_selectors
 from .csv import csv_response
 from .scope import clinic_today, notes_qs, scope_and_form
-from .tables import Table, cell_text
+from .tables import ReportTable, Section, Table, cell_text
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Block:
     """One table of the dashboard as the template draws it."""
 
     table: Table
-    declaration: metrics.ReportTable
+    declaration: ReportTable
     csv_url: str
 
     @cached_property
@@ -91,7 +91,7 @@ class Block:
 class SectionBlocks:
     """A dashboard section as the template draws it: its declaration and its tables' blocks."""
 
-    section: metrics.Section
+    section: Section
     blocks: list[Block]
 
     @property
