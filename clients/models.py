@@ -85,6 +85,11 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """How a client is named on screen and on their emails (also for rows read without the model)."""
+    return f"{first_name} {last_name}".strip()
+
+
 class Client(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
     first_name = models.CharField(max_length=100)
@@ -133,7 +138,7 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
     @property
     def is_archived(self) -> bool:

@@ -31,7 +31,8 @@ from django.db.models.functions import TruncDate, TruncWeek
 
 from appointments.models import Appointment
 from clients.models import Client
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 from sessions.charts import zone_tally as zone_tally_of
 from sessions.models import ReflexMap, ReflexZone, TreatmentSession
 

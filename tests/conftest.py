@@ -107,3 +107,20 @@ def other_client(other_practitioner):
 @pytest.fixture
 def anon():
     return HttpClient()
+
+
+@pytest.fixture
+def outbox_sends(django_capture_on_commit_callbacks):
+    """Run the outbox as the app does, in this process: the send tasks queued when a
+    transaction commits run right away (Celery's eager mode) through the real mailer.
+    Use: `with outbox_sends(): ...` around the request that makes emails."""
+    from reflexclinic.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+
+    def committed():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    yield committed
+    app.conf.task_always_eager = eager

@@ -20,8 +20,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from outbox.models import Delivery
 from routines.checkins import checkin_record
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from routines.proposal import routine_propose
 from routines.schedule import client_local_now
 from routines.services import routine_assign

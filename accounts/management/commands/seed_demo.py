@@ -227,7 +227,8 @@ class ClinicSeeder:
         emails sent on each day and the client's answers, so the reports show adherence
         and at-home pain. Each client keeps one habit (most days, about half, rarely or
         never), as real clients do. These routines are over: dispatch never sends them."""
-        from routines.models import CheckIn, Delivery, Routine
+        from outbox.models import Delivery
+        from routines.models import CheckIn, Routine
         from routines.proposal import RoutineNotProposable, routine_propose
 
         deliveries: list[Delivery] = []
@@ -263,6 +264,8 @@ class ClinicSeeder:
                         Delivery(
                             clinic=self.clinic,
                             client=client,
+                            to_email=client.email,
+                            to_name=client.full_name,
                             kind=Delivery.Kind.ROUTINE,
                             routine=routine,
                             local_date=day,
