@@ -8,9 +8,10 @@ import datetime as dt
 
 from django.db.models import Exists, F, OuterRef
 
-from clients.models import full_name
+from clients.models import RECIPIENT_FIELDS, recipient
 from outbox.kinds import EmailKind, EmailParts, Produced
 from outbox.models import Delivery
+from outbox.services import deliveries_insert
 
 from .localtime import local_today
 from .models import Appointment
@@ -52,30 +53,19 @@ def create_reminders(now: dt.datetime) -> Produced:
         )
         .exclude(client__email="")
         .filter(~Exists(already))
-        .values_list(
-            "pk",
-            "clinic_id",
-            "client_id",
-            "client__timezone",
-            "client__email",
-            "client__first_name",
-            "client__last_name",
-        )
+        .values_list("pk", "clinic_id", "client_id", "client__timezone", *RECIPIENT_FIELDS)
     )
-    rows = [
-        Delivery(
-            clinic_id=clinic_id,
-            client_id=client_id,
-            to_email=email,
-            to_name=full_name(first_name, last_name),
-            appointment_id=pk,
-            kind=Delivery.Kind.REMINDER,
-            local_date=local_today(tz, now),
-        )
-        for pk, clinic_id, client_id, tz, email, first_name, last_name in candidates
-    ]
-    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return Produced(created=len(rows))
+    rows = (
+        {
+            "clinic_id": clinic_id,
+            "client_id": client_id,
+            "appointment_id": pk,
+            "local_date": local_today(tz, now),
+            **recipient(*to),
+        }
+        for pk, clinic_id, client_id, tz, *to in candidates
+    )
+    return Produced(created=deliveries_insert(kind=Delivery.Kind.REMINDER, rows=rows))
 
 
 _APPOINTMENT_EMAIL = {

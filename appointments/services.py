@@ -258,9 +258,8 @@ def confirmation_create(*, appointment: Appointment, now: dt.datetime | None = N
     return delivery_create(
         kind=Delivery.Kind.CONFIRMATION,
         clinic_id=appointment.clinic_id,
-        to_email=client.email,
-        to_name=client.full_name,
         local_date=local_today(client.timezone, now),
+        **client.as_recipient,
         client=client,
         appointment=appointment,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -33,3 +34,13 @@ def delivery_create(
     if created:
         queue_sending([delivery.pk])
     return delivery
+
+
+def deliveries_insert(*, kind: str, rows: Iterable[dict]) -> int:
+    """Many pending rows of one kind at once (a dispatch pass's due rows); returns how many
+    were offered. Another dispatcher may insert the same rows at the same moment: the
+    once-only constraint keeps one, and ignore_conflicts makes ours a no-op, not an error.
+    The pass queues them with every other due row."""
+    deliveries = [Delivery(kind=kind, **row) for row in rows]
+    Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
+    return len(deliveries)

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from clients.models import full_name
+from clients.models import RECIPIENT_FIELDS, recipient
 from outbox.kinds import Produced
 from outbox.models import Delivery
+from outbox.services import deliveries_insert
 
 from .models import Routine
 from .schedule import due_condition, matches_frequency
@@ -61,40 +62,12 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
         .exclude(pk__in=already)
         .order_by()
         .values_list(
-            "pk",
-            "clinic_id",
-            "client_id",
-            "client__email",
-            "client__first_name",
-            "client__last_name",
-            "frequency",
-            "weekdays",
-            "every_n_days",
-            "starts_on",
+            "pk", "clinic_id", "client_id", *RECIPIENT_FIELDS, "frequency", "weekdays", "every_n_days", "starts_on"
         )
     )
-    rows = [
-        Delivery(
-            clinic_id=clinic_id,
-            client_id=client_id,
-            to_email=email,
-            to_name=full_name(first_name, last_name),
-            routine_id=pk,
-            kind=Delivery.Kind.ROUTINE,
-            local_date=local_date,
-        )
-        for (
-            pk,
-            clinic_id,
-            client_id,
-            email,
-            first_name,
-            last_name,
-            frequency,
-            weekdays,
-            every_n_days,
-            starts_on,
-        ) in candidates
+    rows = (
+        {"clinic_id": clinic_id, "client_id": client_id, "routine_id": pk, "local_date": local_date, **recipient(*to)}
+        for pk, clinic_id, client_id, *to, frequency, weekdays, every_n_days, starts_on in candidates
         if matches_frequency(
             frequency=frequency,
             weekdays=weekdays,
@@ -102,11 +75,8 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
             starts_on=starts_on,
             local_date=local_date,
         )
-    ]
-    # Another dispatcher may insert the same rows at the same moment: the unique
-    # constraint keeps one, and ignore_conflicts makes ours a no-op instead of an error.
-    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return len(rows)
+    )
+    return deliveries_insert(kind=Delivery.Kind.ROUTINE, rows=rows)
 
 
 def create_due(now: dt.datetime) -> Produced:

@@ -264,8 +264,7 @@ class ClinicSeeder:
                         Delivery(
                             clinic=self.clinic,
                             client=client,
-                            to_email=client.email,
-                            to_name=client.full_name,
+                            **client.as_recipient,
                             kind=Delivery.Kind.ROUTINE,
                             routine=routine,
                             local_date=day,
