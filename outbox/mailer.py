@@ -91,7 +91,12 @@ def skip_reason(delivery: Delivery, now: dt.datetime, batch: dict[str, object]) 
 
     `batch`: per kind, what its `prepare` computed once for the batch's rows.
     """
-    kind = kinds.get(delivery.kind)
+    try:
+        kind = kinds.get(delivery.kind)
+    except kinds.UnknownKind:
+        # Not ours to judge: building it fails, and that error is recorded on the row
+        # (retried, so a deploy that registers the kind still sends it; then failed).
+        return None
     return kind.skip(delivery, now, batch.get(kind.slug))
 
 
@@ -205,7 +210,8 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     by_kind: dict[str, list[Delivery]] = {}
     for delivery in deliveries.values():
         by_kind.setdefault(delivery.kind, []).append(delivery)
-    batch = {slug: kinds.get(slug).prepare(rows) for slug, rows in by_kind.items()}
+    registered = {kind.slug: kind for kind in kinds.registered()}
+    batch = {slug: registered[slug].prepare(rows) for slug, rows in by_kind.items() if slug in registered}
     connection = _Connection()
     try:
         for pk in ids:

@@ -60,7 +60,7 @@ class InlineImage:
 
 
 class _PicturePart(MIMEImage):
-    """A zone picture's MIME part, made once and shared by every email that shows it.
+    """A picture's MIME part, made once and shared by every email that shows it.
 
     Nothing changes it once it is made, so its bytes (headers and base64) are written
     out once per way of writing (line ending, policy) and copied into each email.
@@ -84,7 +84,7 @@ class _PicturePart(MIMEImage):
 
 @lru_cache(maxsize=256)
 def _picture_part(image: InlineImage) -> _PicturePart:
-    # Keyed on the whole image (cid, the PNG itself, file name): a redrawn zone is a new part.
+    # Keyed on the whole image (cid, the PNG itself, file name): a redrawn picture is a new part.
     return _PicturePart(image)
 
 

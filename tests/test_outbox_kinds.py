@@ -184,3 +184,32 @@ def test_the_migration_keeps_existing_rows_and_names_their_recipients(clinic):
     moved = Delivery.objects.get(pk=row.pk)
     assert (moved.to_email, moved.to_name, moved.routine_id) == (routine.client.email, "Ada Lind", routine.pk)
     assert CheckIn.objects.get(delivery=moved).kind == "done"
+
+
+@pytest.mark.django_db
+def test_a_row_whose_kind_is_no_longer_registered_keeps_its_error_and_the_batch_goes_on(clinic, monkeypatch):
+    appointment = AppointmentFactory(clinic=clinic, starts_at=timezone.now() + dt.timedelta(days=2))
+    orphan = DeliveryFactory(
+        routine=None,
+        clinic=clinic,
+        client=appointment.client,
+        appointment=appointment,
+        kind=Delivery.Kind.CONFIRMATION,
+        status=Delivery.Status.PENDING,
+    )
+    routine = RoutineFactory(clinic=clinic, status="active")
+    routine_email = DeliveryFactory(routine=routine, status=Delivery.Status.PENDING)
+    monkeypatch.delitem(kinds._registry, Delivery.Kind.CONFIRMATION)
+    assert send_deliveries([orphan.pk, routine_email.pk]) == {
+        "sent": 1,
+        "retry": 1,
+        "failed": 0,
+        "skipped": 0,
+        "not_claimed": 0,
+    }
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.last_error) == (
+        Delivery.Status.PENDING,
+        "UnknownKind: No email kind 'confirmation' is registered (see outbox/kinds.py).",
+    )
+    assert [m.to for m in mail.outbox] == [[f"{routine.client.full_name} <{routine.client.email}>"]]
