@@ -19,7 +19,6 @@ from functools import lru_cache
 import resvg_py
 from django.conf import settings
 
-from clients.models import HealthFlag
 from outbox.kinds import EmailParts
 from outbox.mailer import message_for
 from outbox.models import Delivery
@@ -27,26 +26,16 @@ from outbox.render import ClinicEmail, InlineImage, preview, reply_to
 from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Routine, RoutineStep, SideOrder, StepKind
 from sessions.charts import zone_label, zone_picture_svg
-from sessions.models import FOOT_MAPS, HAND_MAPS, ReflexMap, ReflexZone
+from sessions.models import ReflexZone
+from sessions.reflex_maps import map_spec
 
 # Drawn at twice the size it is shown, so it stays sharp on high-density screens.
 PICTURE_HEIGHT = 200
 PICTURE_SCALE = 2
 
-PHYSICIAN_ADVICE = (
-    "Because you have told us about a serious back injury, please check with your doctor that these "
-    "exercises are right for you, and stop and ask them if anything feels worse."
-)
-
 
 def _limb(reflex_map: str) -> str:
-    if reflex_map in HAND_MAPS:
-        return "hand"
-    if reflex_map == ReflexMap.LOWER_LEG:
-        return "leg"
-    if reflex_map in FOOT_MAPS:
-        return "foot"
-    return "ear"
+    return map_spec(reflex_map).limb
 
 
 def side_order_in_words(step: RoutineStep) -> str:
@@ -166,8 +155,8 @@ def routine_parts(routine: Routine, local_date: dt.date, delivery: Delivery | No
         "tips": content.tips,
         "total_minutes": content.total_minutes,
         "hands_reason": routine.hands_reason,
-        # Rule 9: in every routine email, read from the client's flags at sending time.
-        "physician_advice": PHYSICIAN_ADVICE if client.has_flag(HealthFlag.SERIOUS_BACK_INJURY) else "",
+        # Rule 9: in every routine email, read from the client's flag specs at sending time.
+        "physician_advice": " ".join(client.email_advice),
         "links": links,
         "is_preview": delivery is None,
     }
