@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -105,6 +107,6 @@ def password_email_create(*, user: User, kind: str) -> Delivery:
         to_email=user.email,
         # Staff emails have always gone to the bare address (as Django's own reset emails do).
         to_name="",
-        local_date=timezone.localdate(),
+        local_date=timezone.localdate(timezone=ZoneInfo(user.clinic.timezone)),  # the clinic's today
         user=user,
     )
