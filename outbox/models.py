@@ -33,8 +33,9 @@ class Kind(models.TextChoices):
 
 
 # Kinds the database lets exist only once per subject: kind -> the fields naming that one
-# row. A kind left out may repeat (a password reset each time one is asked for). The unique
-# constraints below are derived from this table, so a new once-only kind is one line here.
+# row ("a due routine email goes out exactly once per client-local day", docs/domain.md,
+# Nothing lost). A kind left out may repeat (a password reset each time one is asked for).
+# The unique constraints below are derived from this table: a new once-only kind is one line.
 ONCE_PER: dict[str, tuple[str, ...]] = {
     Kind.ROUTINE: ("routine", "local_date"),  # one routine email per client-local day
     Kind.CONFIRMATION: ("appointment", "kind"),
