@@ -26,8 +26,9 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from routines.dispatch import dispatch_due
-from routines.models import CheckIn, Delivery
+from outbox.dispatch import dispatch_due
+from outbox.models import Delivery
+from routines.models import CheckIn
 from routines.schedule import client_local_now
 from tests.browser.data import FOOT_NOTES, signed_session
 from tests.browser.steps import Looker, log_in, path_of, propose_routine
