@@ -17,7 +17,7 @@ from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client
 from clients.selectors import practitioner_choices
-from clients.services import EDITABLE_FIELDS
+from clients.services import EDITABLE_FIELDS, withdrawal_message
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 # Rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
@@ -136,6 +136,10 @@ class ClientForm(forms.ModelForm):
         self.fields["consent_email"].help_text = (
             self.fields["consent_email"].help_text or "Needs an email address. Can be withdrawn at any time."
         )
+        if not is_new and client.email_consent_withdrawal is not None:
+            # Stop means stop: the box cannot undo the client's own withdrawal (a disabled field keeps its value).
+            self.fields["consent_email"].disabled = True
+            self.fields["consent_email"].help_text = withdrawal_message(client)
 
         cancel_url = reverse("clients:list") if is_new else reverse("clients:detail", args=[client.pk])
         self.helper = FormHelper()
@@ -222,3 +226,43 @@ class ClientForm(forms.ModelForm):
         data = {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if name in self.cleaned_data}
         data["flags"] = self.flags
         return data
+
+
+class RenewedConsentForm(forms.Form):
+    """The client's renewed consent to routine emails after they stopped them: when, and their say-so.
+
+    Who records it is the signed-in practitioner."""
+
+    said_at = forms.DateTimeField(
+        label="When the client said so",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={
+            "required": "Enter when the client agreed again.",
+            "invalid": "Enter a date and time, e.g. 2026-05-17 09:30.",
+        },
+    )
+    note = forms.CharField(
+        label="What the client said",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In their words where you can, and how they said it (in person, by phone, in writing).",
+        error_messages={"required": "Write down what the client said when they agreed again."},
+    )
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.zone = ZoneInfo(client.clinic.timezone)
+        self.fields["said_at"].initial = timezone.localtime(timezone=self.zone).replace(second=0, microsecond=0)
+
+    def clean_said_at(self) -> dt.datetime:
+        said_at = self.cleaned_data["said_at"]
+        if timezone.is_naive(said_at):
+            said_at = said_at.replace(tzinfo=self.zone)
+        if said_at > timezone.now():
+            raise forms.ValidationError("The time the client agreed cannot be in the future.")
+        withdrawal = self.client.email_consent_withdrawal
+        if withdrawal is not None and said_at < withdrawal.at:
+            raise forms.ValidationError("The client agreed again after they stopped the emails; check the time.")
+        return said_at

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from accounts.tenancy import clinic_get, clinic_required
 from clients import selectors, services
 from clients.charts import PainChart
-from clients.forms import ClientForm
-from clients.models import Client
+from clients.forms import ClientForm, RenewedConsentForm
+from clients.models import Client, ConsentKind, ConsentSource
 from routines import selectors as routine_selectors
 
 PAGE_SIZE = 25
@@ -128,3 +128,31 @@ def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def client_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     return _archive_action(request, pk, services.client_unarchive, "{name} is back on the client list.")
+
+
+@clinic_required
+def client_consent_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop means stop: after the client stopped routine emails, only their renewed
+    say-so, recorded here with who, when and what they said, lets a routine start again."""
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    if client.email_consent_withdrawal is None:
+        messages.info(request, f"{client.full_name} has not stopped routine emails; there is nothing to renew.")
+        return redirect("clients:detail", pk=client.pk)
+    form = RenewedConsentForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        services.consent_record(
+            client=client,
+            kind=ConsentKind.ROUTINE_EMAILS,
+            given=True,
+            source=ConsentSource.RENEWED,
+            by=request.user,
+            at=form.cleaned_data["said_at"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, f"Renewed consent recorded: routines can be assigned to {client.full_name} again.")
+        return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/consent_renew.html",
+        {"client": client, "form": form, "withdrawal": client.email_consent_withdrawal},
+    )

@@ -61,11 +61,11 @@ def _context(delivery: Delivery | None, payload: LinkPayload, **extra) -> dict:
     return context
 
 
-def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> HttpResponse:
+def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload, one_click: bool = False) -> HttpResponse:
     pain = _chosen_pain(request, payload) if payload.kind == CheckIn.Kind.PAIN else None
     if payload.kind == CheckIn.Kind.PAIN and pain is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", error="Choose a number from 0 to 10."))
-    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain)
+    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain, one_click=one_click)
     state = "done" if result.created else "already"
     return render(
         request,
@@ -100,7 +100,7 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         one_click = payload.kind == CheckIn.Kind.STOP and request.POST.get("List-Unsubscribe") == "One-Click"
         if one_click:
-            return _record(request, delivery, payload)
+            return _record(request, delivery, payload, one_click=True)
         return csrf_protect(_record)(request, delivery, payload)
 
     existing = CheckIn.objects.filter(delivery=delivery, kind=payload.kind).first()

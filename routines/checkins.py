@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from clients.models import ConsentKind, ConsentSource
+from clients.services import consent_record
 from outbox.models import Delivery
 from routines.models import CheckIn, Routine
 from routines.schedule import client_local_now
@@ -39,8 +41,12 @@ def resumes_on(routine: Routine) -> dt.date | None:
 
 
 @transaction.atomic
-def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None) -> CheckInResult:
-    """Record the client's answer once. A second click finds the first row and changes nothing."""
+def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None, one_click: bool = False) -> CheckInResult:
+    """Record the client's answer once. A second click finds the first row and changes nothing.
+
+    Stop means stop: it withdraws the client's consent to routine emails (with when and
+    from where, `one_click` for the mail program's List-Unsubscribe), not just this
+    routine, so no later routine starts until the client says otherwise."""
     # Lock the routine so a pause and a stop clicked at the same moment apply in order.
     routine = Routine.objects.select_for_update().get(pk=delivery.routine_id)
     check_in, created = CheckIn.objects.get_or_create(
@@ -63,4 +69,11 @@ def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None) ->
         routine.stopped_at = timezone.now()
         routine.stop_reason = STOP_REASON
         routine.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
+    if created and kind == CheckIn.Kind.STOP:
+        consent_record(
+            client=delivery.client,
+            kind=ConsentKind.ROUTINE_EMAILS,
+            given=False,
+            source=ConsentSource.ONE_CLICK if one_click else ConsentSource.EMAIL_LINK,
+        )
     return CheckInResult(check_in=check_in, created=created, routine=routine)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.tenancy import clinic_get, clinic_required, owner_required
+from clients.services import withdrawal_message
 from sessions.models import TreatmentSession
 
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
@@ -88,6 +89,7 @@ def _editor_context(request, routine: Routine, **forms) -> dict:
         "add_form": forms.get("add_form") or AddStepForm(clinic=request.clinic),
         "schedule_form": forms.get("schedule_form") or ScheduleForm(instance=routine, prefix="schedule"),
         "can_email": bool(client.email and client.consent_email and not client.is_archived),
+        "withdrawal": withdrawal_message(client) if client.email_consent_withdrawal else "",
     }
 
 

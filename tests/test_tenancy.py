@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients.models import Client
+from clients.models import Client, ConsentRecord
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
 from tests.factories import (
@@ -51,6 +51,7 @@ CASES: dict[str, Case] = {
     "clients:edit": Case(obj="client"),
     "clients:archive": Case(obj="client"),
     "clients:unarchive": Case(obj="client"),
+    "clients:consent_renew": Case(obj="client"),
     "appointments:day": Case(query="?practitioner=all&date={day}"),
     "appointments:week": Case(query="?practitioner=all&date={day}"),
     "appointments:book": Case(query="?client={client}"),
@@ -176,6 +177,7 @@ def _snapshot(clinic):
         list(Routine.objects.filter(clinic=clinic).order_by("pk").values()),
         list(RoutineStep.objects.filter(routine__clinic=clinic).order_by("pk").values()),
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
     )
 
 
