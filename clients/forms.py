@@ -263,6 +263,7 @@ class RenewedConsentForm(forms.Form):
         if said_at > timezone.now():
             raise forms.ValidationError("The time the client agreed cannot be in the future.")
         withdrawal = self.client.email_consent_withdrawal
-        if withdrawal is not None and said_at < withdrawal.at:
+        # To the minute, as the field is entered: agreeing again in the minute of the stop is fine.
+        if withdrawal is not None and said_at < withdrawal.at.replace(second=0, microsecond=0):
             raise forms.ValidationError("The client agreed again after they stopped the emails; check the time.")
         return said_at

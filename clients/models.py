@@ -204,8 +204,9 @@ class ConsentRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["client", "kind", "at"])]
+        # Latest recorded first: that one is current, even when its `at` is backdated to when the client said so.
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "kind"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {'given' if self.given else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"

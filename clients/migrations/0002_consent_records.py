@@ -43,8 +43,8 @@ class Migration(migrations.Migration):
                 ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['client', 'kind', 'at'], name='clients_con_client__a5d1e8_idx')],
+                'ordering': ['-id'],
+                'indexes': [models.Index(fields=['client', 'kind'], name='clients_con_client__291722_idx')],
             },
         ),
         migrations.RunPython(consents_into_rows, migrations.RunPython.noop),
