@@ -259,9 +259,7 @@ def test_a_needs_medical_permission_flag_without_clearance_blocks_recording_unti
     assert "Midwife agreed by phone; letter to follow." in detail
 
 
-def test_a_recorded_clearance_lets_a_session_be_recorded_without_an_override(
-    practitioner_client, practitioner, clinic
-):
+def test_a_recorded_clearance_lets_a_session_be_recorded_without_an_override(practitioner_client, practitioner, clinic):
     client = ClientFactory(clinic=clinic, physician_clearance="Dr Okafor, 3 March: fine to treat gently.")
     ClientHealthFlagFactory(client=client, flag="pregnancy")
     appointment = _appointment(client, practitioner)
@@ -282,9 +280,7 @@ def test_a_session_cannot_be_recorded_before_its_appointment_starts(practitioner
     assert not TreatmentSession.objects.exists()
 
 
-def test_a_session_can_be_recorded_a_few_minutes_before_its_appointment_starts(
-    practitioner_client, practitioner, maya
-):
+def test_a_session_can_be_recorded_a_few_minutes_before_its_appointment_starts(practitioner_client, practitioner, maya):
     appointment = _appointment(maya, practitioner, starts_in=dt.timedelta(minutes=5))
     assert _record(practitioner_client, appointment).status_code == 302
     assert TreatmentSession.objects.filter(appointment=appointment).exists()
