@@ -68,3 +68,19 @@ class Appointment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.BOOKED
+
+
+class AppointmentStatusChange(models.Model):
+    """One change of an appointment's attended / no-show mark, or its undoing: who, when, from what to what."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=Appointment.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Appointment.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()} at {self.at:%Y-%m-%d %H:%M}"

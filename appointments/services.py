@@ -23,7 +23,7 @@ from outbox.services import delivery_create
 
 from . import selectors
 from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc, local_today, short_date
-from .models import Appointment, Course
+from .models import Appointment, AppointmentStatusChange, Course
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -179,10 +179,48 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
     return _close(appointment, status=Appointment.Status.CANCELLED, action="cancelled", cancel_reason=reason.strip())
 
 
-def appointment_mark(*, appointment: Appointment, status: str) -> Appointment:
-    if status not in (Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW):
+class MarkRefused(Exception):
+    """A mark or its undoing that the appointment's time or record does not allow; said as it is."""
+
+
+MARKS = (Appointment.Status.ATTENDED, Appointment.Status.NO_SHOW)
+
+
+def status_change_log(*, appointment: Appointment, from_status: str, by: User | None) -> None:
+    """Keep the change of mark in the appointment's history."""
+    AppointmentStatusChange.objects.create(
+        appointment=appointment, from_status=from_status, to_status=appointment.status, by=by
+    )
+
+
+@transaction.atomic
+def appointment_mark(
+    *, appointment: Appointment, status: str, by: User | None = None, now: dt.datetime | None = None
+) -> Appointment:
+    if status not in MARKS:
         raise ValueError(f"An appointment can be marked attended or no-show, not {status!r}.")
-    return _close(appointment, status=status, action="marked")
+    # No record before its time: nobody has failed to come to an appointment that has not started.
+    if status == Appointment.Status.NO_SHOW and (now or timezone.now()) < appointment.starts_at:
+        raise MarkRefused("This appointment has not started yet, so it can't be marked a no-show.")
+    appointment = _close(appointment, status=status, action="marked")
+    status_change_log(appointment=appointment, from_status=Appointment.Status.BOOKED, by=by)
+    return appointment
+
+
+@transaction.atomic
+def appointment_unmark(*, appointment: Appointment, by: User) -> Appointment:
+    """Undo "attended" or "no-show" (back to booked), kept in the history; not once the session is signed."""
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status not in MARKS:
+        raise MarkRefused(f"This appointment is {locked.get_status_display().lower()}; there is no mark to undo.")
+    # Through the reverse relation: sessions build on appointments, not the other way round.
+    if Appointment.objects.filter(pk=locked.pk, treatment_session__signed_at__isnull=False).exists():
+        raise MarkRefused("The session of this appointment is signed, so its attendance can no longer be undone.")
+    was = locked.status
+    locked.status = Appointment.Status.BOOKED
+    locked.save(update_fields=["status", "updated_at"])
+    status_change_log(appointment=locked, from_status=was, by=by)
+    return locked
 
 
 @transaction.atomic

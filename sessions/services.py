@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
+from appointments.services import status_change_log
 
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
@@ -169,8 +170,10 @@ def treatment_session_record(
         raise SessionAlreadyRecorded(TreatmentSession.objects.get(appointment=appointment)) from None
     _sync_notes(session=session, notes=notes)
     if appointment.status != Appointment.Status.ATTENDED:
+        was = appointment.status
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
+        status_change_log(appointment=appointment, from_status=was, by=by)
     return session
 
 

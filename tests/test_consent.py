@@ -18,6 +18,7 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments.models import Appointment
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
 from routines.links import checkin_url
 from routines.models import Routine
@@ -293,3 +294,49 @@ def test_a_session_cannot_be_signed_before_its_appointment_starts(practitioner_c
     assert "This appointment has not started yet" in response.content.decode()
     session.refresh_from_db()
     assert not session.is_signed
+
+
+def _mark(practitioner_client, appointment, status):
+    return practitioner_client.post(
+        reverse("appointments:mark", args=[appointment.pk]), {"status": status}, follow=True
+    )
+
+
+def _undo(practitioner_client, appointment):
+    return practitioner_client.post(reverse("appointments:unmark", args=[appointment.pk]), follow=True)
+
+
+def test_no_show_cannot_be_marked_before_the_appointment_starts(practitioner_client, practitioner, maya):
+    appointment = _appointment(maya, practitioner, starts_in=dt.timedelta(hours=2))
+    page = _mark(practitioner_client, appointment, "no_show").content.decode()
+    assert "This appointment has not started yet, so it can&#x27;t be marked a no-show." in page
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+
+
+@pytest.mark.parametrize("status", ["attended", "no_show"])
+def test_a_mark_can_be_undone_with_history_until_the_session_is_signed(practitioner_client, practitioner, maya, status):
+    appointment = _appointment(maya, practitioner)
+    _mark(practitioner_client, appointment, status)
+    page = practitioner_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert 'id="undo-mark"' in page
+    page = _undo(practitioner_client, appointment).content.decode()
+    assert "undone: the appointment is booked again" in page
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+    history = page[page.index('id="status-history"') :]
+    label = "Attended" if status == "attended" else "No-show"
+    assert f"Booked → {label} by {practitioner}" in history and f"{label} → Booked by {practitioner}" in history
+
+
+def test_attended_cannot_be_undone_once_the_session_is_signed(practitioner_client, practitioner, maya):
+    appointment = _appointment(maya, practitioner)
+    _record(practitioner_client, appointment)
+    session = TreatmentSession.objects.get(appointment=appointment)
+    practitioner_client.post(reverse("sessions:sign", args=[session.pk]))
+    page = practitioner_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert 'id="undo-mark"' not in page
+    page = _undo(practitioner_client, appointment).content.decode()
+    assert "The session of this appointment is signed" in page
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.ATTENDED

@@ -60,6 +60,7 @@ CASES: dict[str, Case] = {
     "appointments:reschedule": Case(obj="appointment"),
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
+    "appointments:unmark": Case(obj="appointment"),
     "sessions:zone_list": Case(),
     "sessions:zone_add": Case(),
     "sessions:zone_edit": Case(obj="zone"),
