@@ -163,6 +163,11 @@ class Client(models.Model):
         return next((s for s in self.flag_specs if s.rules_out_feet), None)
 
     @property
+    def ruled_out_maps(self) -> dict:
+        """The groups of reflex maps the client's flags rule out, each with the flag's warning (why)."""
+        return {group: s.treatment for s in self.flag_specs for group in s.rules_out}
+
+    @property
     def uses_hands_at_home(self) -> bool:
         """Rule 1: hands when a flag rules out the feet, or by preference unless a flag rules out the hands."""
         specs = self.flag_specs

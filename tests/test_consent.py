@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from clients.health_flags import HealthFlag, flag_spec
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
 from routines.links import checkin_url
 from routines.models import Routine
@@ -340,3 +341,31 @@ def test_attended_cannot_be_undone_once_the_session_is_signed(practitioner_clien
     assert "The session of this appointment is signed" in page
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.ATTENDED
+
+
+# --- 3. The flag says what it does -------------------------------------------------------
+
+
+def test_the_reflex_chart_of_a_client_with_injured_feet_opens_on_the_hands_and_feet_zones_say_why(
+    practitioner_client, practitioner, clinic
+):
+    client = ClientFactory(clinic=clinic)
+    ClientHealthFlagFactory(client=client, flag=HealthFlag.FEET_INJURED)
+    appointment = _appointment(client, practitioner)
+    page = practitioner_client.get(reverse("sessions:record", args=[appointment.pk])).content.decode()
+    warning = flag_spec(HealthFlag.FEET_INJURED).treatment
+    assert 'class="nav-link active" id="rc-picker-tab-hand_palm"' in page
+    assert 'class="tab-pane fade show active" id="rc-picker-pane-hand_palm"' in page
+    sole = page[page.index('id="rc-picker-pane-foot_sole"') :]
+    assert sole.index(f'data-caution="{warning}"') < sole.index('class="rc-zone')
+    palm = page[page.index('id="rc-picker-pane-hand_palm"') :]
+    assert "data-caution" not in palm
+
+
+def test_the_reflex_chart_of_a_client_without_flags_opens_on_the_sole_and_asks_nothing(
+    practitioner_client, practitioner, maya
+):
+    appointment = _appointment(maya, practitioner)
+    page = practitioner_client.get(reverse("sessions:record", args=[appointment.pk])).content.decode()
+    assert 'class="nav-link active" id="rc-picker-tab-foot_sole"' in page
+    assert "data-caution" not in page
