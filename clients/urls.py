@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.client_edit, name="edit"),
     path("<int:pk>/consent/emails/", views.client_consent_renew, name="consent_renew"),
     path("<int:pk>/archive/", views.client_archive, name="archive"),
+    path("<int:pk>/archive/confirm/", views.client_archive_confirm, name="archive_confirm"),
     path("<int:pk>/unarchive/", views.client_unarchive, name="unarchive"),
 ]

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.tenancy import clinic_get, clinic_required
-from clients import selectors, services
+from clients import archiving, selectors, services
 from clients.charts import PainChart
 from clients.forms import ClientForm, RenewedConsentForm
 from clients.models import Client, ConsentKind, ConsentSource
@@ -119,10 +120,37 @@ def _archive_action(request: HttpRequest, pk: int, change, message: str) -> Http
     return redirect("clients:detail", pk=client.pk)
 
 
+ARCHIVE_CHOICES = {"cancel": True, "keep": False}
+
+
+@clinic_required
+def client_archive_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archiving asks first, and says what happens to future appointments and the routine."""
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    if client.is_archived:
+        return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/archive_confirm.html",
+        {"client": client, "effects": archiving.archive_effects(client), "error": request.GET.get("choose") == "1"},
+    )
+
+
 @clinic_required
 def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    message = "{name} was archived. Their records are kept; unarchive to see them again."
-    return _archive_action(request, pk, services.client_archive, message)
+    client = clinic_get(Client, request.clinic, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    choice = request.POST.get("future", "")
+    effects = archiving.archive_effects(client)
+    if effects.future_appointments and choice not in ARCHIVE_CHOICES:
+        # Nothing happens until the practitioner says what to do with the booked visits.
+        return redirect(reverse("clients:archive_confirm", args=[client.pk]) + "?choose=1")
+    archiving.client_archive_with_effects(
+        client=client, by=request.user, cancel_future=ARCHIVE_CHOICES.get(choice, False)
+    )
+    messages.success(request, f"{client.full_name} was archived. Their records are kept; unarchive to see them again.")
+    return redirect("clients:detail", pk=client.pk)
 
 
 @clinic_required

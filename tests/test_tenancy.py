@@ -50,6 +50,7 @@ CASES: dict[str, Case] = {
     "clients:detail": Case(obj="client"),
     "clients:edit": Case(obj="client"),
     "clients:archive": Case(obj="client"),
+    "clients:archive_confirm": Case(obj="client"),
     "clients:unarchive": Case(obj="client"),
     "clients:consent_renew": Case(obj="client"),
     "appointments:day": Case(query="?practitioner=all&date={day}"),

@@ -1,10 +1,10 @@
-"""Consent is honoured everywhere, and no record comes before its time (issue 10, items 1, 2 and 7).
+"""A client lifecycle a clinic can trust (issue 10, items 1, 2, 3, 7 and 9).
 
 Stop means stop: a client's stop withdraws their consent to routine emails, with when and
 from where, and no later routine starts until the practitioner records their renewed
 consent. A session needs the client's consent to treatment, a physician's clearance for a
 flag that needs medical permission (or the practitioner's override with a reason), and
-its appointment to have started."""
+its appointment to have started; a ruled-out reflex map asks first; archiving asks first."""
 
 from __future__ import annotations
 
@@ -369,3 +369,62 @@ def test_the_reflex_chart_of_a_client_without_flags_opens_on_the_sole_and_asks_n
     page = practitioner_client.get(reverse("sessions:record", args=[appointment.pk])).content.decode()
     assert 'class="nav-link active" id="rc-picker-tab-foot_sole"' in page
     assert "data-caution" not in page
+
+
+# --- 9. Archiving asks first -------------------------------------------------------------
+
+
+@pytest.fixture
+def archivable(maya, practitioner):
+    """Maya with a running routine, two booked visits to come and one past visit."""
+    RoutineFactory(clinic=maya.clinic, client=maya, created_by=practitioner)
+    future = [_appointment(maya, practitioner, starts_in=dt.timedelta(days=d)) for d in (3, 10)]
+    past = _appointment(maya, practitioner, starts_in=dt.timedelta(days=-3))
+    return future, past
+
+
+def test_archiving_asks_for_confirmation_and_says_what_happens_to_appointments_and_the_routine(
+    practitioner_client, maya, archivable
+):
+    detail = practitioner_client.get(reverse("clients:detail", args=[maya.pk])).content.decode()
+    confirm_url = reverse("clients:archive_confirm", args=[maya.pk])
+    assert confirm_url in detail
+    page = practitioner_client.get(confirm_url).content.decode()
+    assert "Archive Maya Lindqvist?" in page
+    assert "Their home routine is <strong>stopped</strong>" in page
+    assert "Maya has 2 booked appointments to come" in page
+    assert "Cancel them, with a cancellation notice to Maya" in page and "Keep them booked" in page
+    maya.refresh_from_db()
+    assert maya.archived_at is None
+
+
+def test_archiving_without_choosing_what_happens_to_future_appointments_changes_nothing(
+    practitioner_client, maya, archivable
+):
+    response = practitioner_client.post(reverse("clients:archive", args=[maya.pk]), follow=True)
+    assert "Choose whether to cancel or keep the future appointments." in response.content.decode()
+    maya.refresh_from_db()
+    assert maya.archived_at is None
+    assert Routine.objects.get(client=maya).status == Routine.Status.ACTIVE
+
+
+def test_archiving_with_cancel_cancels_future_appointments_and_stops_the_routine(practitioner_client, maya, archivable):
+    future, past = archivable
+    response = practitioner_client.post(reverse("clients:archive", args=[maya.pk]), {"future": "cancel"}, follow=True)
+    assert "Maya Lindqvist was archived" in response.content.decode()
+    maya.refresh_from_db()
+    assert maya.is_archived
+    statuses = {a.pk: a.status for a in Appointment.objects.filter(client=maya)}
+    assert [statuses[a.pk] for a in future] == [Appointment.Status.CANCELLED] * 2
+    assert statuses[past.pk] == Appointment.Status.BOOKED
+    routine = Routine.objects.get(client=maya)
+    assert routine.status == Routine.Status.STOPPED and routine.stop_reason == "The client was archived."
+
+
+def test_archiving_with_keep_keeps_future_appointments_and_stops_the_routine(practitioner_client, maya, archivable):
+    future, _ = archivable
+    practitioner_client.post(reverse("clients:archive", args=[maya.pk]), {"future": "keep"})
+    maya.refresh_from_db()
+    assert maya.is_archived
+    assert all(a.status == Appointment.Status.BOOKED for a in Appointment.objects.filter(pk__in=[f.pk for f in future]))
+    assert Routine.objects.get(client=maya).status == Routine.Status.STOPPED
