@@ -1,6 +1,7 @@
 """Writes for appointments: book, reschedule, cancel, mark, and book a course.
 
-No two blocking appointments of one practitioner may overlap. The services check
+No two blocking appointments of one practitioner may overlap, nor two of one client
+(with any practitioners; migration 0004 for the client's constraint). The services check
 first, so the practitioner gets a message naming the clash; the database has the
 last word: on PostgreSQL an exclusion constraint (migration 0002) refuses the second
 of two simultaneous bookings, and we turn that refusal into the same message. On
@@ -27,8 +28,12 @@ from .models import Appointment, AppointmentStatusChange, Course
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
+# The same per client, created by migration 0004.
+CLIENT_OVERLAP_CONSTRAINT = "appointment_client_no_overlap"
 # First key of the advisory lock that queues one practitioner's bookings ("RC").
 BOOKING_LOCK_SPACE = 0x5243
+# ... and of the one that queues one client's bookings.
+CLIENT_LOCK_SPACE = 0x5244
 
 
 class BookingError(Exception):
@@ -64,14 +69,45 @@ def clash_message(clash: Appointment, tz: ZoneInfo) -> str:
     )
 
 
-def _ensure_free(
-    *, practitioner: User, starts_at: dt.datetime, ends_at: dt.datetime, tz: ZoneInfo, exclude_pk: int | None = None
-) -> None:
-    clashes = selectors.clashing_appointments(
-        practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, exclude_pk=exclude_pk
+def client_clash_message(clash: Appointment, tz: ZoneInfo) -> str:
+    start = clash.starts_at.astimezone(tz)
+    end = clash.ends_at.astimezone(tz)
+    return (
+        f"{clash.client.full_name} already has an appointment from {start:%H:%M} to {end:%H:%M} "
+        f"on {short_date(start)} (with {practitioner_name(clash.practitioner)})."
     )
-    if clashes:
-        raise BookingError([clash_message(c, tz) for c in clashes])
+
+
+def clash_messages(
+    *,
+    practitioner: User,
+    client: Client,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    tz: ZoneInfo,
+    exclude_pk: int | None = None,
+) -> list[str]:
+    """Why the slot is not free: the practitioner's clashes, then the client's with other practitioners."""
+    slot = {"starts_at": starts_at, "ends_at": ends_at, "exclude_pk": exclude_pk}
+    mine = selectors.clashing_appointments(practitioner=practitioner, **slot)
+    theirs = [c for c in selectors.client_clashes(client=client, **slot) if c.pk not in {m.pk for m in mine}]
+    return [clash_message(c, tz) for c in mine] + [client_clash_message(c, tz) for c in theirs]
+
+
+def _ensure_free(
+    *,
+    practitioner: User,
+    client: Client,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    tz: ZoneInfo,
+    exclude_pk: int | None = None,
+) -> None:
+    messages = clash_messages(
+        practitioner=practitioner, client=client, starts_at=starts_at, ends_at=ends_at, tz=tz, exclude_pk=exclude_pk
+    )
+    if messages:
+        raise BookingError(messages)
 
 
 def _save_guarded(appointment: Appointment, *, tz: ZoneInfo, **save_kwargs) -> None:
@@ -80,31 +116,33 @@ def _save_guarded(appointment: Appointment, *, tz: ZoneInfo, **save_kwargs) -> N
     The savepoint keeps the caller's transaction usable so it can look up the
     winner of the race and roll back cleanly.
     """
-    _queue_practitioner_writes(appointment.practitioner_id)
+    _queue_writes(BOOKING_LOCK_SPACE, appointment.practitioner_id)
+    _queue_writes(CLIENT_LOCK_SPACE, appointment.client_id)
     try:
         with transaction.atomic():
             appointment.save(**save_kwargs)
     except IntegrityError as exc:
-        if OVERLAP_CONSTRAINT not in str(exc):
+        if OVERLAP_CONSTRAINT not in str(exc) and CLIENT_OVERLAP_CONSTRAINT not in str(exc):
             raise
-        clashes = selectors.clashing_appointments(
+        messages = clash_messages(
             practitioner=appointment.practitioner,
+            client=appointment.client,
             starts_at=appointment.starts_at,
             ends_at=appointment.ends_at,
+            tz=tz,
             exclude_pk=appointment.pk,
-        )
-        messages = [clash_message(c, tz) for c in clashes] or [
-            "Someone else booked this time a moment ago. Choose another time."
-        ]
+        ) or ["Someone else booked this time a moment ago. Choose another time."]
         raise BookingError(messages) from exc
 
 
-def _queue_practitioner_writes(practitioner_id: int) -> None:
-    """Hold one practitioner's bookings in line until this transaction ends (PostgreSQL)."""
+def _queue_writes(space: int, key: int) -> None:
+    """Hold one practitioner's (or client's) bookings in line until this transaction ends (PostgreSQL).
+
+    Always the practitioner first, then the client, so two bookings never wait on each other."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKING_LOCK_SPACE, practitioner_id % 2**31])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, key % 2**31])
 
 
 def _ensure_same_clinic(clinic, *, client: Client, practitioner: User) -> None:
@@ -126,7 +164,7 @@ def appointment_book(
 ) -> Appointment:
     _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
     tz = clinic_zone(clinic)
-    _ensure_free(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, tz=tz)
+    _ensure_free(practitioner=practitioner, client=client, starts_at=starts_at, ends_at=ends_at, tz=tz)
     appointment = Appointment(
         clinic=clinic,
         client=client,
@@ -156,7 +194,14 @@ def appointment_reschedule(
     if practitioner.clinic_id != locked.clinic_id:
         raise ValueError("The practitioner must belong to the appointment's clinic.")
     tz = clinic_zone(locked.clinic)
-    _ensure_free(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, tz=tz, exclude_pk=locked.pk)
+    _ensure_free(
+        practitioner=practitioner,
+        client=locked.client,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tz=tz,
+        exclude_pk=locked.pk,
+    )
     locked.practitioner = practitioner
     locked.starts_at = starts_at
     locked.ends_at = ends_at
@@ -253,9 +298,8 @@ def course_book(
             continue
         slots.append((starts_at, starts_at + length))
         problems.extend(
-            clash_message(c, tz)
-            for c in selectors.clashing_appointments(
-                practitioner=practitioner, starts_at=starts_at, ends_at=starts_at + length
+            clash_messages(
+                practitioner=practitioner, client=client, starts_at=starts_at, ends_at=starts_at + length, tz=tz
             )
         )
     if problems:

@@ -1,0 +1,127 @@
+"""One client cannot be in two overlapping appointments, with any practitioners (issue 10, item 8).
+
+The services check first and name the clash; on PostgreSQL an exclusion constraint per
+client (appointments migration 0004) has the last word, as for practitioners."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from appointments import selectors, services
+from appointments.localtime import short_date
+from appointments.models import Appointment
+from tests import test_appointments
+from tests.factories import ClientFactory, UserFactory
+from tests.test_appointments import appointment_for, booking, local
+
+# The same fixture as test_appointments: a Tuesday a week or two ahead, away from clock changes.
+day = test_appointments.day
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jane(clinic):
+    return ClientFactory(clinic=clinic, first_name="Jane", last_name="Doe")
+
+
+@pytest.fixture
+def sam(clinic):
+    return UserFactory(username="sam", first_name="Sam", last_name="Second", clinic=clinic)
+
+
+def test_a_client_cannot_be_booked_into_two_overlapping_appointments_with_different_practitioners(
+    practitioner_client, practitioner, sam, jane, day
+):
+    appointment_for(sam, local(day, 10), client=jane)
+    response = practitioner_client.post(reverse("appointments:book"), booking(jane, practitioner, day, "10:30"))
+    page = response.content.decode()
+    assert f"Jane Doe already has an appointment from 10:00 to 11:00 on {short_date(day)} (with Sam)." in page
+    assert Appointment.objects.filter(client=jane).count() == 1
+
+
+def test_a_client_can_be_booked_straight_after_another_appointment(practitioner_client, practitioner, sam, jane, day):
+    appointment_for(sam, local(day, 10), client=jane)
+    response = practitioner_client.post(reverse("appointments:book"), booking(jane, practitioner, day, "11:00"))
+    assert response.status_code == 302
+    assert Appointment.objects.filter(client=jane).count() == 2
+
+
+def test_a_course_that_overlaps_the_clients_other_appointment_is_refused_whole(
+    practitioner_client, practitioner, sam, jane, day
+):
+    appointment_for(sam, local(day + dt.timedelta(days=7), 10), client=jane)
+    response = practitioner_client.post(
+        reverse("appointments:course_book"), booking(jane, practitioner, day, "10:00", sessions=3, interval_days=7)
+    )
+    assert "Jane Doe already has an appointment from 10:00 to 11:00" in response.content.decode()
+    assert Appointment.objects.filter(client=jane).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_client_exclusion_constraint_refuses_an_overlapping_row_written_directly(
+    clinic, practitioner, sam, jane, day
+):
+    appointment_for(practitioner, local(day, 10), client=jane)
+    appointment_for(sam, local(day, 11), client=jane)  # touching is fine
+    third = UserFactory(username="tess", clinic=clinic)
+    appointment_for(third, local(day, 10, 30), client=jane, status=Appointment.Status.CANCELLED)
+
+    with pytest.raises(IntegrityError, match=services.CLIENT_OVERLAP_CONSTRAINT), transaction.atomic():
+        appointment_for(third, local(day, 10, 30), client=jane)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_bookings_of_one_client_with_two_practitioners_exactly_one_wins(
+    clinic, practitioner, sam, jane, day, monkeypatch
+):
+    """Both threads pass the service's check before either inserts: only the database can stop the second."""
+    barrier = threading.Barrier(2, timeout=15)
+    checked = threading.local()
+    real_check = selectors.client_clashes
+
+    def check_then_wait(**kwargs):
+        result = real_check(**kwargs)
+        if not getattr(checked, "done", False):
+            checked.done = True
+            barrier.wait()
+        return result
+
+    monkeypatch.setattr(selectors, "client_clashes", check_then_wait)
+    start = local(day, 10)
+    outcomes: dict[str, object] = {}
+
+    def book(who):
+        try:
+            services.appointment_book(
+                clinic=clinic, client=jane, practitioner=who, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+            )
+            outcomes[who.first_name] = "booked"
+        except services.BookingError as exc:
+            outcomes[who.first_name] = exc.messages if isinstance(exc.__cause__, IntegrityError) else exc
+        except Exception as exc:  # surfaced by the assertion below
+            outcomes[who.first_name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(who,)) for who in (practitioner, sam)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert sorted(outcomes) == ["Priya", "Sam"]
+    winners = [name for name, outcome in outcomes.items() if outcome == "booked"]
+    assert len(winners) == 1, outcomes
+    loser = next(outcome for outcome in outcomes.values() if outcome != "booked")
+    assert loser == [
+        f"Jane Doe already has an appointment from 10:00 to 11:00 on {short_date(day)} (with {winners[0]})."
+    ]
+    assert Appointment.objects.count() == 1
