@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client
-from clients.selectors import practitioner_choices
+from clients.selectors import possible_duplicates, practitioner_choices
 from clients.services import EDITABLE_FIELDS, withdrawal_message
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
@@ -142,8 +142,11 @@ class ClientForm(forms.ModelForm):
             self.fields["consent_email"].help_text = withdrawal_message(client)
 
         cancel_url = reverse("clients:list") if is_new else reverse("clients:detail", args=[client.pk])
+        # A new client who may already be on file: the page lists them until the practitioner says otherwise.
+        self.duplicates: list[Client] = []
         self.helper = FormHelper()
         self.helper.form_tag = True
+        self.helper.form_id = "client-form"
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Fieldset(
@@ -215,6 +218,20 @@ class ClientForm(forms.ModelForm):
         if not email and not phone and "email" not in self.errors and "phone" not in self.errors:
             msg = "Enter a phone number or an email address so the clinic can reach the client."
             self.add_error("phone", msg)
+        if self.instance.pk is None and not self.errors and not self.data.get("not_a_duplicate"):
+            self.duplicates = possible_duplicates(
+                clinic=self.clinic,
+                email=email or "",
+                first_name=data.get("first_name") or "",
+                last_name=data.get("last_name") or "",
+                date_of_birth=data.get("date_of_birth"),
+            )
+            if self.duplicates:
+                self.add_error(
+                    None,
+                    "This may be a client you already have: open their record below, "
+                    "or tick “This is a different person” and add again.",
+                )
         return data
 
     @property

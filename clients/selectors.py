@@ -48,6 +48,18 @@ def client_for_page(*, clinic: Clinic, pk: int) -> Client:
     return clinic_get(Client.objects.select_related("practitioner").prefetch_related("health_flags"), clinic, pk=pk)
 
 
+def possible_duplicates(*, clinic: Clinic, email: str, first_name: str, last_name: str, date_of_birth) -> list[Client]:
+    """Clients of the clinic, archived or not, with the same email, or the same name and date of birth."""
+    same = Q()
+    if email:
+        same |= Q(email__iexact=email)
+    if date_of_birth and first_name and last_name:
+        same |= Q(first_name__iexact=first_name, last_name__iexact=last_name, date_of_birth=date_of_birth)
+    if not same:
+        return []
+    return list(Client.objects.filter(same, clinic=clinic).order_by("last_name", "first_name", "pk")[:5])
+
+
 def practitioner_choices(*, clinic: Clinic, keep: int | None = None) -> QuerySet[User]:
     """Who may be a client's usual practitioner: the clinic's active staff, plus `keep`
     (the one already chosen, who may have left since) so that re-saving a client works."""

@@ -428,3 +428,41 @@ def test_archiving_with_keep_keeps_future_appointments_and_stops_the_routine(pra
     assert maya.is_archived
     assert all(a.status == Appointment.Status.BOOKED for a in Appointment.objects.filter(pk__in=[f.pk for f in future]))
     assert Routine.objects.get(client=maya).status == Routine.Status.STOPPED
+
+
+# --- 8. The same person twice ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        {"email": "MAYA@example.org", "first_name": "May", "date_of_birth": "1990-01-01"},
+        {"email": "other@example.org", "first_name": "maya", "last_name": "lindqvist"},
+    ],
+    ids=["same email", "same name and date of birth"],
+)
+def test_a_new_client_who_may_already_be_on_file_is_flagged_with_a_link_to_the_existing_record(
+    practitioner_client, clinic, same
+):
+    existing = ClientFactory(
+        clinic=clinic,
+        first_name="Maya",
+        last_name="Lindqvist",
+        email="maya@example.org",
+        date_of_birth=dt.date(1980, 5, 17),
+    )
+    response = practitioner_client.post(reverse("clients:add"), intake(**same))
+    page = response.content.decode()
+    assert "This may be a client you already have" in page
+    assert f'href="{reverse("clients:detail", args=[existing.pk])}"' in page
+    assert Client.objects.count() == 1
+
+    response = practitioner_client.post(reverse("clients:add"), intake(**same, not_a_duplicate="1"))
+    assert response.status_code == 302
+    assert Client.objects.count() == 2
+
+
+def test_a_client_of_another_clinic_with_the_same_email_is_not_flagged(practitioner_client, other_clinic):
+    ClientFactory(clinic=other_clinic, email="maya@example.org")
+    response = practitioner_client.post(reverse("clients:add"), intake())
+    assert response.status_code == 302
