@@ -60,22 +60,20 @@ def practitioner_name(user: User) -> str:
     return user.first_name or user.get_full_name() or user.username
 
 
-def clash_message(clash: Appointment, tz: ZoneInfo) -> str:
+def _clash_text(clash: Appointment, tz: ZoneInfo, *, who: str, aside: str) -> str:
     start = clash.starts_at.astimezone(tz)
     end = clash.ends_at.astimezone(tz)
-    return (
-        f"{practitioner_name(clash.practitioner)} already has an appointment "
-        f"from {start:%H:%M} to {end:%H:%M} on {short_date(start)} ({clash.client.full_name})."
-    )
+    return f"{who} already has an appointment from {start:%H:%M} to {end:%H:%M} on {short_date(start)} ({aside})."
+
+
+def clash_message(clash: Appointment, tz: ZoneInfo) -> str:
+    """The practitioner's clash, naming the client."""
+    return _clash_text(clash, tz, who=practitioner_name(clash.practitioner), aside=clash.client.full_name)
 
 
 def client_clash_message(clash: Appointment, tz: ZoneInfo) -> str:
-    start = clash.starts_at.astimezone(tz)
-    end = clash.ends_at.astimezone(tz)
-    return (
-        f"{clash.client.full_name} already has an appointment from {start:%H:%M} to {end:%H:%M} "
-        f"on {short_date(start)} (with {practitioner_name(clash.practitioner)})."
-    )
+    """The client's clash with another practitioner, naming them."""
+    return _clash_text(clash, tz, who=clash.client.full_name, aside=f"with {practitioner_name(clash.practitioner)}")
 
 
 def clash_messages(

@@ -6,10 +6,9 @@ client (appointments migration 0004) has the last word, as for practitioners."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from appointments import selectors, services
@@ -17,6 +16,7 @@ from appointments.localtime import short_date
 from appointments.models import Appointment
 from tests import test_appointments
 from tests.factories import ClientFactory, UserFactory
+from tests.races import book_at_once
 from tests.test_appointments import appointment_for, booking, local
 
 # The same fixture as test_appointments: a Tuesday a week or two ahead, away from clock changes.
@@ -83,39 +83,16 @@ def test_two_simultaneous_bookings_of_one_client_with_two_practitioners_exactly_
     clinic, practitioner, sam, jane, day, monkeypatch
 ):
     """Both threads pass the service's check before either inserts: only the database can stop the second."""
-    barrier = threading.Barrier(2, timeout=15)
-    checked = threading.local()
-    real_check = selectors.client_clashes
-
-    def check_then_wait(**kwargs):
-        result = real_check(**kwargs)
-        if not getattr(checked, "done", False):
-            checked.done = True
-            barrier.wait()
-        return result
-
-    monkeypatch.setattr(selectors, "client_clashes", check_then_wait)
     start = local(day, 10)
-    outcomes: dict[str, object] = {}
 
-    def book(who):
-        try:
-            services.appointment_book(
-                clinic=clinic, client=jane, practitioner=who, starts_at=start, ends_at=start + dt.timedelta(hours=1)
-            )
-            outcomes[who.first_name] = "booked"
-        except services.BookingError as exc:
-            outcomes[who.first_name] = exc.messages if isinstance(exc.__cause__, IntegrityError) else exc
-        except Exception as exc:  # surfaced by the assertion below
-            outcomes[who.first_name] = exc
-        finally:
-            connection.close()
+    def booking_with(who):
+        return lambda: services.appointment_book(
+            clinic=clinic, client=jane, practitioner=who, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+        )
 
-    threads = [threading.Thread(target=book, args=(who,)) for who in (practitioner, sam)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    outcomes = book_at_once(
+        monkeypatch, selectors, "client_clashes", {w.first_name: booking_with(w) for w in (practitioner, sam)}
+    )
 
     assert sorted(outcomes) == ["Priya", "Sam"]
     winners = [name for name, outcome in outcomes.items() if outcome == "booked"]

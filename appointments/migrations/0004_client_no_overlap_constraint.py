@@ -7,36 +7,22 @@ client the migration stops and names them: which one to cancel is the clinic's c
 
 from django.db import migrations
 
+from appointments.overlap import add_no_overlap, drop_no_overlap, overlapping_pairs
+
 CONSTRAINT = "appointment_client_no_overlap"
 
 
 def add_constraint(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    table = schema_editor.quote_name(apps.get_model("appointments", "Appointment")._meta.db_table)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.id, b.id FROM {table} a JOIN {table} b ON a.client_id = b.client_id AND a.id < b.id "
-            "AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(b.starts_at, b.ends_at, '[)') "
-            "WHERE a.status <> 'cancelled' AND b.status <> 'cancelled' LIMIT 20"
-        )
-        overlaps = cursor.fetchall()
-    if overlaps:
+    if overlaps := overlapping_pairs(apps, schema_editor, column="client_id"):
         pairs = ", ".join(f"{a} and {b}" for a, b in overlaps)
         raise RuntimeError(f"Clients are booked into overlapping appointments (ids {pairs}); cancel one of each first.")
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-    schema_editor.execute(
-        f"ALTER TABLE {table} ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist "
-        "(client_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
-        "WHERE (status <> 'cancelled')"
-    )
+    add_no_overlap(apps, schema_editor, column="client_id", name=CONSTRAINT)
 
 
 def drop_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    table = schema_editor.quote_name(apps.get_model("appointments", "Appointment")._meta.db_table)
-    schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
+    drop_no_overlap(apps, schema_editor, name=CONSTRAINT)
 
 
 class Migration(migrations.Migration):
