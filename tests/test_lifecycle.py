@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients.health_flags import HealthFlag, flag_spec
+from clients.health_flags import FlagTier, HealthFlag, flag_spec
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
 from routines.links import checkin_url
 from routines.models import Routine
@@ -344,6 +344,15 @@ def test_attended_cannot_be_undone_once_the_session_is_signed(practitioner_clien
 
 
 # --- 3. The flag says what it does -------------------------------------------------------
+
+
+def test_feet_injured_or_infected_sits_in_the_tier_its_warning_describes(practitioner_client):
+    """Its warning says work elsewhere (the hands), not ask a doctor: "Work locally around", not medical."""
+    spec = flag_spec(HealthFlag.FEET_INJURED)
+    assert spec.tier == FlagTier.LOCAL and not spec.asks_clearance
+    form = practitioner_client.get(reverse("clients:add")).context["form"]
+    assert HealthFlag.FEET_INJURED in dict(form.fields["local_flags"].choices)
+    assert HealthFlag.FEET_INJURED not in dict(form.fields["medical_flags"].choices)
 
 
 def test_the_reflex_chart_of_a_client_with_injured_feet_opens_on_the_hands_and_feet_zones_say_why(
