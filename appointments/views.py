@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
 from . import selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
-from .localtime import clinic_zone, local_day_bounds, short_date
 from .models import Appointment
 
 
@@ -77,7 +77,7 @@ def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, 
 @clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
-    tz = clinic_zone(request.clinic)
+    tz = local_zone(request.clinic)
     start, end = local_day_bounds(day, tz)
     appointments = list(selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who))
     groups: list[tuple[User, list[Appointment]]] = []
@@ -99,7 +99,7 @@ def day_view(request):
 @clinic_required
 def week_view(request):
     day, who, staff = _calendar_scope(request)
-    tz = clinic_zone(request.clinic)
+    tz = local_zone(request.clinic)
     monday = day - dt.timedelta(days=day.weekday())
     start, end = local_day_bounds(monday, tz, days=7)
     columns: dict[dt.date, list[Appointment]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
@@ -139,7 +139,7 @@ def _prefill_from_query(request) -> dict:
         if start is not None:
             # A bare local time means the clinic's wall clock; an offset is converted to it.
             if start.tzinfo is not None:
-                start = start.astimezone(clinic_zone(request.clinic))
+                start = start.astimezone(local_zone(request.clinic))
             initial["date"] = start.date()
             initial["start_time"] = start.time().replace(second=0, microsecond=0)
     return initial

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

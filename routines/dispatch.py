@@ -19,17 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from accounts.localtime import local_now, local_today
 from appointments.models import Appointment
 
 from .models import Delivery, Routine
-from .schedule import client_local_now, due_condition, matches_frequency
+from .schedule import due_condition, matches_frequency
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +113,6 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
     return len(rows)
 
 
-def _local_today(tz_name: str, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(tz_name)).date()
-
-
 def _create_reminders(now: dt.datetime) -> int:
     already = Delivery.objects.filter(appointment=OuterRef("pk"), kind=Delivery.Kind.REMINDER)
     candidates = (
@@ -138,7 +134,7 @@ def _create_reminders(now: dt.datetime) -> int:
             client_id=client_id,
             appointment_id=pk,
             kind=Delivery.Kind.REMINDER,
-            local_date=_local_today(tz, now),
+            local_date=local_today(tz, now),
         )
         for pk, clinic_id, client_id, tz in candidates
     ]
@@ -182,9 +178,9 @@ def dispatch_pass(now: dt.datetime | None = None, *, queue: bool = True) -> Disp
     now = now or timezone.now()
     result = DispatchResult(swept=_sweep_stuck(now))
     for tz in _routine_timezones():
-        local_now = now.astimezone(ZoneInfo(tz))
-        result.expired += _expire_past_days(tz, local_now.date())
-        result.routine_emails += _create_routine_emails(tz, local_now)
+        there = local_now(tz, now)
+        result.expired += _expire_past_days(tz, there.date())
+        result.routine_emails += _create_routine_emails(tz, there)
     result.reminders = _create_reminders(now)
     result.due_ids = _due_ids(now)
     if queue:
@@ -223,7 +219,7 @@ def confirmation_create(*, appointment: Appointment, now: dt.datetime | None = N
         defaults={
             "clinic_id": appointment.clinic_id,
             "client": client,
-            "local_date": client_local_now(client, now).date(),
+            "local_date": local_today(client, now),
         },
     )
     if created:

@@ -27,11 +27,12 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_today
 from appointments.models import Appointment
 
 from .dispatch import PAST_DAY
 from .models import Delivery, DeliveryAttempt
-from .schedule import client_local_now, due_routine_ids, not_due_reason
+from .schedule import due_routine_ids, not_due_reason
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def skip_reason(delivery: Delivery, now: dt.datetime, due_routines: set[int]) ->
     """
     client = delivery.client
     if delivery.kind == Delivery.Kind.ROUTINE:
-        if delivery.local_date < client_local_now(client, now).date():
+        if delivery.local_date < local_today(client, now):
             return PAST_DAY
         if delivery.routine_id in due_routines:
             return None

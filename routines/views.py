@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts.localtime import local_today
 from accounts.tenancy import clinic_get, clinic_required, owner_required
 from clients.models import HealthFlag
 from sessions.models import TreatmentSession
@@ -20,7 +21,6 @@ from sessions.models import TreatmentSession
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
 from .models import LibraryStep, Routine, StepKind
 from .proposal import RoutineNotProposable, routine_propose
-from .schedule import client_local_now
 from .selectors import draft_for_session, library_steps, routine_queryset
 from .services import (
     EDITABLE,
@@ -148,7 +148,7 @@ def _edit_url(routine: Routine) -> str:
 
 
 def _preview_date(routine: Routine) -> dt.date:
-    today = client_local_now(routine.client).date()
+    today = local_today(routine.client)
     return max(today, routine.starts_on)
 
 

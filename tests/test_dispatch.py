@@ -20,13 +20,14 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.localtime import local_now, local_to_utc
 from appointments.services import appointment_book, appointment_cancel, course_book
 from routines import dispatch as dispatch_module
 from routines import mailer
 from routines.dispatch import PAST_DAY, dispatch_due, dispatch_pass
 from routines.mailer import send_deliveries
 from routines.models import Delivery, DeliveryAttempt, Routine
-from routines.schedule import client_local_now, is_due, not_due_reason, routine_due_at
+from routines.schedule import is_due, not_due_reason
 from routines.tasks import send_deliveries_task
 from tests.factories import AppointmentFactory, ClientFactory, RoutineFactory, TreatmentSessionFactory
 
@@ -267,7 +268,7 @@ def test_routine_runs_until_the_clients_next_session(clinic, practitioner, queue
 
 def test_client_local_now_is_in_the_clients_timezone(clinic):
     client = ClientFactory(clinic=clinic, timezone="America/New_York")
-    local = client_local_now(client, NOON)
+    local = local_now(client, NOON)
     assert (local.date(), local.hour, local.utcoffset()) == (TODAY, 7, dt.timedelta(hours=-4))
 
 
@@ -291,7 +292,7 @@ def test_client_local_now_is_in_the_clients_timezone(clinic):
 )
 def test_daylight_saving_day_sends_once_at_the_local_time(clinic, queued, tz, day, at, expected_utc):
     routine = make_routine(clinic, tz=tz, at=at, starts_on=day - dt.timedelta(days=3))
-    assert routine_due_at(day, at, ZoneInfo(tz)) == expected_utc
+    assert local_to_utc(day, at, ZoneInfo(tz)) == expected_utc
     created_at_tick = []
     tick = expected_utc - dt.timedelta(hours=2)
     # Every minute from two hours before to three hours after, through the whole changed hour.
