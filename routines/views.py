@@ -18,6 +18,7 @@ from accounts.tenancy import clinic_get, clinic_required, owner_required
 from clients.models import HealthFlag
 from sessions.models import TreatmentSession
 
+from .emails import preview_routine_email
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
 from .models import LibraryStep, Routine, StepKind
 from .proposal import RoutineNotProposable, routine_propose
@@ -153,11 +154,7 @@ def _preview_date(routine: Routine) -> dt.date:
 
 
 def _preview_message(routine: Routine):
-    """The email as the client will get it, from helper C's emails module; None until it exists."""
-    try:
-        from .emails import preview_routine_email
-    except ImportError:
-        return None
+    """The email as the client will get it on its next day."""
     return preview_routine_email(routine, _preview_date(routine))
 
 
@@ -191,10 +188,8 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "routine": routine,
         "client": routine.client,
-        "steps": list(routine.steps.all()),
         "message": message,
         "preview_date": _preview_date(routine),
-        "serious_back": routine.client.has_flag(HealthFlag.SERIOUS_BACK_INJURY),
     }
     return render(request, "routines/routine_preview.html", context)
 
@@ -203,10 +198,9 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def routine_preview_html(request: HttpRequest, pk: int) -> HttpResponse:
     routine = _get_routine(request, pk)
-    message = _preview_message(routine)
-    html = html_with_inline_images(message) if message is not None else None
+    html = html_with_inline_images(_preview_message(routine))
     if html is None:
-        raise Http404("No HTML preview yet")
+        raise Http404("The email has no HTML part")
     response = HttpResponse(html)
     # The email's HTML runs nothing and loads nothing from elsewhere; say so to the browser too.
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
