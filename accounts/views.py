@@ -118,4 +118,3 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
-

@@ -6,4 +6,6 @@ class RoutinesConfig(AppConfig):
     verbose_name = "Home routines and emails"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import client_page, signals  # noqa: F401  (signals connects the receivers)
+
+        client_page.register()
