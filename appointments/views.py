@@ -171,17 +171,22 @@ def _booking_page(request, *, form_class, template: str, make, clash_field: str 
     return render(request, template, {"form": form})
 
 
+def _who_and_what(request, data: dict) -> dict:
+    """What both booking services take alike from the request and the form."""
+    return {
+        "clinic": request.clinic,
+        "client": data["client"],
+        "practitioner": data["practitioner"],
+        "notes": data["notes"],
+        "created_by": request.user,
+    }
+
+
 @clinic_required
 def book(request):
     def make(data):
         appointment = services.appointment_book(
-            clinic=request.clinic,
-            client=data["client"],
-            practitioner=data["practitioner"],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-            notes=data["notes"],
-            created_by=request.user,
+            **_who_and_what(request, data), starts_at=data["starts_at"], ends_at=data["ends_at"]
         )
         local = timezone.localtime(appointment.starts_at)
         who = services.practitioner_name(appointment.practitioner)
@@ -196,16 +201,12 @@ def book(request):
 def course_book(request):
     def make(data):
         course = services.course_book(
-            clinic=request.clinic,
-            client=data["client"],
-            practitioner=data["practitioner"],
+            **_who_and_what(request, data),
             first_date=data["date"],
             start_time=data["start_time"],
             sessions=data["sessions"],
             interval_days=data["interval_days"],
             duration_minutes=data["duration"],
-            notes=data["notes"],
-            created_by=request.user,
         )
         message = (
             f"Booked a course of {course.planned_sessions} sessions every {course.interval_days} days "
