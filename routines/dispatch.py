@@ -178,9 +178,9 @@ def dispatch_pass(now: dt.datetime | None = None, *, queue: bool = True) -> Disp
     now = now or timezone.now()
     result = DispatchResult(swept=_sweep_stuck(now))
     for tz in _routine_timezones():
-        there = local_now(tz, now)
-        result.expired += _expire_past_days(tz, there.date())
-        result.routine_emails += _create_routine_emails(tz, there)
+        wall_clock = local_now(tz, now)
+        result.expired += _expire_past_days(tz, wall_clock.date())
+        result.routine_emails += _create_routine_emails(tz, wall_clock)
     result.reminders = _create_reminders(now)
     result.due_ids = _due_ids(now)
     if queue:
