@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.localtime import local_now, local_to_utc, local_today, local_zone
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
-from clients.models import Client, ClientHealthFlag, HealthFlag
+from clients.models import Client, ClientHealthFlag, HealthFlag, flag_spec
 from demo.data import (
     CANCEL_REASONS,
     DEMO,
@@ -34,7 +34,8 @@ from demo.data import (
     StaffSpec,
 )
 from sessions.catalogue import install_standard_zones
-from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexMap, ReflexZone, Response, TreatmentSession
+from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexZone, Response, TreatmentSession
+from sessions.reflex_maps import MAP_SPECS, MapGroup
 
 
 class Command(BaseCommand):
@@ -334,8 +335,9 @@ class ClinicSeeder:
 
     def _zones_for(self, s: ClientSpec) -> tuple[list[ReflexZone], list[ReflexZone]]:
         """Zones on the maps this client is worked on: those matching the focus, and all of them."""
-        if HealthFlag.FEET_INJURED in s.flags:
-            maps = {*HAND_MAPS, ReflexMap.EAR}
+        ruled_out = {group for flag in s.flags for group in flag_spec(flag).rules_out}
+        if MapGroup.FEET in ruled_out:  # rule 1: the maps the flags leave (hands and ears)
+            maps = {m for m, spec in MAP_SPECS.items() if spec.group not in ruled_out}
         elif s.prefers_hands:
             maps = set(HAND_MAPS)
         else:
