@@ -491,6 +491,15 @@ def test_a_practitioner_of_sams_clients_only_sees_cara(march_clinic, sam):
     assert tables["zones"].rows == []
 
 
+def test_every_table_of_a_busy_month_has_rows_of_the_columns_it_declares(march_clinic):
+    # Each computation's rows are checked against its declaration as it runs (a missing or
+    # undeclared column raises); every table has rows here, so every computation was checked.
+    for slug, table in build(march(march_clinic)).items():
+        assert table.rows, slug
+        assert table.columns == [c.title for c in TABLES[slug].columns]
+        assert {len(row) for row in table.rows} == {len(table.columns)}, slug
+
+
 def test_another_clinics_data_is_never_counted(march_clinic, other_clinic):
     theirs = build(march(other_clinic))
     assert sum(theirs["sessions-per-week"].column("Sessions")) == 3
