@@ -5,6 +5,10 @@ class AppointmentsConfig(AppConfig):
     name = "appointments"
 
     def ready(self) -> None:
+        from outbox import kinds
+
         from . import client_page
+        from .email_kinds import CONFIRMATION, REMINDER
 
         client_page.register()
+        kinds.register(CONFIRMATION, REMINDER)

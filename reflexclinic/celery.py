@@ -9,6 +9,9 @@ app = Celery("reflexclinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# One structured log line per task (signal handlers), in the worker as in the web processes.
+import reflexclinic.logs  # noqa: E402, F401
+
 # Folders of the filesystem broker (the default without REDIS_URL) and beat's schedule file.
 FILESYSTEM_BROKER_FOLDERS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
 

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.localtime import local_today
-from routines.models import CheckIn, Delivery, Routine
+from outbox.models import Delivery
+from routines.models import CheckIn, Routine
 
 PAUSE_DAYS = 7
 STOP_REASON = "The client stopped the emails from a link in a routine email."

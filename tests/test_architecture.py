@@ -22,13 +22,6 @@ from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Edges that exist until Delivery and the email renderer move to the outbox app: the
-# booking services queue the confirmation (appointments -> routines), Delivery points at
-# appointments and the mailer builds appointment emails (routines -> appointments), and
-# the staff emails live in routines (accounts -> routines). TEMPORARY: delete after
-# merging the outbox branch; the graph must then have no cycle without it.
-PENDING_OUTBOX_EDGES = {("appointments", "routines"), ("routines", "appointments"), ("accounts", "routines")}
-
 # What the outbox may import of the project; Django, the standard library and the
 # third-party packages are not apps of the project and are not in the graph.
 OUTBOX_MAY_IMPORT = {"accounts"}
@@ -79,8 +72,7 @@ def app_import_graph() -> Graph:
 def format_graph(graph: Graph) -> str:
     lines = []
     for (source, target), where in sorted(graph.items()):
-        pending = "   (pending outbox move)" if (source, target) in PENDING_OUTBOX_EDGES else ""
-        lines.append(f"{source} -> {target}{pending}")
+        lines.append(f"{source} -> {target}")
         lines.extend(f"    {w}" for w in where)
     return "\n".join(lines)
 
@@ -127,7 +119,7 @@ def test_a_cycle_is_found_and_named():
 
 def test_no_two_apps_import_each_other_and_the_app_graph_has_no_cycle():
     graph = app_import_graph()
-    cycle = find_cycle(set(graph) - PENDING_OUTBOX_EDGES)
+    cycle = find_cycle(set(graph))
     if cycle:
         evidence = "\n".join(f"{a} -> {b}: " + "; ".join(graph[(a, b)]) for a, b in pairwise(cycle))
         raise AssertionError(

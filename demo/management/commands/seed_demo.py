@@ -33,6 +33,10 @@ from demo.data import (
     ClinicSpec,
     StaffSpec,
 )
+from outbox.models import Delivery
+from routines.models import CheckIn, Routine
+from routines.proposal import RoutineNotProposable, routine_propose
+from routines.services import RoutineCannotBeAssigned, routine_assign
 from sessions.catalogue import install_standard_zones
 from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexZone, Response, TreatmentSession
 from sessions.reflex_maps import MAP_SPECS, MapGroup
@@ -97,9 +101,6 @@ class ClinicSeeder:
         emails sent on each day and the client's answers, so the reports show adherence
         and at-home pain. Each client keeps one habit (most days, about half, rarely or
         never), as real clients do. These routines are over: dispatch never sends them."""
-        from routines.models import CheckIn, Delivery, Routine
-        from routines.proposal import RoutineNotProposable, routine_propose
-
         deliveries: list[Delivery] = []
         answers: list[tuple[int, str, int | None]] = []  # (index in deliveries, kind, pain)
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
@@ -133,6 +134,7 @@ class ClinicSeeder:
                         Delivery(
                             clinic=self.clinic,
                             client=client,
+                            **client.as_recipient,
                             kind=Delivery.Kind.ROUTINE,
                             routine=routine,
                             local_date=day,
@@ -166,9 +168,6 @@ class ClinicSeeder:
         """Home routines from each consenting client's latest signed session, as a
         practitioner would assign them. The first one is due at the time of seeding, so
         `make run` shows a routine email in var/mail/ on the first beat tick."""
-        from routines.proposal import RoutineNotProposable, routine_propose
-        from routines.services import RoutineCannotBeAssigned, routine_assign
-
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
         for index, client in enumerate(clients.order_by("pk")):
             latest = client.treatment_sessions.order_by("-started_at").first()
