@@ -165,13 +165,13 @@ def test_every_email_carries_the_same_picture_part_built_once_per_zone_picture(d
 
 
 def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard_library_would(delivery, routine):
-    """Why routines.emails subclasses BytesGenerator and reads its private `_write`, `_NL`
+    """Why outbox.render subclasses BytesGenerator and reads its private `_write`, `_NL`
     and `_mangle_from_`: a zone picture's part (base64 PNG, most of a 56 KiB email) is the
     same in every email of a morning's batch, so it is written once and its bytes copied.
     Without the subclass each email writes every picture again; if a Python upgrade renames
     those internals, the copy is silently skipped (the part's cache stays empty) or raises.
     Either way this test fails, and the bytes must stay exactly the standard library's."""
-    emails._picture_part.cache_clear()
+    render._picture_part.cache_clear()
     other = DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=1))
     messages = [build_routine_email(d).message() for d in (delivery, other)]
     for message in messages:
@@ -179,7 +179,7 @@ def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard
         plain = BytesIO()
         BytesGenerator(plain, mangle_from_=False, policy=message.policy).flatten(message, linesep="\r\n")
         assert raw == plain.getvalue()
-    shared = [p for p in messages[0].walk() if isinstance(p, emails._PicturePart)]
+    shared = [p for p in messages[0].walk() if isinstance(p, render._PicturePart)]
     assert len(shared) == 2
     assert all(part in list(messages[1].walk()) for part in shared)  # the same objects in both emails
     # Written once per way of writing: CRLF for both emails above, then LF once.
