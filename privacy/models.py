@@ -66,6 +66,7 @@ class ClinicExport(models.Model):
         RUNNING = "running", "Being built"
         DONE = "done", "Ready to download"
         FAILED = "failed", "Failed"
+        REPLACED = "replaced", "Replaced by a newer export"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="exports")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -87,7 +88,7 @@ class ClinicExport(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def percent(self) -> int:

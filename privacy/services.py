@@ -198,5 +198,15 @@ def clinic_export_build(*, export_id: int) -> ClinicExport:
             size=(folder / name).stat().st_size,
             finished_at=timezone.now(),
         )
+        _remove_older(export)
     export.refresh_from_db()
     return export
+
+
+def _remove_older(export: ClinicExport) -> None:
+    """A copy of every client's record should not linger on disk: the clinic's earlier
+    zips are deleted once a newer one is ready."""
+    older = ClinicExport.objects.filter(clinic=export.clinic, status=ClinicExport.Status.DONE, pk__lt=export.pk)
+    for previous in older.exclude(file_name=""):
+        export_path(previous).unlink(missing_ok=True)
+    older.update(status=ClinicExport.Status.REPLACED, file_name="")

@@ -376,6 +376,16 @@ def test_a_second_click_while_an_export_runs_reuses_it(owner_client, clinic, set
     assert ClinicExport.objects.count() == 1
 
 
+def test_a_newer_export_deletes_the_older_zip(owner, clinic, settings, tmp_path):
+    settings.PRIVACY_EXPORT_DIR = tmp_path
+    first = services.clinic_export_build(export_id=ClinicExport.objects.create(clinic=clinic, requested_by=owner).pk)
+    assert services.export_path(first).is_file()
+    second = services.clinic_export_build(export_id=ClinicExport.objects.create(clinic=clinic, requested_by=owner).pk)
+    first.refresh_from_db()
+    assert first.status == ClinicExport.Status.REPLACED
+    assert [p.name for p in tmp_path.iterdir()] == [second.file_name]
+
+
 def test_an_export_not_ready_cannot_be_downloaded(owner_client, owner, clinic):
     export = ClinicExport.objects.create(clinic=clinic, requested_by=owner)
     assert owner_client.get(reverse("privacy:export_download", args=[export.pk])).status_code == 404
