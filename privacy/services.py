@@ -84,8 +84,8 @@ def client_anonymise(*, client: Client, by: User, today: dt.date | None = None) 
     """Remove the client's identifiers for good, once their retention period has ended.
 
     Names become "Anonymised client <number>", email, phone, address and every free-text
-    note in their tables are emptied, the date of birth keeps only its year (1 January),
-    and their running routines stop. Sessions, pain scores, pressure notes, appointments,
+    note in their tables are emptied, the date of birth keeps only its year (1 January), the
+    record is archived and their running routines stop. Sessions, pain scores, pressure notes, appointments,
     emails and check-ins stay as they were, so every report figure is unchanged.
     """
     client = Client.objects.select_for_update().select_related("clinic").get(pk=client.pk)
@@ -104,7 +104,9 @@ def client_anonymise(*, client: Client, by: User, today: dt.date | None = None) 
     client.last_name = f"client {client.pk}"
     if client.date_of_birth:
         client.date_of_birth = client.date_of_birth.replace(month=1, day=1)
-    client.save(update_fields=["first_name", "last_name", "date_of_birth", "updated_at"])
+    # Out of the active list: nobody books or treats an anonymised record.
+    client.archived_at = client.archived_at or timezone.now()
+    client.save(update_fields=["first_name", "last_name", "date_of_birth", "archived_at", "updated_at"])
     for routine in Routine.objects.filter(client=client):
         routine_stop(routine=routine, by=by, reason="The client's record was anonymised.")
     Anonymisation.objects.create(client=client, by=by, kept_until=retention.kept_until)

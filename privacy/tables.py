@@ -21,8 +21,9 @@ from django.db.models import Field, Model, QuerySet
 
 from reports.csv import csv_cell as report_csv_cell
 
-# Columns no export carries, whoever asks: password hashes, second-factor secrets, tokens.
-SECRET_WORDS = ("password", "secret", "token")
+# Columns no export carries, whoever asks: password hashes, second-factor secrets and keys,
+# recovery codes, tokens. Matched in the column's name, so a new app's secret is left out too.
+SECRET_WORDS = ("password", "secret", "token", "key", "recovery")
 
 
 def project_models() -> list[type[Model]]:

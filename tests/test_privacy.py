@@ -266,6 +266,7 @@ def test_anonymising_removes_identifiers_and_keeps_every_report_figure(owner_cli
     assert client.full_name == f"Anonymised client {client.pk}"
     assert client.date_of_birth == dt.date(1970, 1, 1)
     assert (client.email, client.phone, client.address) == ("", "", "")
+    assert client.is_archived
     session = client.treatment_sessions.get()
     assert (session.pain_before, session.pain_after) == (7, 3)
     assert session.pressure_notes.get().pressure == 4
