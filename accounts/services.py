@@ -42,6 +42,32 @@ def _check_clinic_keeps_an_owner(*, user: User, role: str, is_active: bool, by: 
 
 
 @transaction.atomic
+def clinic_create_with_owner(
+    *,
+    name: str,
+    slug: str,
+    timezone: str,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+) -> User:
+    """A new clinic and its first owner, who adds everyone else from the Staff page. The
+    clinic gets its zone catalogue and routine library from the post_save signals."""
+    clinic = Clinic.objects.create(name=name, slug=slug, timezone=timezone)
+    return staff_create(
+        clinic=clinic,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=User.Role.OWNER,
+        password=password,
+    )
+
+
+@transaction.atomic
 def staff_create(
     *,
     clinic: Clinic,

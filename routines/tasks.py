@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from reflexclinic.health import beat_tick_record
+
 from .dispatch import dispatch_due
 from .mailer import send_deliveries
 
 
 @shared_task(name="routines.tasks.dispatch_due_routines")
 def dispatch_due_routines() -> int:
+    # /health/ reports beat as working while these ticks keep arriving.
+    beat_tick_record()
     return len(dispatch_due())
 
 
