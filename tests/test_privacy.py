@@ -228,6 +228,16 @@ def test_a_client_treated_as_a_minor_is_kept_until_twenty_five(clinic, practitio
     assert [r.client for r in selectors.clients_past_retention(clinic, today=later)] == [child]
 
 
+def test_a_client_never_treated_counts_from_their_last_appointment_or_else_the_record(clinic, practitioner):
+    never_seen = ClientFactory(clinic=clinic, first_name="Neverseen")
+    Client.objects.filter(pk=never_seen.pk).update(created_at=_years_ago(8))
+    booked_once = ClientFactory(clinic=clinic, first_name="Bookedonce")
+    Client.objects.filter(pk=booked_once.pk).update(created_at=_years_ago(9))
+    AppointmentFactory(clinic=clinic, client=booked_once, practitioner=practitioner, starts_at=_years_ago(5))
+    assert [r.client.first_name for r in selectors.clients_past_retention(clinic)] == ["Neverseen"]
+    assert selectors.client_retention(booked_once).last_treatment == timezone.localtime(_years_ago(5)).date()
+
+
 def test_the_owner_sets_the_clinics_retention_period(owner_client, clinic, practitioner):
     treated_client(clinic, practitioner, started_at=_years_ago(4), first_name="Fouryears")
     assert "Fouryears" not in owner_client.get(reverse("privacy:retention")).content.decode()
@@ -287,6 +297,14 @@ def test_anonymising_a_client_within_retention_is_refused_with_a_reason(owner_cl
     assert client.first_name == "Winifred"
     assert client.treatment_sessions.get().notes == "Winifred spoke about her sister."
     assert not Anonymisation.objects.exists()
+
+
+def test_the_anonymise_page_says_why_a_client_within_retention_is_kept(owner_client, clinic, practitioner):
+    client = treated_client(clinic, practitioner, started_at=_years_ago(2))
+    page = owner_client.get(reverse("privacy:anonymise", args=[client.pk])).content.decode()
+    assert "cannot be anonymised yet" in page
+    assert "years after the last treatment" in page
+    assert "<form" not in page.split("<main", 1)[1]
 
 
 def test_anonymising_needs_the_box_ticked(owner_client, clinic, practitioner):
