@@ -316,6 +316,20 @@ def test_anonymising_needs_the_box_ticked(owner_client, clinic, practitioner):
     assert client.first_name == "Winifred"
 
 
+def test_an_anonymisation_that_fails_at_its_last_step_changes_nothing(clinic, practitioner):
+    from accounts.models import User
+
+    client = treated_client(clinic, practitioner, started_at=_years_ago(8))
+    # Recording who anonymised fails last (an unsaved user): everything before it is undone.
+    with pytest.raises(ValueError):
+        services.client_anonymise(client=client, by=User(username="ghost"))
+    client.refresh_from_db()
+    assert (client.first_name, client.email) == ("Winifred", "winnie@example.org")
+    assert client.treatment_sessions.get().notes == "Winifred spoke about her sister."
+    assert Routine.objects.get(client=client).status == Routine.Status.ACTIVE
+    assert not Anonymisation.objects.exists()
+
+
 def test_anonymising_is_irreversible_and_happens_once(owner, clinic, practitioner):
     client = treated_client(clinic, practitioner, started_at=_years_ago(8))
     services.client_anonymise(client=client, by=owner)
