@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "charts",
     "accounts",
+    "outbox",
     "clients",
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
@@ -121,7 +122,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="reflexclinic.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReflexClinic <no-reply@reflexclinic.local>")
-# Delivery of routine and appointment emails (routines/dispatch.py, routines/mailer.py):
+# Delivery of every email (outbox/dispatch.py, outbox/mailer.py):
 # ids per send task (one SMTP connection each), retries with exponential backoff from
 # BASE up to CAP seconds, failed after MAX_ATTEMPTS; a row claimed longer than
 # STUCK_AFTER seconds ago belonged to a worker that died and is pending again.

@@ -167,6 +167,6 @@ def test_production_command_lines_serve_pages_static_files_and_routine_emails(tm
         {k: line[k] for k in ("method", "path", "status", "user_id")} for line in requests
     ]
     tasks = [line for line in json_log_lines(worker.log_text()) if line["logger"] == "reflexclinic.tasks"]
-    assert {"task": "routines.tasks.send_deliveries_task", "state": "SUCCESS"} in [
+    assert {"task": "outbox.tasks.send_deliveries_task", "state": "SUCCESS"} in [
         {k: line[k] for k in ("task", "state")} for line in tasks
     ]
