@@ -13,19 +13,16 @@ from accounts.models import Clinic
 from accounts.tenancy import for_clinic
 from appointments.models import Appointment
 from clients.models import Client
+from reports.scope import clinic_today
 from sessions.models import TreatmentSession
 
 from .models import ADULT_AGE, ClinicExport, RetentionPolicy
-from .tables import DataTable, is_secret, tables_of
+from .tables import DataTable, is_secret, json_text, tables_of
 
 
 def retention_policy(clinic: Clinic) -> RetentionPolicy:
     """The clinic's settings, or the defaults (unsaved) when it has set none."""
     return RetentionPolicy.objects.filter(clinic=clinic).first() or RetentionPolicy(clinic=clinic)
-
-
-def clinic_today(clinic: Clinic) -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(clinic.timezone)).date()
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -142,6 +139,8 @@ def _cell(obj, field) -> str:
         return ""
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, dict | list):
+        return json_text(value)
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).strftime("%-d %b %Y %H:%M")
     if isinstance(value, dt.date):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import clinic_get, owner_required
 from clients.models import Client
+from reports.scope import clinic_today
 
 from . import selectors, services
 from .forms import AnonymiseForm, RetentionPolicyForm
@@ -36,7 +37,7 @@ def subject_access_json(request: HttpRequest, pk: int) -> HttpResponse:
 def subject_access_page(request: HttpRequest, pk: int) -> HttpResponse:
     client = clinic_get(Client, request.clinic, pk=pk)
     details, tables = selectors.subject_access_page(client)
-    context = {"client": client, "details": details, "tables": tables, "today": selectors.clinic_today(request.clinic)}
+    context = {"client": client, "details": details, "tables": tables, "today": clinic_today(request.clinic)}
     return render(request, "privacy/subject_access.html", context)
 
 
