@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -110,3 +111,8 @@ def staff_send_set_password_email(*, user: User) -> None:
     body = render_to_string("registration/set_password_email.txt", context)
     message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
     message.send()
+
+
+def account_unlock(*, user: User) -> int:
+    """Forget the failed log-ins on this account, from every address; returns how many records went."""
+    return axes_reset(username=user.username)

@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from .forms import ClinicPasswordResetForm, LoginForm, StaffAddForm, StaffEditForm
 from .models import User
-from .services import site_url, staff_create, staff_send_set_password_email, staff_update
-from .tenancy import clinic_get, clinic_required, for_clinic, owner_required
+from .selectors import locked_out, staff_with_failed_logins
+from .services import account_unlock, site_url, staff_create, staff_send_set_password_email, staff_update
+from .tenancy import clinic_get, clinic_required, owner_required
 
 
 @clinic_required
@@ -45,8 +46,18 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @owner_required
 def staff_list(request):
-    staff = for_clinic(User, request.clinic).order_by("-is_active", "first_name", "last_name", "username")
-    return render(request, "accounts/staff_list.html", {"staff": staff})
+    staff = list(staff_with_failed_logins(clinic=request.clinic))
+    return render(request, "accounts/staff_list.html", {"staff": staff, "locked": locked_out(staff)})
+
+
+@owner_required
+def staff_unlock(request, pk: int):
+    """Lift a login lockout on one of the clinic's accounts before it lifts by itself."""
+    member = clinic_get(User, request.clinic, pk=pk)
+    if request.method == "POST":
+        account_unlock(user=member)
+        messages.success(request, f"{member} can log in again.")
+    return redirect("staff_list")
 
 
 @owner_required

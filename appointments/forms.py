@@ -8,6 +8,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from accounts.inputs import DayField
+
 from . import selectors
 from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc
 
@@ -32,7 +34,7 @@ class SlotForm(forms.Form):
             "required": "Choose a practitioner.",
         },
     )
-    date = forms.DateField(
+    date = DayField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-03-03.", "required": "Choose a date."},
     )

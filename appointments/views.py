@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.inputs import parse_day, parse_id
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
@@ -36,17 +37,13 @@ def _calendar_scope(request) -> tuple[dt.date, User | None, list[User]]:
 
     Practitioners see their own calendar by default, owners the whole clinic.
     """
-    today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = today
+    day = parse_day(request.GET.get("date")) or timezone.localdate()
     staff = list(selectors.active_staff(request.clinic))
     wanted = request.GET.get("practitioner", "")
     if wanted == "all":
         who = None
-    elif wanted.isdigit():
-        who = next((u for u in staff if u.pk == int(wanted)), None) or clinic_get(User, request.clinic, pk=int(wanted))
+    elif (pk := parse_id(wanted)) is not None:
+        who = next((u for u in staff if u.pk == pk), None) or clinic_get(User, request.clinic, pk=pk)
     else:
         who = None if request.user.is_owner else request.user
     return day, who, staff
@@ -123,10 +120,10 @@ def week_view(request):
 def _prefill_from_query(request) -> dict:
     """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
-    if request.GET.get("client", "").isdigit():
-        initial["client"] = int(request.GET["client"])
-    if request.GET.get("practitioner", "").isdigit():
-        initial["practitioner"] = int(request.GET["practitioner"])
+    if client := parse_id(request.GET.get("client")):
+        initial["client"] = client
+    if practitioner := parse_id(request.GET.get("practitioner")):
+        initial["practitioner"] = practitioner
     raw_start = request.GET.get("start", "")
     if raw_start:
         try:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
 from clients.models import FLAG_TIERS, Client, FlagTier, HealthFlag
 from clients.selectors import practitioner_choices
@@ -34,6 +35,16 @@ def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
         required=False,
         help_text=help_text,
     )
+
+
+class ClientSearchForm(forms.Form):
+    """The list's search box. A form, so what PostgreSQL cannot compare (a NUL byte) is a message, not a 500."""
+
+    q = forms.CharField(required=False, max_length=200, error_messages={"max_length": "Search with fewer words."})
+
+    @property
+    def query(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -79,6 +90,7 @@ class ClientForm(forms.ModelForm):
             "date_of_birth": {"invalid": "Enter the date of birth as a date, e.g. 17/05/1980."},
             "routine_time": {"invalid": "Enter a time of day, e.g. 08:00."},
         }
+        field_classes = {"date_of_birth": DayField, "physician_clearance_date": DayField}
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "physician_clearance_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -104,6 +116,8 @@ class ClientForm(forms.ModelForm):
             error_messages={"invalid_choice": "Choose a practitioner who works at this clinic."},
         )
         self.fields["phone"].validators.append(phone_validator)
+        # A line break in a name would break every email header it goes into (issue 11).
+        refuse_control_characters_in(self, "first_name", "last_name")
         self.fields["date_of_birth"].widget.attrs.update(
             min=EARLIEST_BIRTH_DATE.isoformat(), max=self.today.isoformat()
         )

@@ -34,6 +34,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from accounts.inputs import one_line
 from clients.models import Client, HealthFlag
 from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Delivery, Routine, RoutineStep, SideOrder, StepKind
@@ -221,11 +222,12 @@ def render_email(
 
 
 def _recipient(client: Client) -> str:
-    return formataddr((client.full_name, client.email))
+    # A name stored before names were checked may hold a line break, which no header takes.
+    return formataddr((one_line(client.full_name), client.email))
 
 
 def _reply_to(clinic) -> str:
-    return formataddr((clinic.name, clinic.email)) if clinic.email else ""
+    return formataddr((one_line(clinic.name), clinic.email)) if clinic.email else ""
 
 
 # --- Routine email ----------------------------------------------------------------

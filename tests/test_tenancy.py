@@ -45,6 +45,7 @@ CASES: dict[str, Case] = {
     "staff_list": Case(),
     "staff_add": Case(),
     "staff_edit": Case(obj="staff"),
+    "staff_unlock": Case(obj="staff"),
     "clients:list": Case(query="?q=Zebedee"),
     "clients:add": Case(),
     "clients:detail": Case(obj="client"),
