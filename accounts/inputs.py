@@ -59,6 +59,20 @@ class DayField(forms.DateField):
 _BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+class ManyIdsField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows whose posted ids are checked to be ids first: Django's own
+    field passes any integer to an `__in` lookup, and SQLite raises OverflowError (a 500)
+    on one past 64 bits."""
+
+    def _check_values(self, value):
+        for raw in value:
+            if parse_id(str(raw)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": raw}
+                )
+        return super()._check_values(value)
+
+
 def has_control_characters(text: str) -> bool:
     # Control characters (line breaks, tabs, NUL, escape ...) never belong in a name, and a
     # line break in one breaks the email headers it goes into.

@@ -90,7 +90,8 @@ class ClientForm(forms.ModelForm):
             "date_of_birth": {"invalid": "Enter the date of birth as a date, e.g. 17/05/1980."},
             "routine_time": {"invalid": "Enter a time of day, e.g. 08:00."},
         }
-        field_classes = {"date_of_birth": DayField, "physician_clearance_date": DayField}
+        # (date_of_birth has its own bounds and messages in clean_date_of_birth.)
+        field_classes = {"physician_clearance_date": DayField}
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "physician_clearance_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.inputs import DayField, refuse_control_characters_in
+from accounts.inputs import DayField, ManyIdsField, refuse_control_characters_in
 from sessions.models import PressureLevel, ReflexZone
 
 from .models import LibraryStep, Routine, RoutineStep, StepKind
@@ -129,6 +129,7 @@ class LibraryStepForm(forms.ModelForm):
     class Meta:
         model = LibraryStep
         fields = ["kind", "title", "instruction", "body_area", "zones", "minutes", "sort_order", "is_active"]
+        field_classes = {"zones": ManyIdsField}
         labels = {
             "kind": "Kind",
             "body_area": "Body area",
