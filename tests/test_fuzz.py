@@ -20,6 +20,7 @@ on a loaded machine); the module takes about a minute and a half on two cores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
@@ -205,7 +206,7 @@ def test_no_page_answers_500_or_half_saves_under_generated_input(name, world, ow
     requests = [("get", page.path, page.query_keys)] if page.query_keys else []
     requests += [("post", form.action, form) for form in page.post_forms]
     if not requests:
-        pytest.skip("nothing to send: the page has no query parameters and no forms")
+        return  # a POST-only address (archive, stop ...): its form is fuzzed on the page that shows it
 
     @fuzz_settings
     @given(data=st.data())
@@ -227,6 +228,10 @@ def test_a_nul_byte_anywhere_is_refused_on_postgresql_not_a_500(name, world, own
         _request(owner_client, "get", page.path, dict.fromkeys(page.query_keys, "a\x00b"))
     for form in page.post_forms:
         _request(owner_client, "post", form.action, dict.fromkeys(form.fields, "a\x00b"))
+        # One field at a time, the others as the page offers them; the first row of a
+        # formset stands for the others, and a bad CSRF token is a 403 anyway.
         for field_name in form.fields:
+            if field_name == "csrfmiddlewaretoken" or re.search(r"-[1-9]\d*-", field_name):
+                continue
             body = {k: (v[0] if v else "") for k, v in form.fields.items()}
             _request(owner_client, "post", form.action, {**body, field_name: "x\x00"})
