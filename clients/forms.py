@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +15,14 @@ from django.utils.formats import date_format
 
 from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
-from clients.models import FLAG_TIERS, Client, FlagTier, HealthFlag
+from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
+from clients.models import Client
 from clients.selectors import practitioner_choices
 from clients.services import EDITABLE_FIELDS
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# Rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
+CLEARANCE_FLAGS = [spec for spec in FLAG_SPECS.values() if spec.asks_clearance]
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()\-./]{6,}$",
@@ -26,11 +30,15 @@ phone_validator = RegexValidator(
 )
 
 
+def _tier_choices(tier: FlagTier) -> list[tuple[str, str]]:
+    return [(spec.value, spec.label) for spec in flags_in(tier)]
+
+
 def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
-    """Grouped checkboxes for the flags of one tier."""
+    """Grouped checkboxes for the flags of one tier, as the flag specs place them (read on every use)."""
     return forms.MultipleChoiceField(
         label=tier.label,
-        choices=[(value, label) for value, label in HealthFlag.choices if FLAG_TIERS[value] == tier],
+        choices=partial(_tier_choices, tier),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=help_text,
@@ -80,7 +88,9 @@ class ClientForm(forms.ModelForm):
             "routine_time": "The client's own local time, in the time zone above.",
             "prefers_hands": "Home routines then use the hand reflexes instead of the feet.",
             "physician_clearance": (
-                "Who referred or cleared the client, and what they said. Needed when a serious back injury is ticked."
+                "Who referred or cleared the client, and what they said. Needed when "
+                + " or ".join(f"“{spec.label}”" for spec in CLEARANCE_FLAGS)
+                + " is ticked."
             ),
         }
         error_messages = {
@@ -126,9 +136,9 @@ class ClientForm(forms.ModelForm):
         if is_new:
             self.initial["timezone"] = clinic.timezone
         else:
-            flags = client.flag_codes
-            self.initial["medical_flags"] = [f for f in flags if FLAG_TIERS[f] == FlagTier.MEDICAL]
-            self.initial["local_flags"] = [f for f in flags if FLAG_TIERS[f] == FlagTier.LOCAL]
+            specs = client.flag_specs
+            self.initial["medical_flags"] = [s.value for s in specs if s.tier == FlagTier.MEDICAL]
+            self.initial["local_flags"] = [s.value for s in specs if s.tier == FlagTier.LOCAL]
         for flag, stamp in (("consent_treatment", "consent_treatment_at"), ("consent_email", "consent_email_at")):
             given_at = getattr(client, stamp)
             if getattr(client, flag) and given_at:
@@ -178,6 +188,8 @@ class ClientForm(forms.ModelForm):
                         Column("physician_clearance_date", css_class="col-md-4"),
                     ),
                     css_id="clearance-fields",
+                    # client_form.js points at these fields when one of these flags is ticked (rule 9).
+                    data_clearance_flags=" ".join(spec.value for spec in CLEARANCE_FLAGS),
                 ),
                 "medical_notes",
             ),

@@ -8,62 +8,8 @@ from django.db.models import Q
 
 from accounts.models import TIMEZONE_CHOICES, Clinic
 
-
-class FlagTier(models.TextChoices):
-    MEDICAL = "medical", "Needs medical permission"
-    LOCAL = "local", "Work locally around"
-
-
-class HealthFlag(models.TextChoices):
-    """What a reflexology intake asks about, in two tiers (see FLAG_TIERS)."""
-
-    # Needs the client's doctor's permission before treatment.
-    SERIOUS_BACK_INJURY = "serious_back_injury", "Serious back injury"
-    PREGNANCY = "pregnancy", "Pregnancy"
-    THROMBOSIS = "thrombosis", "Deep vein thrombosis or blood clots"
-    HEART_CONDITION = "heart_condition", "Heart condition or pacemaker"
-    EPILEPSY = "epilepsy", "Epilepsy"
-    CANCER_TREATMENT = "cancer_treatment", "Cancer under treatment"
-    RECENT_SURGERY = "recent_surgery", "Recent surgery (last 3 months)"
-    DIABETES = "diabetes", "Diabetes"
-    BLOOD_PRESSURE = "blood_pressure", "High or low blood pressure"
-    # Can be treated; work around the area.
-    FEET_INJURED = "feet_injured", "Feet injured or infected"
-    HANDS_INJURED = "hands_injured", "Hands injured or infected"
-    VARICOSE_VEINS = "varicose_veins", "Varicose veins"
-    ARTHRITIS = "arthritis", "Arthritis or gout in feet or hands"
-    SKIN_CONDITION = "skin_condition", "Skin condition (eczema, psoriasis)"
-    SWELLING = "swelling", "Swelling or oedema in feet or legs"
-
-
-FLAG_TIERS: dict[str, str] = {
-    HealthFlag.SERIOUS_BACK_INJURY: FlagTier.MEDICAL,
-    HealthFlag.PREGNANCY: FlagTier.MEDICAL,
-    HealthFlag.THROMBOSIS: FlagTier.MEDICAL,
-    HealthFlag.HEART_CONDITION: FlagTier.MEDICAL,
-    HealthFlag.EPILEPSY: FlagTier.MEDICAL,
-    HealthFlag.CANCER_TREATMENT: FlagTier.MEDICAL,
-    HealthFlag.RECENT_SURGERY: FlagTier.MEDICAL,
-    HealthFlag.DIABETES: FlagTier.MEDICAL,
-    HealthFlag.BLOOD_PRESSURE: FlagTier.MEDICAL,
-    HealthFlag.FEET_INJURED: FlagTier.LOCAL,
-    HealthFlag.HANDS_INJURED: FlagTier.LOCAL,
-    HealthFlag.VARICOSE_VEINS: FlagTier.LOCAL,
-    HealthFlag.ARTHRITIS: FlagTier.LOCAL,
-    HealthFlag.SKIN_CONDITION: FlagTier.LOCAL,
-    HealthFlag.SWELLING: FlagTier.LOCAL,
-}
-
-# What the warning says where the practitioner acts on the client.
-FLAG_ADVICE: dict[str, str] = {
-    HealthFlag.SERIOUS_BACK_INJURY: (
-        "Serious back injury: treat only with a physician's referral or clearance on record; "
-        "home-routine emails advise the client to consult their physician."
-    ),
-    HealthFlag.PREGNANCY: "Pregnancy: treat only with the midwife's or doctor's agreement; use light pressure.",
-    HealthFlag.FEET_INJURED: "Feet injured or infected: do not work the feet; use hand reflexology instead.",
-    HealthFlag.HANDS_INJURED: "Hands injured or infected: avoid the hands; work the feet or ears.",
-}
+# The flags and their specs live in health_flags.py; re-exported for the modules that know them from here.
+from .health_flags import FlagSpec, FlagTier, HealthFlag, flag_spec  # noqa: F401
 
 
 class ClientQuerySet(models.QuerySet):
@@ -158,13 +104,33 @@ class Client(models.Model):
         return flag in self.flag_codes
 
     @property
+    def flag_specs(self) -> list[FlagSpec]:
+        """The specs of the client's flags, in the intake's order: what each one asks of the practitioner."""
+        codes = self.flag_codes
+        return [flag_spec(flag) for flag in HealthFlag if flag in codes]
+
+    @property
     def needs_clearance(self) -> bool:
-        """A serious back injury with no physician referral or clearance recorded yet."""
-        return self.has_flag(HealthFlag.SERIOUS_BACK_INJURY) and not self.physician_clearance.strip()
+        """Rule 9: a flag asks for a physician's referral or clearance, and none is recorded yet."""
+        return any(s.asks_clearance for s in self.flag_specs) and not self.physician_clearance.strip()
+
+    @property
+    def email_advice(self) -> list[str]:
+        """Rule 9: what every routine email to this client advises, from the client's flags."""
+        return [s.email_advice for s in self.flag_specs if s.email_advice]
+
+    @property
+    def feet_ruled_out_by(self) -> FlagSpec | None:
+        """Rule 1: the flag that rules out the feet (its spec says why the routine uses the hands)."""
+        return next((s for s in self.flag_specs if s.rules_out_feet), None)
 
     @property
     def uses_hands_at_home(self) -> bool:
-        return self.prefers_hands or self.has_flag(HealthFlag.FEET_INJURED)
+        """Rule 1: hands when a flag rules out the feet, or by preference unless a flag rules out the hands."""
+        specs = self.flag_specs
+        if any(s.rules_out_feet for s in specs):
+            return True
+        return self.prefers_hands and not any(s.rules_out_hands for s in specs)
 
 
 class ClientHealthFlag(models.Model):
@@ -180,13 +146,17 @@ class ClientHealthFlag(models.Model):
         return self.get_flag_display()
 
     @property
+    def spec(self) -> FlagSpec:
+        return flag_spec(self.flag)
+
+    @property
     def tier(self) -> str:
-        return FLAG_TIERS[self.flag]
+        return self.spec.tier
 
     @property
     def tier_label(self) -> str:
-        return FlagTier(self.tier).label
+        return self.spec.tier.label
 
     @property
     def advice(self) -> str:
-        return FLAG_ADVICE.get(self.flag, f"{self.get_flag_display()}: {self.tier_label.lower()}.")
+        return self.spec.treatment

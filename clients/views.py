@@ -36,10 +36,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def _save_messages(request: HttpRequest, client: Client, verb: str) -> None:
     messages.success(request, f"{client.full_name} {verb}.")
     if client.needs_clearance:
+        flags = " and ".join(s.label.lower() for s in client.flag_specs if s.asks_clearance)
         messages.warning(
             request,
-            "No physician referral or clearance is recorded for the serious back injury yet. "
-            "Add it on the intake before working the back.",
+            f"No physician referral or clearance is recorded for the {flags} yet. "
+            "Add it on the intake before treating.",
         )
     if not client.consent_treatment:
         messages.warning(request, "Consent to treatment is not recorded yet; it is needed before the first session.")

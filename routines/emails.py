@@ -35,30 +35,20 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from accounts.inputs import one_line
-from clients.models import Client, HealthFlag
+from clients.models import Client
 from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Delivery, Routine, RoutineStep, SideOrder, StepKind
 from sessions.charts import zone_label, zone_picture_svg
-from sessions.models import FOOT_MAPS, HAND_MAPS, ReflexMap, ReflexZone
+from sessions.models import ReflexZone
+from sessions.reflex_maps import map_spec
 
 # Drawn at twice the size it is shown, so it stays sharp on high-density screens.
 PICTURE_HEIGHT = 200
 PICTURE_SCALE = 2
 
-PHYSICIAN_ADVICE = (
-    "Because you have told us about a serious back injury, please check with your doctor that these "
-    "exercises are right for you, and stop and ask them if anything feels worse."
-)
-
 
 def _limb(reflex_map: str) -> str:
-    if reflex_map in HAND_MAPS:
-        return "hand"
-    if reflex_map == ReflexMap.LOWER_LEG:
-        return "leg"
-    if reflex_map in FOOT_MAPS:
-        return "foot"
-    return "ear"
+    return map_spec(reflex_map).limb
 
 
 def side_order_in_words(step: RoutineStep) -> str:
@@ -323,8 +313,8 @@ def _routine_message(routine: Routine, local_date: dt.date, delivery: Delivery |
         "tips": content.tips,
         "total_minutes": content.total_minutes,
         "hands_reason": routine.hands_reason,
-        # Rule 9: in every routine email, read from the client's flags at sending time.
-        "physician_advice": PHYSICIAN_ADVICE if client.has_flag(HealthFlag.SERIOUS_BACK_INJURY) else "",
+        # Rule 9: in every routine email, read from the client's flag specs at sending time.
+        "physician_advice": " ".join(client.email_advice),
         "links": links,
         "is_preview": delivery is None,
     }

@@ -18,25 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sessions.models import FOOT_MAPS, HAND_MAPS, ReflexMap
+from sessions.reflex_maps import MapGroup, map_spec, maps_in
 
-HANDS = "hands"
-FEET = "feet"
-EAR = "ear"
+HANDS = MapGroup.HANDS
+FEET = MapGroup.FEET
+EAR = MapGroup.EAR
 
-# Which reflex maps each group of steps covers.
-MAP_GROUPS: dict[str, tuple[str, ...]] = {
-    HANDS: tuple(HAND_MAPS),
-    FEET: tuple(FOOT_MAPS),
-    EAR: (ReflexMap.EAR,),
-}
+# Which reflex maps each group of steps covers, as the map specs say.
+MAP_GROUPS: dict[MapGroup, tuple[str, ...]] = {group: maps_in(group) for group in MapGroup}
 
 
-def map_group(reflex_map: str) -> str:
-    for group, maps in MAP_GROUPS.items():
-        if reflex_map in maps:
-            return group
-    return FEET
+def map_group(reflex_map: str) -> MapGroup:
+    return map_spec(reflex_map).group
 
 
 @dataclass(frozen=True)
@@ -46,14 +39,14 @@ class StandardStep:
     title: str
     instruction: str
     body_area: str = ""
-    group: str = ""  # hands / feet / ear, for reflex steps
+    group: MapGroup | None = None  # for reflex steps
     minutes: int = 2
     sort_order: int = 0
     # The zones the step shows, by body area on its group's maps unless listed here.
     zone_codes: tuple[str, ...] = ()
 
 
-def _reflex(group: str, rows: list[tuple]) -> list[StandardStep]:
+def _reflex(group: MapGroup, rows: list[tuple]) -> list[StandardStep]:
     out = []
     for i, (area, title, instruction, *rest) in enumerate(rows, start=1):
         out.append(

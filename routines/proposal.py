@@ -1,4 +1,4 @@
-"""A home routine proposed from a signed session (DOMAIN rules 1, 2, 3, 5, 7, 8, 10).
+"""A home routine proposed from a signed session (docs/domain.md, rules 1, 2, 3, 5, 7, 8, 10).
 
 Each zone the practitioner worked becomes a self-care step for the same body area, with
 the practitioner's pressure in words (rule 8) and a few minutes (rule 7). A client who
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import Client, HealthFlag
-from sessions.models import HAND_MAPS, PressureLevel, ReflexMap, ReflexZone, Side, TreatmentSession
+from clients.models import Client
+from sessions.models import HAND_MAPS, PressureLevel, ReflexZone, Side, TreatmentSession
+from sessions.reflex_maps import map_spec
 
 from .library import FEET, HANDS, MAP_GROUPS, map_group
 from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
@@ -29,10 +30,7 @@ MAX_STEP_MINUTES = 3
 TIPS_AFTER_SESSION = 3
 TIPS_FOR_MAINTENANCE = 2
 
-HANDS_BECAUSE_FEET = (
-    "Your feet need a rest at the moment, so this routine uses the reflexes on your hands instead: "
-    "they match the same parts of the body as the ones on your feet."
-)
+# Why a flag that rules out the feet sends the routine to the hands is in that flag's spec.
 HANDS_BECAUSE_PREFERRED = (
     "You told us you prefer working on your hands, so this routine uses the reflexes on your hands: "
     "they match the same parts of the body as the ones on your feet."
@@ -51,6 +49,8 @@ TIPS_BY_AREA: dict[str, str] = {
     "mid_back": "tip-posture",
 }
 DEFAULT_TIPS = ("tip-daily-walk", "tip-posture", "tip-abdominals")
+# A library step's zones on the main map of its group (the palm, the sole) come first.
+MAIN_MAPS = tuple(MAP_GROUPS[group][0] for group in (HANDS, FEET))
 
 
 class RoutineNotProposable(Exception):
@@ -59,11 +59,10 @@ class RoutineNotProposable(Exception):
 
 def hands_reason(client: Client) -> str:
     """Why this client's routine uses hands (rule 1), in words for the email; empty if it does not."""
-    if client.has_flag(HealthFlag.FEET_INJURED):
-        return HANDS_BECAUSE_FEET
-    if client.prefers_hands:
-        return HANDS_BECAUSE_PREFERRED
-    return ""
+    if not client.uses_hands_at_home:
+        return ""
+    feet_flag = client.feet_ruled_out_by
+    return feet_flag.hands_reason if feet_flag else HANDS_BECAUSE_PREFERRED
 
 
 def first_routine_day(client: Client, now: dt.datetime | None = None) -> dt.date:
@@ -152,15 +151,11 @@ def zones_to_work(zones: list[ReflexZone], *, prefer_map: str | None = None) -> 
         by_map = {}
         for z in hand:
             by_map.setdefault(z.reflex_map, z)
-        return [by_map[m] for m in (ReflexMap.HAND_PALM, ReflexMap.HAND_BACK) if m in by_map]
+        return [by_map[m] for m in HAND_MAPS if m in by_map]
     for z in zones:
         if z.reflex_map == prefer_map:
             return [z]
     return [zones[0]]
-
-
-# A foot map's closest hand map, for a hands client (the top of the foot matches the back of the hand).
-_HAND_MAP_FOR = {ReflexMap.FOOT_TOP: ReflexMap.HAND_BACK}
 
 
 def _plan(notes, *, lib: _Library, use_hands: bool, left_out: list[str]) -> dict[int, _Planned]:
@@ -169,7 +164,8 @@ def _plan(notes, *, lib: _Library, use_hands: bool, left_out: list[str]) -> dict
         zone = note.zone
         replaces = None
         if use_hands and map_group(zone.reflex_map) == FEET:
-            prefer = _HAND_MAP_FOR.get(zone.reflex_map, ReflexMap.HAND_PALM)
+            # The foot map's closest hand map, as its spec says (the top of the foot: the back of the hand).
+            prefer = map_spec(zone.reflex_map).hand_equivalent
             targets = zones_to_work(lib.zones_of(zone.body_area, HANDS), prefer_map=prefer)
             replaces = zone
             if not targets:
@@ -229,7 +225,7 @@ def steps_from_library(
     zones.sort(
         key=lambda z: (
             z.body_area != library_step.body_area,
-            z.reflex_map not in (ReflexMap.HAND_PALM, ReflexMap.FOOT_SOLE),
+            z.reflex_map not in MAIN_MAPS,
             z.sort_order,
             z.pk,
         )

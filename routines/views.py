@@ -15,7 +15,6 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.inputs import parse_id
 from accounts.tenancy import clinic_get, clinic_required, owner_required
-from clients.models import HealthFlag
 from sessions.models import TreatmentSession
 
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm, StopForm
@@ -84,7 +83,8 @@ def _editor_context(request, routine: Routine, **forms) -> dict:
         ],
         "editable": routine.status in EDITABLE,
         "running": routine.status in RUNNING,
-        "serious_back": client.has_flag(HealthFlag.SERIOUS_BACK_INJURY),
+        # Rule 9: the flags whose advice every routine email carries, from their specs.
+        "advised_flags": [spec for spec in client.flag_specs if spec.email_advice],
         "total_minutes": sum(s.minutes for s in steps if s.kind == StepKind.REFLEX),
         "add_form": forms.get("add_form") or AddStepForm(clinic=request.clinic),
         "schedule_form": forms.get("schedule_form") or ScheduleForm(instance=routine, prefix="schedule"),
@@ -194,7 +194,6 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": list(routine.steps.all()),
         "message": message,
         "preview_date": _preview_date(routine),
-        "serious_back": routine.client.has_flag(HealthFlag.SERIOUS_BACK_INJURY),
     }
     return render(request, "routines/routine_preview.html", context)
 

@@ -5,7 +5,8 @@ signal for new ones), so an owner can rename, move or switch off a zone without
 touching any other clinic. Installing is idempotent: it adds the codes a clinic does
 not have yet and never overwrites a zone the owner has edited.
 
-Positions are in the chart's 0-100 units for the RIGHT foot / hand / ear, as drawn in
+Zone codes start with their map's `code_prefix` (sessions/reflex_maps.py). Positions
+are in the chart's 0-100 units for the RIGHT foot / hand / ear, as drawn in
 `sessions/chart_shapes.py`: feet and hands seen from above with the big toe / thumb
 side on the left, except the palm, which is seen as you look at your own palm (thumb
 outward, so on the right); the ear with the rim on the left and the face on the right.
@@ -18,6 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from django.db import IntegrityError, transaction
+
+from .reflex_maps import ReflexMap, map_spec
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class StandardZone:
     sort_order: int = 0
 
 
-def _zones(reflex_map: str, prefix: str, rows: list[tuple]) -> list[StandardZone]:
+def _zones(reflex_map: ReflexMap, rows: list[tuple]) -> list[StandardZone]:
+    prefix = map_spec(reflex_map).code_prefix
     out = []
     for i, row in enumerate(rows, start=1):
         slug, name, body_area, geometry, description, *rest = row
@@ -269,12 +273,12 @@ _EAR = [
 # fmt: on
 
 STANDARD_ZONES: list[StandardZone] = [
-    *_zones("foot_sole", "sole", _FOOT_SOLE),
-    *_zones("foot_top", "top", _FOOT_TOP),
-    *_zones("lower_leg", "leg", _LOWER_LEG),
-    *_zones("hand_palm", "palm", _HAND_PALM),
-    *_zones("hand_back", "back", _HAND_BACK),
-    *_zones("ear", "ear", _EAR),
+    *_zones(ReflexMap.FOOT_SOLE, _FOOT_SOLE),
+    *_zones(ReflexMap.FOOT_TOP, _FOOT_TOP),
+    *_zones(ReflexMap.LOWER_LEG, _LOWER_LEG),
+    *_zones(ReflexMap.HAND_PALM, _HAND_PALM),
+    *_zones(ReflexMap.HAND_BACK, _HAND_BACK),
+    *_zones(ReflexMap.EAR, _EAR),
 ]
 
 

@@ -1,4 +1,6 @@
-"""Outlines of the six reflex maps, drawn for the RIGHT side in 0-100 chart units.
+"""Outlines of the reflex maps, drawn for the RIGHT side in 0-100 chart units.
+
+Each map's spec in `sessions/reflex_maps.py` names its drawing and view box here.
 
 Zones are stored in the same units, so a chart is just "outline, then ellipses". Each
 map's viewBox is a crop of the 0-100 square that suits its shape; the left side is
@@ -123,7 +125,7 @@ _FOOT_TOP = (
 )
 
 
-def _foot_sole() -> str:
+def foot_sole() -> str:
     parts = _silhouette(TOES, _SOLE)
     parts.append(_detail("M25.5 28.5 C34 24.5 58 23.5 75.5 29.5"))
     # Ball of the foot and heel pad, as a reflexology chart shows them.
@@ -133,7 +135,7 @@ def _foot_sole() -> str:
     return "".join(parts)
 
 
-def _foot_top() -> str:
+def foot_top() -> str:
     parts = _silhouette(TOES, _FOOT_TOP)
     parts += [t.nail() for t in TOES]
     # Tendons fanning to the toes, the ankle crease and the two ankle bones.
@@ -144,7 +146,7 @@ def _foot_top() -> str:
     return "".join(parts)
 
 
-def _lower_leg() -> str:
+def lower_leg() -> str:
     leg = (
         "M31 -2 L31 4 C29 12 28.5 20 29.5 27 C31 38 35 50 38 62 C40 70 40.5 76 40 82 "
         "C39.5 86 38 88 37 91 L35 103 L65 103 L63 91 C62 88 61 86.5 61 84 C61 76 62 68 63 60 "
@@ -186,7 +188,7 @@ def _palm_digits(back: bool) -> list[str]:
     return parts
 
 
-def _hand_palm() -> str:
+def hand_palm() -> str:
     parts = _palm_digits(back=False)
     parts.append(_detail("M31 55 C33 53.5 36 53.5 38 54.5 M40 51 C43 49.5 46.5 49.5 48.5 50.5"))
     parts.append(_detail("M50.5 49.5 C53 48.5 56.5 48.5 59 49.5 M60.5 50.5 C63 49.5 66 49.5 68.5 51"))
@@ -196,7 +198,7 @@ def _hand_palm() -> str:
     return "".join(parts)
 
 
-def _hand_back() -> str:
+def hand_back() -> str:
     parts = _palm_digits(back=True)
     # Knuckles and the tendons running to them.
     parts.append(_detail("M31.5 55 C33 53 35.5 53 37 55 M41.5 52 C43 50 46 50 47.5 52"))
@@ -218,7 +220,7 @@ _EAR = (
 )
 
 
-def _ear() -> str:
+def ear() -> str:
     parts = [_body(_EAR)]
     # Inner rim of the helix, the Y of the antihelix, the bowl (concha), the helix root.
     parts.append(_detail("M62.5 31 C61.5 18 55 10 46.5 10 C36.5 10 30 18.5 30 31 C30 43 33 52 37.5 60.5"))
@@ -243,13 +245,3 @@ class MapShape:
         if side == "left":
             x = 100 - x - w
         return " ".join(_n(v) for v in (x, y, w, h))
-
-
-SHAPES: dict[str, MapShape] = {
-    "foot_sole": MapShape((18, 0, 64, 100), _foot_sole()),
-    "foot_top": MapShape((18, 0, 64, 100), _foot_top()),
-    "lower_leg": MapShape((22, 0, 56, 100), _lower_leg()),
-    "hand_palm": MapShape((24, 0, 72, 100), _hand_palm()),
-    "hand_back": MapShape((4, 0, 72, 100), _hand_back()),
-    "ear": MapShape((18, 0, 60, 100), _ear()),
-}

@@ -16,20 +16,10 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.html import escape
 
-from .chart_shapes import SHAPES, _n
-from .models import TENDER_RESPONSES, PressureLevel, PressureNote, ReflexMap, ReflexZone, Side
+from .chart_shapes import _n
+from .models import TENDER_RESPONSES, PressureLevel, PressureNote, ReflexZone, Side
+from .reflex_maps import MAP_ORDER, group_by_map, map_spec
 
-MAP_ORDER = [m.value for m in ReflexMap]
-MAP_LABELS = dict(ReflexMap.choices)
-# How a zone is named in a sentence: "Spine, right palm".
-MAP_SHORT = {
-    "foot_sole": "sole",
-    "foot_top": "top of foot",
-    "lower_leg": "lower leg",
-    "hand_palm": "palm",
-    "hand_back": "back of hand",
-    "ear": "ear",
-}
 SIDES = (Side.LEFT.value, Side.RIGHT.value)  # drawn left | right, as the body is
 
 # A single-hue sequential scale (light to dark blue), readable with any colour vision;
@@ -46,7 +36,7 @@ _ids = itertools.count(1)
 
 
 def zone_label(zone: ReflexZone, side: str) -> str:
-    return f"{zone.name}, {side} {MAP_SHORT.get(zone.reflex_map, zone.reflex_map)}"
+    return f"{zone.name}, {side} {map_spec(zone.reflex_map).short}"
 
 
 def _ellipse(zone: ReflexZone, attrs: str, grow: float = 0) -> str:
@@ -85,7 +75,7 @@ def chart_svg(
 ) -> str:
     """A reflex chart. `role="group"` for the picker, whose zones are buttons: an image's
     children are hidden from screen readers."""
-    shape = SHAPES[reflex_map]
+    shape = map_spec(reflex_map).shape
     drawing = shape.draw + zones_markup
     if side == Side.LEFT:
         drawing = f'<g transform="translate(100 0) scale(-1 1)">{drawing}</g>'
@@ -102,14 +92,7 @@ def chart_svg(
 
 
 def _side_label(reflex_map: str, side: str) -> str:
-    return f"{side.capitalize()} {MAP_LABELS[reflex_map].lower()}"
-
-
-def _by_map(zones: Iterable[ReflexZone]) -> dict[str, list[ReflexZone]]:
-    grouped: dict[str, list[ReflexZone]] = {m: [] for m in MAP_ORDER}
-    for z in zones:
-        grouped.setdefault(z.reflex_map, []).append(z)
-    return {m: zs for m, zs in grouped.items() if zs}
+    return f"{side.capitalize()} {map_spec(reflex_map).label.lower()}"
 
 
 # --- Picker -----------------------------------------------------------------------
@@ -126,7 +109,7 @@ def picker_panes(zones: Iterable[ReflexZone], selected: Iterable[tuple[int, str]
     """Both sides of every map that has active zones, each zone a keyboard-focusable button."""
     chosen = {(int(zid), s) for zid, s in selected}
     panes = []
-    for reflex_map, map_zones in _by_map(z for z in zones if z.is_active).items():
+    for reflex_map, map_zones in group_by_map(z for z in zones if z.is_active).items():
         figures = []
         for side in SIDES:
             parts = []
@@ -146,7 +129,7 @@ def picker_panes(zones: Iterable[ReflexZone], selected: Iterable[tuple[int, str]
                 reflex_map, side, "".join(parts), label=f"{_side_label(reflex_map, side)}: tap a zone", role="group"
             )
             figures.append((side, svg))
-        panes.append(ChartPane(reflex_map, MAP_LABELS[reflex_map], figures))
+        panes.append(ChartPane(reflex_map, map_spec(reflex_map).label, figures))
     return panes
 
 
@@ -195,6 +178,10 @@ class ZoneHeat:
     @property
     def label(self) -> str:
         return zone_label(self.zone, self.side)
+
+    @property
+    def reflex_map(self) -> str:
+        return self.zone.reflex_map
 
     @property
     def pressure_words(self) -> str:
@@ -305,14 +292,13 @@ def _hatch(pattern_id: str) -> str:
 
 def heat_panes(heat: list[ZoneHeat]) -> list[ChartPane]:
     """Both sides of every map on which at least one zone was worked."""
-    worked_maps = {h.zone.reflex_map for h in heat if h.times_worked}
     panes = []
-    for reflex_map in MAP_ORDER:
-        if reflex_map not in worked_maps:
+    for reflex_map, on_map in group_by_map(heat).items():
+        if not any(h.times_worked for h in on_map):
             continue
         figures = []
         for side in SIDES:
-            entries = [h for h in heat if h.zone.reflex_map == reflex_map and h.side == side]
+            entries = [h for h in on_map if h.side == side]
             entries.sort(key=lambda h: -(h.zone.rx * h.zone.ry))
             hatch_id = f"rc-hatch-{next(_ids)}"
             markup = "".join(_heat_zone(h, hatch_id) for h in entries)
@@ -325,5 +311,5 @@ def heat_panes(heat: list[ZoneHeat]) -> list[ChartPane]:
                 css_class="rc-chart rc-chart--heat",
             )
             figures.append((side, svg))
-        panes.append(ChartPane(reflex_map, MAP_LABELS[reflex_map], figures))
+        panes.append(ChartPane(reflex_map, map_spec(reflex_map).label, figures))
     return panes

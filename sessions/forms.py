@@ -9,7 +9,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import PressureLevel, ReflexMap, ReflexZone, Response, Side, TreatmentSession
+from .models import PressureLevel, ReflexZone, Response, Side, TreatmentSession
+from .reflex_maps import group_by_map
 
 PAIN_CHOICES = [(0, "0 no pain"), *((i, str(i)) for i in range(1, 10)), (10, "10 worst")]
 PRESSURE_CHOICES = [(level.value, f"{level.value} · {level.label}") for level in PressureLevel]
@@ -63,11 +64,8 @@ class AmendmentReasonForm(forms.Form):
 
 def grouped_zone_choices(zones: Sequence[ReflexZone]) -> list:
     """Select choices grouped by reflex map (an <optgroup> each), in chart order."""
-    groups: dict[str, list[tuple[int, str]]] = {value: [] for value in ReflexMap.values}
-    for zone in zones:
-        groups.setdefault(zone.reflex_map, []).append((zone.pk, zone.name))
-    labels = dict(ReflexMap.choices)
-    return [("", "Choose a zone…")] + [(labels.get(m, m), items) for m, items in groups.items() if items]
+    groups = group_by_map(zones)
+    return [("", "Choose a zone…")] + [(m.label, [(z.pk, z.name) for z in zs]) for m, zs in groups.items()]
 
 
 class ZoneField(forms.ChoiceField):

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from accounts.tenancy import clinic_get, for_clinic, owner_required
 
 from .catalogue import ZoneCodeTaken, reflex_zone_save
-from .charts import MAP_LABELS, MAP_ORDER
 from .models import ReflexZone
+from .reflex_maps import group_by_map
 from .zone_forms import ReflexZoneForm
 
 CODE_TAKEN = "Another zone in your catalogue already uses this code. Choose a different code."
@@ -18,13 +18,9 @@ CODE_TAKEN = "Another zone in your catalogue already uses this code. Choose a di
 @owner_required
 def zone_list(request):
     zones = for_clinic(ReflexZone, request.clinic).order_by("reflex_map", "sort_order", "name")
-    grouped: dict[str, list[ReflexZone]] = {m: [] for m in MAP_ORDER}
-    for z in zones:
-        grouped.setdefault(z.reflex_map, []).append(z)
     maps = [
-        {"map": m, "label": MAP_LABELS.get(m, m), "zones": zs, "active": sum(z.is_active for z in zs)}
-        for m, zs in grouped.items()
-        if zs
+        {"map": m, "label": m.label, "zones": zs, "active": sum(z.is_active for z in zs)}
+        for m, zs in group_by_map(zones).items()
     ]
     return render(request, "sessions/zone_list.html", {"maps": maps, "total": sum(len(g["zones"]) for g in maps)})
 

@@ -8,10 +8,11 @@ import re
 import pytest
 from django.utils import timezone
 
+from clients.health_flags import FLAG_SPECS, flag_spec
 from clients.models import HealthFlag
 from routines.library import LIFESTYLE_TIPS, PRESSURE_PHRASES, STANDARD_LIBRARY, install_standard_library
 from routines.models import LibraryStep, Routine, SideOrder, StepKind
-from routines.proposal import HANDS_BECAUSE_FEET, HANDS_BECAUSE_PREFERRED, RoutineNotProposable, routine_propose
+from routines.proposal import HANDS_BECAUSE_PREFERRED, RoutineNotProposable, routine_propose
 from sessions.models import FOOT_MAPS, HAND_MAPS, ReflexZone
 from tests.factories import (
     ClientFactory,
@@ -22,6 +23,7 @@ from tests.factories import (
 )
 
 UTC = dt.UTC
+HANDS_BECAUSE_FEET = flag_spec(HealthFlag.FEET_INJURED).hands_reason
 FORBIDDEN = re.compile(
     r"\b(cure|cures|cured|curing|heal|heals|healing|treat|treats|treating|treatment|disease)\b", re.I
 )
@@ -128,6 +130,8 @@ def test_rule_10_the_library_has_each_lifestyle_tip(clinic, words):
 def test_no_client_text_promises_a_cure(clinic):
     texts = [f"{s.title} {s.instruction}" for s in STANDARD_LIBRARY]
     texts += list(PRESSURE_PHRASES.values()) + [HANDS_BECAUSE_FEET, HANDS_BECAUSE_PREFERRED]
+    # What a flag makes a routine email say to the client (docs/domain.md, rules 1 and 9).
+    texts += [text for spec in FLAG_SPECS.values() for text in (spec.email_advice, spec.hands_reason)]
     for text in texts:
         assert not FORBIDDEN.search(text), text
 

@@ -10,9 +10,9 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from sessions.catalogue import STANDARD_ZONES, install_standard_zones
-from sessions.chart_shapes import SHAPES
 from sessions.charts import picker_panes, zone_heat, zone_picture_svg
 from sessions.models import PressureNote, ReflexZone
+from sessions.reflex_maps import map_spec
 from tests.factories import (
     ClinicFactory,
     OwnerFactory,
@@ -93,7 +93,7 @@ def test_catalogue_codes_are_unique_and_zones_sit_inside_their_chart():
     codes = [z.code for z in STANDARD_ZONES]
     assert len(codes) == len(set(codes))
     for z in STANDARD_ZONES:
-        x0, y0, w, h = SHAPES[z.reflex_map].view_box
+        x0, y0, w, h = map_spec(z.reflex_map).shape.view_box
         assert x0 <= z.x <= x0 + w and y0 <= z.y <= y0 + h, z.code
 
 

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
-from clients.models import Client, ClientHealthFlag, HealthFlag
-from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexMap, ReflexZone, Response, TreatmentSession
+from clients.models import Client, ClientHealthFlag, HealthFlag, flag_spec
+from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexZone, Response, TreatmentSession
+from sessions.reflex_maps import MAP_SPECS, MapGroup
 
 SEED = 20260517
 DEMO_PASSWORD = "demo"
@@ -466,8 +467,9 @@ class ClinicSeeder:
 
     def _zones_for(self, s: ClientSpec) -> tuple[list[ReflexZone], list[ReflexZone]]:
         """Zones on the maps this client is worked on: those matching the focus, and all of them."""
-        if HealthFlag.FEET_INJURED in s.flags:
-            maps = {*HAND_MAPS, ReflexMap.EAR}
+        ruled_out = {group for flag in s.flags for group in flag_spec(flag).rules_out}
+        if MapGroup.FEET in ruled_out:  # rule 1: the maps the flags leave (hands and ears)
+            maps = {m for m, spec in MAP_SPECS.items() if spec.group not in ruled_out}
         elif s.prefers_hands:
             maps = set(HAND_MAPS)
         else:

@@ -1,0 +1,187 @@
+"""The health flags of the intake: one spec per flag, the single source of what a flag means.
+
+`HealthFlag` holds what the database stores (the value and its label); `FLAG_SPECS`
+holds everything else: its tier (which box of the intake it sits in), what the
+practitioner reads wherever they act on the client, whether it asks for a physician's
+referral or clearance, the advice every routine email to the client carries, which
+groups of reflex maps it rules out and, when that is the feet, why the home routine
+uses the hands. Models, the intake form, the warnings, the routine proposal and the
+routine email all read the client's specs (`Client.flag_specs`); no module or template
+names a flag to decide what to do, and nothing falls back to a default for a flag
+without a spec.
+
+Adding a health flag: a member of `HealthFlag`, its `FlagSpec` below, and a migration
+for the new choice. tests/test_specs.py fails, naming the member, until every member has
+a complete spec (`spec_problems()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models
+
+from sessions.reflex_maps import MapGroup
+
+
+class FlagTier(models.TextChoices):
+    MEDICAL = "medical", "Needs medical permission"
+    LOCAL = "local", "Work locally around"
+
+
+class HealthFlag(models.TextChoices):
+    """What a reflexology intake asks about; the order is the order of the intake's boxes."""
+
+    SERIOUS_BACK_INJURY = "serious_back_injury", "Serious back injury"
+    PREGNANCY = "pregnancy", "Pregnancy"
+    THROMBOSIS = "thrombosis", "Deep vein thrombosis or blood clots"
+    HEART_CONDITION = "heart_condition", "Heart condition or pacemaker"
+    EPILEPSY = "epilepsy", "Epilepsy"
+    CANCER_TREATMENT = "cancer_treatment", "Cancer under treatment"
+    RECENT_SURGERY = "recent_surgery", "Recent surgery (last 3 months)"
+    DIABETES = "diabetes", "Diabetes"
+    BLOOD_PRESSURE = "blood_pressure", "High or low blood pressure"
+    FEET_INJURED = "feet_injured", "Feet injured or infected"
+    HANDS_INJURED = "hands_injured", "Hands injured or infected"
+    VARICOSE_VEINS = "varicose_veins", "Varicose veins"
+    ARTHRITIS = "arthritis", "Arthritis or gout in feet or hands"
+    SKIN_CONDITION = "skin_condition", "Skin condition (eczema, psoriasis)"
+    SWELLING = "swelling", "Swelling or oedema in feet or legs"
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    flag: HealthFlag
+    tier: FlagTier
+    # What the practitioner reads wherever they act on the client (the health warnings).
+    treatment: str
+    # Rule 9: treat only with a physician's referral or clearance on record; warned until there is one.
+    asks_clearance: bool = False
+    # Rule 9: said in every routine email to the client, read from the flags when the email is built.
+    email_advice: str = ""
+    # Groups of maps not to work while the flag is on.
+    rules_out: tuple[MapGroup, ...] = ()
+    # Rule 1: when the flag rules out the feet, why the home routine uses the hands, in the email's words.
+    hands_reason: str = ""
+
+    @property
+    def value(self) -> str:
+        return self.flag.value
+
+    @property
+    def label(self) -> str:
+        return self.flag.label
+
+    @property
+    def is_medical(self) -> bool:
+        return self.tier == FlagTier.MEDICAL
+
+    @property
+    def rules_out_feet(self) -> bool:
+        return MapGroup.FEET in self.rules_out
+
+    @property
+    def rules_out_hands(self) -> bool:
+        return MapGroup.HANDS in self.rules_out
+
+
+_DOCTOR_FIRST = "treat only with the client's doctor's agreement."
+
+FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
+    spec.flag: spec
+    for spec in (
+        FlagSpec(
+            HealthFlag.SERIOUS_BACK_INJURY,
+            FlagTier.MEDICAL,
+            treatment=(
+                "Serious back injury: treat only with a physician's referral or clearance on record; "
+                "home-routine emails advise the client to consult their physician."
+            ),
+            asks_clearance=True,
+            email_advice=(
+                "Because you have told us about a serious back injury, please check with your doctor that these "
+                "exercises are right for you, and stop and ask them if anything feels worse."
+            ),
+        ),
+        FlagSpec(
+            HealthFlag.PREGNANCY,
+            FlagTier.MEDICAL,
+            treatment="Pregnancy: treat only with the midwife's or doctor's agreement; use light pressure.",
+        ),
+        FlagSpec(
+            HealthFlag.THROMBOSIS, FlagTier.MEDICAL, treatment=f"Deep vein thrombosis or blood clots: {_DOCTOR_FIRST}"
+        ),
+        FlagSpec(
+            HealthFlag.HEART_CONDITION, FlagTier.MEDICAL, treatment=f"Heart condition or pacemaker: {_DOCTOR_FIRST}"
+        ),
+        FlagSpec(HealthFlag.EPILEPSY, FlagTier.MEDICAL, treatment=f"Epilepsy: {_DOCTOR_FIRST}"),
+        FlagSpec(HealthFlag.CANCER_TREATMENT, FlagTier.MEDICAL, treatment=f"Cancer under treatment: {_DOCTOR_FIRST}"),
+        FlagSpec(
+            HealthFlag.RECENT_SURGERY, FlagTier.MEDICAL, treatment=f"Recent surgery (last 3 months): {_DOCTOR_FIRST}"
+        ),
+        FlagSpec(HealthFlag.DIABETES, FlagTier.MEDICAL, treatment=f"Diabetes: {_DOCTOR_FIRST}"),
+        FlagSpec(HealthFlag.BLOOD_PRESSURE, FlagTier.MEDICAL, treatment=f"High or low blood pressure: {_DOCTOR_FIRST}"),
+        FlagSpec(
+            HealthFlag.FEET_INJURED,
+            FlagTier.LOCAL,
+            treatment="Feet injured or infected: do not work the feet; use hand reflexology instead.",
+            rules_out=(MapGroup.FEET,),
+            hands_reason=(
+                "Your feet need a rest at the moment, so this routine uses the reflexes on your hands instead: "
+                "they match the same parts of the body as the ones on your feet."
+            ),
+        ),
+        FlagSpec(
+            HealthFlag.HANDS_INJURED,
+            FlagTier.LOCAL,
+            treatment="Hands injured or infected: avoid the hands; work the feet or ears.",
+            rules_out=(MapGroup.HANDS,),
+        ),
+        FlagSpec(
+            HealthFlag.VARICOSE_VEINS,
+            FlagTier.LOCAL,
+            treatment="Varicose veins: no pressure on the veins; work gently around them.",
+        ),
+        FlagSpec(
+            HealthFlag.ARTHRITIS,
+            FlagTier.LOCAL,
+            treatment="Arthritis or gout in feet or hands: go gently around painful or swollen joints.",
+        ),
+        FlagSpec(
+            HealthFlag.SKIN_CONDITION,
+            FlagTier.LOCAL,
+            treatment="Skin condition (eczema, psoriasis): avoid broken or sore skin; work around it.",
+        ),
+        FlagSpec(
+            HealthFlag.SWELLING,
+            FlagTier.LOCAL,
+            treatment="Swelling or oedema in feet or legs: use light pressure and go gently around the swelling.",
+        ),
+    )
+}
+
+
+def flag_spec(flag: str) -> FlagSpec:
+    """The spec of a stored flag value; an unknown value or a member without a spec raises."""
+    return FLAG_SPECS[HealthFlag(flag)]
+
+
+def flags_in(tier: FlagTier) -> list[FlagSpec]:
+    """The flags of one tier, in the intake's order."""
+    return [spec for flag in HealthFlag if (spec := FLAG_SPECS[flag]).tier == tier]
+
+
+def spec_problems(members: Iterable[HealthFlag] = HealthFlag, specs: dict | None = None) -> list[str]:
+    """What is missing or inconsistent in the flag specs, in words; empty when all is well."""
+    specs = FLAG_SPECS if specs is None else specs
+    problems = [
+        f"Health flag {m.value!r} has no FlagSpec in clients/health_flags.py." for m in members if m not in specs
+    ]
+    for spec in specs.values():
+        # The warning list shows the treatment text alone, so it names the flag itself.
+        if not spec.treatment.startswith(f"{spec.label}:"):
+            problems.append(f"The treatment text of {spec.value!r} should start with its label, {spec.label!r}.")
+        if spec.rules_out_feet and not spec.hands_reason:
+            problems.append(f"Health flag {spec.value!r} rules out the feet but gives no hands reason (rule 1).")
+    return problems
