@@ -61,6 +61,7 @@ HOSTILE = [
     "custom",
     "javascript:alert(1)",
     "//evil.example/",
+    "/appointments/\r\nSet-Cookie: x=1",
     "http://[::1",
     "x" * 3000,
 ]

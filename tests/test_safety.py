@@ -190,7 +190,9 @@ def test_a_nul_byte_in_a_stop_reason_stops_nothing_and_says_why(practitioner_cli
     assert routine.status == Routine.Status.ACTIVE
 
 
-@pytest.mark.parametrize("target", ["http://[::1", "javascript:alert(1)", "//evil.example/", "\x00", "not a url ²"])
+@pytest.mark.parametrize(
+    "target", ["http://[::1", "javascript:alert(1)", "//evil.example/", "\x00", "not a url ²", "/ok\r\nSet-Cookie: x=1"]
+)
 def test_a_mark_with_a_next_that_is_not_our_url_goes_back_to_the_appointment(owner_client, clinic, target):
     appointment = AppointmentFactory(clinic=clinic, starts_at=timezone.now() - dt.timedelta(hours=2))
     response = owner_client.post(reverse("appointments:mark", args=[appointment.pk]), {"status": "x", "next": target})
