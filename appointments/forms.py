@@ -8,8 +8,6 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from accounts.inputs import DayField
-
 from . import selectors
 from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc
 
@@ -34,7 +32,8 @@ class SlotForm(forms.Form):
             "required": "Choose a practitioner.",
         },
     )
-    date = DayField(
+    # A plain DateField: clean_date below already refuses any day more than three years away.
+    date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-03-03.", "required": "Choose a date."},
     )

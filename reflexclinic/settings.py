@@ -215,7 +215,7 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS += ["axes"]
 # Last, as django-axes requires: it turns a lockout raised during login into our page.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", *AUTHENTICATION_BACKENDS]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 # Either criterion locks: one account from anywhere, or one address trying any account.
