@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.inputs import parse_day, parse_id
+from accounts.inputs import has_control_characters, parse_day, parse_id
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
@@ -24,9 +24,14 @@ from .models import Appointment
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    # Only a path on this site: any other text would be taken by redirect() for a view name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # Only a path on this site, as our pages write it: any other text would be taken by
+    # redirect() for a view name, and control characters are no part of a path we link to.
+    if (
+        target.startswith("/")
+        and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback
