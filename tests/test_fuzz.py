@@ -7,12 +7,14 @@ hidden ones included (formset counts, step ids, `next=`), and Hypothesis posts g
 values to them: hostile strings (NUL bytes, non-ASCII digits such as "²", years 0001 and
 9999, line breaks, markup), numbers out of range, dates, and the form's own values. The
 query strings are generated the same way, from the parameter names the page itself uses
-(its GET forms and its links). A new form or query parameter is covered without editing
-this file.
+(its GET forms and its links). The check-in pages a client opens from an email get the
+same, without logging in. A new form or query parameter is covered without editing this
+file.
 
-"Nothing half saved": after a request that was refused (any answer but a redirect) every
-table holds the rows it held before. Each example runs in a savepoint that is rolled
-back, so examples do not pile up data.
+"Nothing half saved": after a staff request that was refused (any answer but a redirect)
+every table holds the rows it held before; a check-in page records at most one valid
+answer and nothing else. Each example runs in a savepoint that is rolled back, so
+examples do not pile up data.
 
 Bounded for CI: a few examples per page, no deadline per example (a page may take a while
 on a loaded machine); the module takes about a minute and a half on two cores.
@@ -31,6 +33,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from routines.links import PAIN_SCORES, checkin_url
+from routines.models import CheckIn
+from tests.factories import DeliveryFactory, RoutineFactory
 from tests.test_tenancy import CASES, _url
 
 # Values that broke or could break a page: each found by a run of this module or named in
@@ -164,14 +169,29 @@ fuzz_settings = settings(
 )
 
 
-def _request(http, method: str, url: str, data: dict):
-    """One request inside a savepoint that is rolled back, with the row counts checked."""
+def unchanged_unless_redirected(response, before: dict[str, int], what: str) -> None:
+    """A staff page answers a saved form with a redirect; any other answer saved nothing."""
+    if response.status_code not in (301, 302, 303):
+        assert row_counts() == before, f"a refused {what} changed data"
+
+
+def one_valid_answer_at_most(response, before: dict[str, int], what: str) -> None:
+    """A check-in page answers on the page itself: at most one answer, and a sensible one."""
+    after = row_counts()
+    changed = {label for label in after if after[label] != before[label]}
+    assert changed <= {"routines.CheckIn"}, f"{what} changed {changed}"
+    assert after["routines.CheckIn"] - before["routines.CheckIn"] <= 1, what
+    assert not CheckIn.objects.exclude(pain=None).exclude(pain__in=PAIN_SCORES).exists(), what
+
+
+def _request(http, method: str, url: str, data: dict, check=unchanged_unless_redirected):
+    """One request inside a savepoint that is rolled back, with no 500 and the tables checked."""
     with transaction.atomic():
         before = row_counts()
         response = getattr(http, method)(url, data)
-        assert response.status_code != 500, (method, url, data)
-        if response.status_code not in (301, 302, 303):
-            assert row_counts() == before, f"a refused {method.upper()} {url} changed data: {data!r}"
+        what = f"{method.upper()} {url} {data!r}"
+        assert response.status_code != 500, what
+        check(response, before, what)
         transaction.set_rollback(True)
     return response
 
@@ -183,9 +203,8 @@ class Page:
     post_forms: list[Form]
 
 
-def discover(name: str, world, http) -> Page:
-    """The page of URL `name` as `http` sees it: its query parameters and the forms it posts."""
-    url = _url(name, CASES[name], world)
+def discover(url: str, http) -> Page:
+    """The page at `url` as `http` sees it: its query parameters and the forms it posts."""
     page = http.get(url)
     assert page.status_code != 500, url
     html = page.content.decode() if page.get("Content-Type", "").startswith("text/html") else ""
@@ -201,9 +220,8 @@ def discover(name: str, world, http) -> Page:
     return Page(path=path, query_keys=query_keys, post_forms=post_forms)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_no_page_answers_500_or_half_saves_under_generated_input(name, world, owner_client):
-    page = discover(name, world, owner_client)
+def fuzz(http, page: Page, check=unchanged_unless_redirected) -> None:
+    """Hypothesis sends the page's query strings and forms generated values, through `http`."""
     requests = [("get", page.path, page.query_keys)] if page.query_keys else []
     requests += [("post", form.action, form) for form in page.post_forms]
     if not requests:
@@ -215,16 +233,29 @@ def test_no_page_answers_500_or_half_saves_under_generated_input(name, world, ow
         # One request per example: a generated query string, or one of the page's forms.
         method, path, what = data.draw(st.sampled_from(requests), label="request")
         body = data.draw(_query_values(what) if method == "get" else _field_values(what), label="values")
-        _request(owner_client, method, path, body)
+        _request(http, method, path, body, check)
 
     run()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_page_answers_500_or_half_saves_under_generated_input(name, world, owner_client):
+    fuzz(owner_client, discover(_url(name, CASES[name], world), owner_client))
+
+
+@pytest.mark.parametrize("kind", ["done", "pain", "pause", "stop"])
+def test_no_check_in_page_answers_500_or_half_saves_under_generated_input(kind, clinic, anon):
+    """The pages a client opens from a routine email, without logging in."""
+    delivery = DeliveryFactory(routine=RoutineFactory(clinic=clinic))
+    url = urlsplit(checkin_url(delivery, kind, 5 if kind == "pain" else None)).path
+    fuzz(anon, discover(url, anon), check=one_valid_answer_at_most)
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_nul_byte_anywhere_is_refused_on_postgresql_not_a_500(name, world, owner_client):
     """PostgreSQL refuses NUL in text where SQLite stores it: every field and parameter at once."""
-    page = discover(name, world, owner_client)
+    page = discover(_url(name, CASES[name], world), owner_client)
     if page.query_keys:
         _request(owner_client, "get", page.path, dict.fromkeys(page.query_keys, "a\x00b"))
     for form in page.post_forms:
