@@ -11,7 +11,6 @@ fallback or a 404, never a 500.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 
 from django import forms
@@ -89,11 +88,3 @@ def refuse_control_characters_in(form: forms.Form, *names: str) -> None:
     for name in names:
         if name in form.fields:
             form.fields[name].validators.append(validate_no_control_characters)
-
-
-_CONTROL_RUN = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
-
-
-def one_line(text: str) -> str:
-    """A stored name made fit for an email header: control characters and runs of spaces become one space."""
-    return _CONTROL_RUN.sub(" ", text).strip()

@@ -1,7 +1,8 @@
-"""The client page's pain chart: an SVG drawn on the server, so it needs no JavaScript
-and prints. The series (pain before and after each session, and pain the client reported
-at home from the routine emails) differ in colour, marker shape and dash, so they can be
-told apart without colour; the same numbers are in a table for screen readers."""
+"""The client page's pain chart (also on the printable progress report), drawn with the
+site's chart toolkit (charts.svg). The series (pain before and after each session, and pain
+the client reported at home from the routine emails) have the site's pain looks, the same
+as on the report charts: they differ in colour, marker shape and dash, so they can be told
+apart without colour; the same numbers are in a table for screen readers."""
 
 from __future__ import annotations
 
@@ -11,21 +12,19 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-# Geometry of the drawing, in SVG user units; the SVG scales to its container.
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 52, 28, 40, 52
-PLOT_W = WIDTH - LEFT - RIGHT
-PLOT_H = HEIGHT - TOP - BOTTOM
+from charts.svg import PAIN_AFTER, PAIN_AT_HOME, PAIN_BEFORE, Line, line_plot, shown_labels
+
 MAX_PAIN = 10
-# More date labels than this would overlap; the table has every date.
+# More date labels than this would crowd a time line; the table has every date.
 MAX_X_LABELS = 8
+# The share of the plot's width left empty at each end.
+EDGE = 0.04
 
-BEFORE = {"key": "before", "label": "Pain before", "colour": "#b42318", "dash": "", "marker": "circle"}
-AFTER = {"key": "after", "label": "Pain after", "colour": "#155eaf", "dash": "6 4", "marker": "square"}
-HOME = {"key": "home", "label": "At-home pain", "colour": "#3f6212", "dash": "1 5", "marker": "triangle"}
+# (attribute of a PainPoint, legend label, look): the looks are the site's pain series.
+SESSION_SERIES = (("before", "Pain before", PAIN_BEFORE), ("after", "Pain after", PAIN_AFTER))
+HOME_LABEL = "At-home pain"
 
 
 @dataclass(frozen=True)
@@ -100,132 +99,59 @@ class PainChart:
         return min(days), max(days)
 
     def _x(self, index: int, day: date) -> float:
+        """Where a point stands across the plot, from 0 to 1 (an edge apart: the first and
+        last dates are written centred under their points)."""
         if self.home:
             # At-home scores fall between sessions, so the axis becomes a time line.
             first, last = self._span
-            if first == last:
-                return LEFT + PLOT_W / 2
-            return LEFT + PLOT_W * (day - first).days / (last - first).days
-        if len(self.points) == 1:
-            return LEFT + PLOT_W / 2
-        return LEFT + PLOT_W * index / (len(self.points) - 1)
-
-    @staticmethod
-    def _y(score: int) -> float:
-        return TOP + PLOT_H * (1 - score / MAX_PAIN)
+            across = 0.5 if first == last else (day - first).days / (last - first).days
+        else:
+            across = 0.5 if len(self.points) == 1 else index / (len(self.points) - 1)
+        return EDGE + (1 - 2 * EDGE) * across
 
     def svg(self) -> SafeString:
-        parts: list[str] = [
-            format_html(
-                '<svg class="pain-chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
-                'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">',
-                WIDTH,
-                HEIGHT,
-                self.summary,
-            ),
-            "<title>Pain before and after each session</title>",
-            format_html("<desc>{}</desc>", self.summary),
+        lines = [
+            Line(
+                label,
+                look,
+                [
+                    (self._x(i, p.day), value, f"{label}, session {p.number} ({date_format(p.day, 'j M Y')}): {value}")
+                    for i, p in enumerate(self.points)
+                    if (value := getattr(p, key)) is not None
+                ],
+                css=f"pain-series pain-series-{key}",
+            )
+            for key, label, look in SESSION_SERIES
         ]
-        parts += self._axes()
-        for series in (BEFORE, AFTER):
-            parts += self._series(series, self._session_coords(series))
-        parts += self._series(HOME, self._home_coords())
-        parts += self._legend()
-        parts.append("</svg>")
-        # Safe: every value that comes from data is escaped above; the rest are numbers.
-        return mark_safe("".join(parts))
-
-    def _axes(self) -> list[str]:
-        out = ['<g class="pain-chart-grid" font-size="12" fill="#4b5563">']
-        for score in range(0, MAX_PAIN + 1, 2):
-            y = self._y(score)
-            out.append(
-                f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                f'stroke="{"#9ca3af" if score == 0 else "#e5e7eb"}" stroke-width="1"/>'
+        lines.append(
+            Line(
+                HOME_LABEL,
+                PAIN_AT_HOME,
+                [
+                    (self._x(0, h.day), h.pain, f"{HOME_LABEL} ({date_format(h.day, 'j M Y')}): {h.pain}")
+                    for h in self.home
+                ],
+                css="pain-series pain-series-home",
             )
-            out.append(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{score}</text>')
-        out.append(
-            f'<text x="14" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle" '
-            f'transform="rotate(-90 14 {TOP + PLOT_H / 2:.1f})">Pain (0-10)</text>'
         )
-        for x, day in self._x_labels():
-            out.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
-                f"{escape(date_format(day, 'j M'))}</text>"
-            )
-        title = "Date" if self.home else "Session date"
-        out.append(f'<text x="{LEFT + PLOT_W / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{title}</text>')
-        out.append("</g>")
-        return out
+        return line_plot(
+            title="Pain before and after each session",
+            desc=self.summary,
+            lines=lines,
+            x_ticks=[(self._x(i, day), date_format(day, "j M")) for i, day in self._x_labels()],
+            y_max=MAX_PAIN,
+            y_label="Pain (0-10)",
+            x_label="Date" if self.home else "Session date",
+            css="pain-chart",
+        )
 
-    def _x_labels(self) -> list[tuple[float, date]]:
+    def _x_labels(self) -> list[tuple[int, date]]:
         if self.home:
             first, last = self._span
             count = min(MAX_X_LABELS, (last - first).days + 1)
-            days = sorted({first + (last - first) * k / max(count - 1, 1) for k in range(count)})
-            return [(self._x(0, day), day) for day in days]
-        step = max(1, -(-len(self.points) // MAX_X_LABELS))
-        return [
-            (self._x(i, p.day), p.day) for i, p in enumerate(self.points) if not i % step or i == len(self.points) - 1
-        ]
-
-    def _session_coords(self, series: dict) -> list[tuple[float, float, str]]:
-        return [
-            (
-                self._x(i, p.day),
-                self._y(value),
-                f"{series['label']}, session {p.number} ({date_format(p.day, 'j M Y')}): {value}",
-            )
-            for i, p in enumerate(self.points)
-            if (value := getattr(p, series["key"])) is not None
-        ]
-
-    def _home_coords(self) -> list[tuple[float, float, str]]:
-        return [
-            (self._x(0, h.day), self._y(h.pain), f"{HOME['label']} ({date_format(h.day, 'j M Y')}): {h.pain}")
-            for h in self.home
-        ]
-
-    def _series(self, series: dict, coords: list[tuple[float, float, str]]) -> list[str]:
-        if not coords:
-            return []
-        colour = series["colour"]
-        dash = f' stroke-dasharray="{series["dash"]}"' if series["dash"] else ""
-        out = [f'<g class="pain-series pain-series-{series["key"]}" aria-hidden="true">']
-        if len(coords) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)
-            out.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash} '
-                'stroke-linejoin="round"/>'
-            )
-        for x, y, title in coords:
-            # A hover tooltip for sighted mouse users; screen readers get the table instead.
-            out.append(f"<g><title>{escape(title)}</title>{_marker(series['marker'], x, y, colour)}</g>")
-        out.append("</g>")
-        return out
-
-    def _legend(self) -> list[str]:
-        out = ['<g class="pain-chart-legend" font-size="13" fill="#111827">']
-        x = LEFT
-        for series in (BEFORE, AFTER, HOME) if self.home else (BEFORE, AFTER):
-            dash = f' stroke-dasharray="{series["dash"]}"' if series["dash"] else ""
-            out.append(
-                f'<line x1="{x}" x2="{x + 34}" y1="18" y2="18" stroke="{series["colour"]}" stroke-width="2.5"{dash}/>'
-            )
-            out.append(_marker(series["marker"], x + 17, 18, series["colour"]))
-            out.append(f'<text x="{x + 42}" y="22">{escape(series["label"])}</text>')
-            x += 150
-        out.append("</g>")
-        return out
-
-
-def _marker(shape: str, x: float, y: float, colour: str) -> str:
-    if shape == "triangle":
-        points = f"{x:.1f},{y - 6.5:.1f} {x + 6:.1f},{y + 4.5:.1f} {x - 6:.1f},{y + 4.5:.1f}"
-        return f'<polygon points="{points}" fill="{colour}" stroke="#fff"/>'
-    if shape == "square":
-        return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}" stroke="#fff"/>'
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{colour}" stroke="#fff"/>'
+            return [(0, day) for day in sorted({first + (last - first) * k / max(count - 1, 1) for k in range(count)})]
+        shown = shown_labels([date_format(p.day, "j M") for p in self.points])
+        return [(i, self.points[i].day) for i in shown]
 
 
 def _local_day(moment: datetime, zone: ZoneInfo) -> date:

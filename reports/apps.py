@@ -5,3 +5,6 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the declarations check)

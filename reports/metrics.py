@@ -1,11 +1,14 @@
-"""Every figure of the reports, each a Table computed in the database.
+"""Every figure of the reports, each a Table computed in the database, and the one list
+that declares the report tables (TABLES, at the end): adding a table is one declaration
+there and its computation here.
 
-Each table function filters on the clinic and the date first (the order of the indexes),
+Each computation filters on the clinic and the date first (the order of the indexes),
 aggregates in SQL (aggregate, annotate, window functions, correlated subqueries) and
 makes a fixed number of queries whatever the size of the data; Python only loops over
 aggregated rows (weeks, session numbers, bands, practitioners, zones). Statements that
-serve several tables run once per Scope (`shared`). A table whose figures would all be
-zero has no rows, so the page shows a sentence instead of an empty chart.
+serve several tables run once per Scope (`shared`). A computation returns its rows keyed by
+the declared column names (a Computed); a table whose figures would all be zero has no
+rows, so the page shows a sentence instead of an empty chart.
 """
 
 from __future__ import annotations
@@ -28,21 +31,40 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import TruncDate, TruncWeek
+from django.utils.safestring import SafeString
 
 from appointments.models import Appointment
+from charts import svg
 from clients.models import Client
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 from sessions.charts import zone_tally as zone_tally_of
 from sessions.models import ReflexMap, ReflexZone, TreatmentSession
 
+from .charts import Chart
 from .scope import Scope, appointments_qs, checkins_qs, deliveries_qs, notes_qs, sessions_qs
-from .tables import Percent, Table, mean, percent
+from .tables import (
+    Column,
+    Computed,
+    Headline,
+    Percent,
+    ReportTable,
+    Section,
+    Table,
+    cell_text,
+    mean,
+    percent,
+    problems,
+)
 
 # Session numbers 1..9 get a row each; later sessions share the "10+" row.
 TOP_NUMBER = 10
 LAPSED_DAYS = 90
 RELIEF_PAIN = 2
 TOP_ZONES = 20
+# Row labels that a chart or a definition singles out.
+NOT_YET = "Not yet"
+REBOOKED = "Rebooked"
 Status = Appointment.Status
 
 RELIEF_DEFINITION = (
@@ -84,7 +106,7 @@ def _past_appointments(scope: Scope) -> QuerySet[Appointment]:
 # --- Activity -------------------------------------------------------------------------
 
 
-def sessions_per_week(scope: Scope) -> Table:
+def sessions_per_week(scope: Scope) -> Computed:
     rows = (
         sessions_qs(scope)
         .order_by()
@@ -93,20 +115,16 @@ def sessions_per_week(scope: Scope) -> Table:
         .annotate(sessions=Count("id"))
     )
     counts = {_local_date(r["week"], scope.tz): r["sessions"] for r in rows}
-    table = _table("sessions-per-week")
-    table.note = (
-        "Sessions by the week they started in (weeks begin on Monday, clinic time). The first and last "
-        "weeks count only the days inside the chosen range."
-    )
+    weeks = []
     if counts:
         week = scope.start - dt.timedelta(days=scope.start.weekday())
         while week <= scope.end:
-            table.rows.append((week, counts.get(week, 0)))
+            weeks.append({"week": week, "sessions": counts.get(week, 0)})
             week += dt.timedelta(weeks=1)
-    return table
+    return Computed(weeks, {"sessions": sum(counts.values())})
 
 
-def clients(scope: Scope) -> Table:
+def clients(scope: Scope) -> Computed:
     # Per client, their sessions from LAPSED_DAYS before the range to its end, counted in
     # and before the range; whether an active client was treated even earlier is looked
     # up once per client through the client index (EXISTS in the outer aggregate, which
@@ -127,32 +145,39 @@ def clients(scope: Scope) -> Table:
               {_practitioner_sql(scope)}
             GROUP BY s.client_id
         )
-        SELECT COUNT(CASE WHEN in_range > 0 THEN 1 END),
+        SELECT COUNT(CASE WHEN in_range > 0 THEN 1 END) AS active,
                COUNT(CASE WHEN in_range > 0 AND (before > 0 OR EXISTS (
                    SELECT 1 FROM {SESSIONS} e WHERE e.client_id = per.client_id AND e.started_at < %(lapse_from)s
-               )) THEN 1 END),
-               COUNT(CASE WHEN in_range = 0 AND before > 0 THEN 1 END)
+               )) THEN 1 END) AS returned,
+               COUNT(CASE WHEN in_range = 0 AND before > 0 THEN 1 END) AS lapsed
         FROM per
     """
-    agg = dict(zip(("active", "returning", "lapsed"), _fetch(sql, scope, params)[0], strict=True))
-    active, returning, lapsed = agg["active"], agg["returning"], agg["lapsed"]
-    table = _table("clients")
-    table.note = "Clients are counted once each, whoever treated them."
+    (agg,) = _fetch(sql, scope, params)
+    active, returning, lapsed = agg["active"], agg["returned"], agg["lapsed"]
+    rows = []
     if active or lapsed:
-        table.rows = [
-            ("Active", active, "Had at least one session in the range."),
-            ("New", active - returning, "Had their first ever session in the range."),
-            ("Returning", returning, "Had a session in the range and had been treated before it."),
-            (
-                "Lapsed",
-                lapsed,
-                f"Had a session in the {LAPSED_DAYS} days before the range but none in it.",
-            ),
+        rows = [
+            {"measure": "Active", "clients": active, "definition": "Had at least one session in the range."},
+            {
+                "measure": "New",
+                "clients": active - returning,
+                "definition": "Had their first ever session in the range.",
+            },
+            {
+                "measure": "Returning",
+                "clients": returning,
+                "definition": "Had a session in the range and had been treated before it.",
+            },
+            {
+                "measure": "Lapsed",
+                "clients": lapsed,
+                "definition": f"Had a session in the {LAPSED_DAYS} days before the range but none in it.",
+            },
         ]
-    return table
+    return Computed(rows, {"active": active})
 
 
-def practitioners(scope: Scope) -> Table:
+def practitioners(scope: Scope) -> Computed:
     names = ("practitioner_id", "practitioner__first_name", "practitioner__last_name", "practitioner__username")
     worked = (
         sessions_qs(scope)
@@ -178,28 +203,23 @@ def practitioners(scope: Scope) -> Table:
             {"name": _person(*(row[n] for n in names[1:])), "sessions": 0, "clients": 0, "total": 0},
         )
         person.update({k: v for k, v in row.items() if k not in names})
-    table = _table("practitioners")
-    table.note = (
-        "Sessions and clients seen count the sessions each practitioner recorded in the range; "
-        "appointment outcomes count their appointments that started in the range and are not still ahead. "
-        "No-show rate: no-shows over those appointments (cancelled ones included)."
+    return Computed(
+        [
+            {
+                "practitioner": p["name"],
+                "sessions": p["sessions"],
+                "clients": p["clients"],
+                "attended": p.get("attended", 0),
+                "no_shows": p.get("no_shows", 0),
+                "cancelled": p.get("cancelled", 0),
+                "no_show_rate": percent(p.get("no_shows", 0), p["total"]),
+            }
+            for p in sorted(people.values(), key=lambda p: p["name"].lower())
+        ]
     )
-    for p in sorted(people.values(), key=lambda p: p["name"].lower()):
-        table.rows.append(
-            (
-                p["name"],
-                p["sessions"],
-                p["clients"],
-                p.get("attended", 0),
-                p.get("no_shows", 0),
-                p.get("cancelled", 0),
-                percent(p.get("no_shows", 0), p["total"]),
-            )
-        )
-    return table
 
 
-def appointments(scope: Scope) -> Table:
+def appointments(scope: Scope) -> Computed:
     tz = scope.tz
     # Rebooked: some later, not cancelled appointment of the client was booked by the end of
     # this one's clinic-local day, i.e. the earliest booking time over the later ones falls
@@ -229,28 +249,25 @@ def appointments(scope: Scope) -> Table:
         )
     )
     total, attended = agg["total"], agg["attended"]
-    table = _table("appointments")
-    table.note = (
-        "Appointments that started in the range, up to now (booked appointments still ahead are left out). "
-        "Rates of attended, no-show, cancelled and not recorded are over all of them. Rebooked: attended "
-        "appointments after which the client already had a later appointment, booked by the end of that day "
-        "and not cancelled; its rate is over attended appointments."
-    )
+    rows = []
     if total:
-        table.rows = [
-            ("Attended", attended, percent(attended, total)),
-            ("No-show", agg["no_shows"], percent(agg["no_shows"], total)),
-            ("Cancelled", agg["cancelled"], percent(agg["cancelled"], total)),
-            ("Not recorded", agg["open"], percent(agg["open"], total)),
-            ("Rebooked", agg["rebooked"], percent(agg["rebooked"], attended)),
+        rows = [
+            {"outcome": outcome, "appointments": count, "rate": percent(count, whole)}
+            for outcome, count, whole in (
+                ("Attended", attended, total),
+                ("No-show", agg["no_shows"], total),
+                ("Cancelled", agg["cancelled"], total),
+                ("Not recorded", agg["open"], total),
+                (REBOOKED, agg["rebooked"], attended),
+            )
         ]
-    return table
+    return Computed(rows, {"no_show_rate": percent(agg["no_shows"], total)})
 
 
 # --- Home routines --------------------------------------------------------------------
 
 
-def routines(scope: Scope) -> Table:
+def routines(scope: Scope) -> Computed:
     # Counting a column of the day index (never NULL), not the id, lets PostgreSQL answer
     # from the index alone (delivery_report_day_status_idx, checkin_report_answers_idx).
     emails = (
@@ -273,25 +290,23 @@ def routines(scope: Scope) -> Table:
         n=Count("kind", filter=Q(kind=CheckIn.Kind.PAIN, pain__isnull=False)),
         mean=Avg("pain", filter=Q(kind=CheckIn.Kind.PAIN)),
     )
-    emails["done"] = answers["done"]
-    pain = {"n": answers["n"], "mean": answers["mean"]}
-    table = _table("routines")
-    table.note = (
-        "Routine emails whose client-local day is in the range. " + ADHERENCE_DEFINITION + " Pain check-ins: "
-        "pain scores (0-10) clients sent from the emails on days in the range."
-    )
-    if emails["due"] or pain["n"]:
-        table.rows = [
-            ("Emails due", emails["due"]),
-            ("Sent", emails["sent"]),
-            ("Failed", emails["failed"]),
-            ("Not sent", emails["skipped"]),
-            ("Still waiting", emails["waiting"]),
-            ("Adherence", percent(emails["done"], emails["sent"])),
-            ("Pain check-ins", pain["n"]),
-            ("Mean at-home pain", mean(pain["mean"])),
+    adherence = percent(answers["done"], emails["sent"])
+    rows = []
+    if emails["due"] or answers["n"]:
+        rows = [
+            {"measure": measure, "value": value}
+            for measure, value in (
+                ("Emails due", emails["due"]),
+                ("Sent", emails["sent"]),
+                ("Failed", emails["failed"]),
+                ("Not sent", emails["skipped"]),
+                ("Still waiting", emails["waiting"]),
+                ("Adherence", adherence),
+                ("Pain check-ins", answers["n"]),
+                ("Mean at-home pain", mean(answers["mean"])),
+            )
         ]
-    return table
+    return Computed(rows, {"adherence": adherence})
 
 
 # --- Outcomes -------------------------------------------------------------------------
@@ -330,22 +345,24 @@ def _practitioner_sql(scope: Scope) -> str:
     return f" AND s.client_id IN (SELECT c.id FROM {CLIENTS} c WHERE c.practitioner_id = %(practitioner)s)"
 
 
-def _fetch(sql: str, scope: Scope, params: dict | None = None) -> list[tuple]:
+def _fetch(sql: str, scope: Scope, params: dict | None = None) -> list[dict]:
+    """The statement's rows, each by the names its SELECT gives the columns."""
     with connection.cursor() as cursor:
         cursor.execute(sql, {**_params(scope), **(params or {})})
-        return cursor.fetchall()
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
 class Outcomes:
-    """What the history statement returns for the four outcome tables."""
+    """What the history statement returns for the four outcome tables, each row by name."""
 
-    # session number (1..TOP_NUMBER, the last meaning that many or more) -> (sessions, mean before, mean after)
-    by_number: dict[int, tuple[int, object, object]]
-    # clients, mean first pain, mean latest pain, improved, same, worse
-    first_to_latest: tuple
-    # (adherence band 0-3, relief bucket 0..TOP_NUMBER) -> (clients, relieved, sum of sessions to relief)
-    relief: dict[tuple[int, int], tuple[int, int, int]]
+    # session number (1..TOP_NUMBER, the last meaning that many or more) -> sessions, mean_before, mean_after
+    by_number: dict[int, dict]
+    # clients, mean_first, mean_latest, improved, same, worse
+    first_to_latest: dict
+    # (adherence band 0-3, relief bucket 0..TOP_NUMBER) -> clients, relieved, relief_sum (sessions to relief)
+    relief: dict[tuple[int, int], dict]
 
 
 def _outcomes_sql(scope: Scope) -> str:
@@ -364,9 +381,10 @@ def _outcomes_sql(scope: Scope) -> str:
     `upto` of a session that brought relief; and routine emails sent and "done" check-ins
     up to the range's end, through the client indexes (a "done" link exists only in a
     sent routine email and records that email's day). Three aggregates joined by UNION
-    ALL: part 1 per session number (sessions in the range), part 2 the clients with a
-    scored session in the range and two or more scores, part 3 per adherence band and
-    relief bucket."""
+    ALL, each column named and NULL in the parts it does not belong to (typed in the first
+    part: PostgreSQL types a column of NULLs in two parts as text): part 1 per session
+    number (sessions in the range), part 2 the clients with a scored session in the range
+    and two or more scores, part 3 per adherence band and relief bucket."""
     return f"""
         WITH active AS (
             SELECT s.client_id, MAX(CASE WHEN s.pain_before IS NOT NULL THEN 1 ELSE 0 END) AS scored_in_range
@@ -395,22 +413,32 @@ def _outcomes_sql(scope: Scope) -> str:
                     WHERE c.client_id = history.client_id AND c.kind = %(done)s AND c.local_date <= %(end)s) AS done
             FROM history GROUP BY client_id, scored_in_range
         )
-        SELECT 1, CASE WHEN number >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE number END, CAST(NULL AS INTEGER),
-               COUNT(*), AVG(pain_before), AVG(pain_after), NULL, NULL, NULL
+        SELECT 1 AS part, CASE WHEN number >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE number END AS number,
+               CAST(NULL AS INTEGER) AS band, CAST(NULL AS INTEGER) AS bucket,
+               COUNT(*) AS sessions, AVG(pain_before) AS mean_before, AVG(pain_after) AS mean_after,
+               CAST(NULL AS INTEGER) AS clients, CAST(NULL AS NUMERIC) AS mean_first,
+               CAST(NULL AS NUMERIC) AS mean_latest, CAST(NULL AS INTEGER) AS improved,
+               CAST(NULL AS INTEGER) AS same, CAST(NULL AS INTEGER) AS worse,
+               CAST(NULL AS INTEGER) AS relieved, CAST(NULL AS NUMERIC) AS relief_sum
         FROM history WHERE started_at >= %(start_at)s
         GROUP BY 2
         UNION ALL
-        SELECT 2, NULL, CAST(NULL AS INTEGER), COUNT(*), AVG(first_score), AVG(latest_score),
+        SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL,
+               COUNT(*), AVG(first_score), AVG(latest_score),
                COUNT(CASE WHEN latest_score < first_score THEN 1 END),
                COUNT(CASE WHEN latest_score = first_score THEN 1 END),
-               COUNT(CASE WHEN latest_score > first_score THEN 1 END)
+               COUNT(CASE WHEN latest_score > first_score THEN 1 END),
+               NULL, NULL
         FROM per WHERE scored_in_range = 1 AND scored >= 2
         UNION ALL
-        SELECT 3, CASE WHEN sent = 0 THEN 0 WHEN done * 4 < sent THEN 1 WHEN done * 4 < sent * 3 THEN 2 ELSE 3 END,
+        SELECT 3, NULL,
+               CASE WHEN sent = 0 THEN 0 WHEN done * 4 < sent THEN 1 WHEN done * 4 < sent * 3 THEN 2 ELSE 3 END,
                CASE WHEN relief IS NULL THEN 0 WHEN relief >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE relief END,
-               COUNT(*), COUNT(relief), SUM(relief), NULL, NULL, NULL
+               NULL, NULL, NULL,
+               COUNT(*), NULL, NULL, NULL, NULL, NULL,
+               COUNT(relief), SUM(relief)
         FROM per
-        GROUP BY 2, 3
+        GROUP BY 3, 4
     """
 
 
@@ -422,76 +450,68 @@ def outcomes(scope: Scope) -> Outcomes:
     """The history statement's results for this scope (one query, shared by four tables)."""
 
     def compute() -> Outcomes:
-        by_number, relief, first_to_latest = {}, {}, (0, None, None, 0, 0, 0)
-        for part, k1, k2, n, a, b, c, d, e in _fetch(_outcomes_sql(scope), scope):
-            if part == 1:
-                by_number[_as_int(k1)] = (_as_int(n), a, b)
-            elif part == 2:
-                first_to_latest = (_as_int(n), a, b, _as_int(c), _as_int(d), _as_int(e))
+        counts = ("sessions", "clients", "improved", "same", "worse", "relieved", "relief_sum")
+        by_number, relief = {}, {}
+        first_to_latest = {"clients": 0, "mean_first": None, "mean_latest": None, "improved": 0, "same": 0, "worse": 0}
+        for row in _fetch(_outcomes_sql(scope), scope):
+            # UNION ALL may make counts decimals (PostgreSQL) or leave them NULL: whole numbers.
+            row.update({k: _as_int(row[k]) for k in counts})
+            if row["part"] == 1:
+                by_number[_as_int(row["number"])] = row
+            elif row["part"] == 2:
+                first_to_latest = row
             else:
-                relief[_as_int(k1), _as_int(k2)] = (_as_int(n), _as_int(a), _as_int(b))
+                relief[_as_int(row["band"]), _as_int(row["bucket"])] = row
         return Outcomes(by_number, first_to_latest, relief)
 
     return shared(scope, "outcomes", compute)
 
 
-def pain_by_session_number(scope: Scope) -> Table:
+def pain_by_session_number(scope: Scope) -> Computed:
     by_number = outcomes(scope).by_number
-    last = max(by_number, default=0)
-    table = _table("pain-by-session-number")
-    table.note = (
-        "Session number: the session's place in the client's whole history (1 = first ever session). "
-        "Sessions in the range are counted; means leave out sessions without a pain score (0-10)."
-    )
-    table.rows = [
-        (_number_label(n), *(lambda r: (r[0], mean(r[1]), mean(r[2])))(by_number.get(n, (0, None, None))))
-        for n in range(1, last + 1)
-    ]
-    return table
-
-
-def first_to_latest(scope: Scope) -> Table:
-    clients, mean_first, mean_latest, improved, same, worse = outcomes(scope).first_to_latest
-    table = _table("first-to-latest")
-    table.note = (
-        "Clients with at least two sessions with a pain score, the latest of them in the range. First and "
-        "latest pain: the pain (0-10) the client came in with at their first and at their latest scored "
-        "session. Change: latest minus first (negative is less pain)."
-    )
-    if clients:
-        table.rows = [
-            ("Clients", clients),
-            ("Mean first pain", mean(mean_first)),
-            ("Mean latest pain", mean(mean_latest)),
-            ("Mean change", round(float(mean_latest) - float(mean_first), 1)),
-            ("Improved", improved),
-            ("Same", same),
-            ("Worse", worse),
+    none = {"sessions": 0, "mean_before": None, "mean_after": None}
+    return Computed(
+        [
+            {
+                "number": _number_label(n),
+                "sessions": (row := by_number.get(n, none))["sessions"],
+                "mean_before": mean(row["mean_before"]),
+                "mean_after": mean(row["mean_after"]),
+            }
+            for n in range(1, max(by_number, default=0) + 1)
         ]
-    return table
+    )
 
 
-def _relief_buckets() -> list[str]:
-    return [*(str(n) for n in range(1, TOP_NUMBER)), f"{TOP_NUMBER}+", "Not yet"]
+def first_to_latest(scope: Scope) -> Computed:
+    o = outcomes(scope).first_to_latest
+    rows = []
+    if o["clients"]:
+        rows = [
+            {"measure": measure, "value": value}
+            for measure, value in (
+                ("Clients", o["clients"]),
+                ("Mean first pain", mean(o["mean_first"])),
+                ("Mean latest pain", mean(o["mean_latest"])),
+                ("Mean change", round(float(o["mean_latest"]) - float(o["mean_first"]), 1)),
+                ("Improved", o["improved"]),
+                ("Same", o["same"]),
+                ("Worse", o["worse"]),
+            )
+        ]
+    return Computed(rows)
 
 
-def sessions_to_relief(scope: Scope) -> Table:
-    buckets = _relief_buckets()
+def sessions_to_relief(scope: Scope) -> Computed:
     counts: dict[int, int] = dict.fromkeys(range(TOP_NUMBER + 1), 0)
-    for (_band, bucket), (clients, _relieved, _total) in outcomes(scope).relief.items():
-        counts[bucket] += clients
-    table = _table("sessions-to-relief")
-    table.note = (
-        RELIEF_DEFINITION + " Clients with a session in the range, counting their sessions up to the range's end; "
-        '"Not yet": no relief by then.'
-    )
+    for (_band, bucket), row in outcomes(scope).relief.items():
+        counts[bucket] += row["clients"]
+    rows = []
     if sum(counts.values()):
-        # Relief 1..9 and 10 (10+) count by their number, "Not yet" (NULL) as 0.
-        table.rows = [
-            (int(label) if label.isdigit() else label, counts[int(label.rstrip("+")) if label[0].isdigit() else 0])
-            for label in buckets
-        ]
-    return table
+        # Relief 1..9 and 10 (10+) count by their number, "Not yet" (bucket 0) last.
+        rows = [{"relief": _number_label(n), "clients": counts[n]} for n in range(1, TOP_NUMBER + 1)]
+        rows.append({"relief": NOT_YET, "clients": counts[0]})
+    return Computed(rows)
 
 
 # The bands' names, in the order of the history statement's band numbers (drawn there in whole
@@ -499,21 +519,23 @@ def sessions_to_relief(scope: Scope) -> Table:
 ADHERENCE_BANDS = ("No routine emails", "Under 25%", "25-74%", "75% or more")
 
 
-def adherence_bands(scope: Scope) -> Table:
-    bands = {i: [0, 0, 0] for i in range(len(ADHERENCE_BANDS))}
-    for (band, _bucket), counts in outcomes(scope).relief.items():
-        bands[band] = [a + b for a, b in zip(bands[band], counts, strict=True)]
-    table = _table("adherence-bands")
-    table.note = (
-        ADHERENCE_DEFINITION + " A client's adherence counts every routine email sent up to the range's end. "
-        "Clients with a session in the range. " + RELIEF_DEFINITION
-    )
-    if any(clients for clients, _, _ in bands.values()):
-        table.rows = [
-            (label, clients, relieved, mean(total / relieved) if relieved else None)
-            for label, (clients, relieved, total) in zip(ADHERENCE_BANDS, bands.values(), strict=True)
+def adherence_bands(scope: Scope) -> Computed:
+    sums = ("clients", "relieved", "relief_sum")
+    bands = {i: dict.fromkeys(sums, 0) for i in range(len(ADHERENCE_BANDS))}
+    for (band, _bucket), row in outcomes(scope).relief.items():
+        bands[band] = {k: bands[band][k] + row[k] for k in sums}
+    rows = []
+    if any(b["clients"] for b in bands.values()):
+        rows = [
+            {
+                "band": label,
+                "clients": b["clients"],
+                "relieved": b["relieved"],
+                "mean_to_relief": mean(b["relief_sum"] / b["relieved"]) if b["relieved"] else None,
+            }
+            for label, b in zip(ADHERENCE_BANDS, bands.values(), strict=True)
         ]
-    return table
+    return Computed(rows)
 
 
 # --- Zones ----------------------------------------------------------------------------
@@ -525,7 +547,7 @@ def zone_tally(scope: Scope) -> list[dict]:
     return shared(scope, "zone-tally", lambda: zone_tally_of(notes_qs(scope)))
 
 
-def zones(scope: Scope) -> Table:
+def zones(scope: Scope) -> Computed:
     times: dict[int, list[int]] = {}
     for r in zone_tally(scope):  # both sides of a zone together
         worked = times.setdefault(r["zone_id"], [0, 0])
@@ -534,66 +556,256 @@ def zones(scope: Scope) -> Table:
     names = ReflexZone.objects.filter(pk__in=list(times)).in_bulk() if times else {}
     top = sorted(times, key=lambda pk: (-times[pk][0], names[pk].name, pk))[:TOP_ZONES]
     charts = dict(ReflexMap.choices)
-    table = _table("zones")
-    table.note = (
-        f"The {TOP_ZONES} zones worked most often in the range (each pressure note counts once, both sides "
-        "together). Tender: the response was tender, very tender or gritty."
+    return Computed(
+        [
+            {
+                "zone": names[pk].name,
+                "chart": charts.get(names[pk].reflex_map, names[pk].reflex_map),
+                "worked": times[pk][0],
+                "tender": times[pk][1],
+                "tender_rate": percent(times[pk][1], times[pk][0]),
+            }
+            for pk in top
+        ]
     )
-    table.rows = [
-        (
-            names[pk].name,
-            charts.get(names[pk].reflex_map, names[pk].reflex_map),
-            times[pk][0],
-            times[pk][1],
-            percent(times[pk][1], times[pk][0]),
-        )
-        for pk in top
+
+
+# --- The report tables ------------------------------------------------------------------
+#
+# The one place a report table is declared: the dashboard (its sections and blocks), the CSV
+# export, the charts and the KPI cards all read these lists. Adding a table is one
+# ReportTable here and its computation above; tests/test_report_declarations.py and the
+# system check reports.E001 say what a declaration lacks.
+
+SECTIONS = [
+    Section("activity", "Activity"),
+    Section("appointments", "Appointments"),
+    Section("routines", "Home routines"),
+    Section("outcomes", "Outcomes", intro="reports/_outcomes_intro.html"),
+    Section("zones", "Reflex zones", outro="reports/_zone_heat.html"),
+]
+
+NO_CLIENTS_TO_DRAW = "No clients with a session in this period, so there is nothing to draw."
+
+TABLES: dict[str, ReportTable] = {
+    t.slug: t
+    for t in [
+        ReportTable(
+            slug="sessions-per-week",
+            title="Sessions per week",
+            section="activity",
+            columns=(Column("week", "Week starting"), Column("sessions", "Sessions")),
+            compute=sessions_per_week,
+            figures=("sessions",),
+            note=(
+                "Sessions by the week they started in (weeks begin on Monday, clinic time). The first and last "
+                "weeks count only the days inside the chosen range."
+            ),
+            chart=Chart(
+                svg.bar_chart,
+                label="{week}",
+                series=(("sessions", svg.SESSIONS),),
+                empty="No sessions in this period, so there is nothing to draw.",
+                options={"y_label": "Sessions", "x_label": "Week starting (Monday)"},
+            ),
+        ),
+        ReportTable(
+            slug="clients",
+            title="Clients",
+            section="activity",
+            columns=(Column("measure", "Measure"), Column("clients", "Clients"), Column("definition", "Definition")),
+            compute=clients,
+            figures=("active",),
+            note="Clients are counted once each, whoever treated them.",
+        ),
+        ReportTable(
+            slug="practitioners",
+            title="Practitioners",
+            section="activity",
+            columns=(
+                Column("practitioner", "Practitioner"),
+                Column("sessions", "Sessions"),
+                Column("clients", "Clients seen"),
+                Column("attended", "Attended"),
+                Column("no_shows", "No-shows"),
+                Column("cancelled", "Cancellations"),
+                Column("no_show_rate", "No-show rate"),
+            ),
+            compute=practitioners,
+            note=(
+                "Sessions and clients seen count the sessions each practitioner recorded in the range; "
+                "appointment outcomes count their appointments that started in the range and are not still "
+                "ahead. No-show rate: no-shows over those appointments (cancelled ones included)."
+            ),
+        ),
+        ReportTable(
+            slug="appointments",
+            title="Appointments",
+            section="appointments",
+            columns=(Column("outcome", "Outcome"), Column("appointments", "Appointments"), Column("rate", "Rate")),
+            compute=appointments,
+            figures=("no_show_rate",),
+            note=(
+                "Appointments that started in the range, up to now (booked appointments still ahead are left "
+                "out). Rates of attended, no-show, cancelled and not recorded are over all of them. Rebooked: "
+                "attended appointments after which the client already had a later appointment, booked by the end "
+                "of that day and not cancelled; its rate is over attended appointments."
+            ),
+            chart=Chart(
+                svg.hbar_chart,
+                label="{outcome}",
+                series=(("appointments", svg.APPOINTMENTS),),
+                empty="No past appointments in this period, so there is nothing to draw.",
+                options={"x_label": "Appointments"},
+                # The outcomes share all appointments; rebooked ones are a part of the attended.
+                where=lambda row: row["outcome"] != REBOOKED,
+            ),
+        ),
+        ReportTable(
+            slug="routines",
+            title="Home routines",
+            section="routines",
+            columns=(Column("measure", "Measure"), Column("value", "Value")),
+            compute=routines,
+            figures=("adherence",),
+            note=(
+                "Routine emails whose client-local day is in the range. " + ADHERENCE_DEFINITION + " Pain "
+                "check-ins: pain scores (0-10) clients sent from the emails on days in the range."
+            ),
+            empty="No home-routine emails were due in this period.",
+        ),
+        ReportTable(
+            slug="pain-by-session-number",
+            title="Pain by session number",
+            section="outcomes",
+            columns=(
+                Column("number", "Session number"),
+                Column("sessions", "Sessions"),
+                Column("mean_before", "Mean pain before"),
+                Column("mean_after", "Mean pain after"),
+            ),
+            compute=pain_by_session_number,
+            note=(
+                "Session number: the session's place in the client's whole history (1 = first ever session). "
+                "Sessions in the range are counted; means leave out sessions without a pain score (0-10)."
+            ),
+            chart=Chart(
+                svg.line_chart,
+                label="{number}",
+                series=(("mean_before", svg.PAIN_BEFORE), ("mean_after", svg.PAIN_AFTER)),
+                empty="No pain scores were recorded at sessions in this period.",
+                options={"y_max": 10, "y_label": "Pain (0-10)", "x_label": "Session number in the client's history"},
+            ),
+        ),
+        ReportTable(
+            slug="first-to-latest",
+            title="First to latest session",
+            section="outcomes",
+            columns=(Column("measure", "Measure"), Column("value", "Value")),
+            compute=first_to_latest,
+            note=(
+                "Clients with at least two sessions with a pain score, the latest of them in the range. First "
+                "and latest pain: the pain (0-10) the client came in with at their first and at their latest "
+                "scored session. Change: latest minus first (negative is less pain)."
+            ),
+        ),
+        ReportTable(
+            slug="sessions-to-relief",
+            title="Sessions to relief",
+            section="outcomes",
+            columns=(Column("relief", "Sessions to relief"), Column("clients", "Clients")),
+            compute=sessions_to_relief,
+            note=(
+                RELIEF_DEFINITION + " Clients with a session in the range, counting their sessions up to the "
+                'range\'s end; "Not yet": no relief by then.'
+            ),
+            # The relief definition is shown once, at the top of the Outcomes section.
+            note_in_section=True,
+            chart=Chart(
+                svg.histogram,
+                label="{relief}",
+                series=(("clients", svg.CLIENTS),),
+                empty=NO_CLIENTS_TO_DRAW,
+                options={"y_label": "Clients", "x_label": "Sessions until relief", "apart": (NOT_YET,)},
+            ),
+        ),
+        ReportTable(
+            slug="adherence-bands",
+            title="Routine adherence and relief",
+            section="routines",
+            columns=(
+                Column("band", "Adherence band"),
+                Column("clients", "Clients"),
+                Column("relieved", "Reached relief"),
+                Column("mean_to_relief", "Mean sessions to relief"),
+            ),
+            compute=adherence_bands,
+            note=(
+                ADHERENCE_DEFINITION + " A client's adherence counts every routine email sent up to the range's "
+                "end. Clients with a session in the range. " + RELIEF_DEFINITION
+            ),
+            chart=Chart(
+                svg.bar_chart,
+                label="{band}",
+                series=(("clients", svg.CLIENTS), ("relieved", svg.REACHED_RELIEF)),
+                empty=NO_CLIENTS_TO_DRAW,
+                options={
+                    "y_label": "Clients",
+                    "x_label": "Home-routine adherence (done check-ins over routine emails sent)",
+                },
+            ),
+        ),
+        ReportTable(
+            slug="zones",
+            title="Zones worked",
+            section="zones",
+            columns=(
+                Column("zone", "Zone"),
+                Column("chart", "Chart"),
+                Column("worked", "Times worked"),
+                Column("tender", "Times tender"),
+                Column("tender_rate", "Tender rate"),
+            ),
+            compute=zones,
+            note=(
+                f"The {TOP_ZONES} zones worked most often in the range (each pressure note counts once, both "
+                "sides together). Tender: the response was tender, very tender or gritty."
+            ),
+            chart=Chart(
+                svg.hbar_chart,
+                label="{zone} ({chart})",
+                series=(("worked", svg.TIMES_WORKED), ("tender", svg.TIMES_TENDER)),
+                empty="No pressure notes were recorded in this period.",
+                options={"x_label": "Times worked"},
+            ),
+        ),
     ]
-    return table
-
-
-# --- All together ---------------------------------------------------------------------
-
-COLUMNS = {
-    "sessions-per-week": ("Sessions per week", ["Week starting", "Sessions"]),
-    "clients": ("Clients", ["Measure", "Clients", "Definition"]),
-    "practitioners": (
-        "Practitioners",
-        ["Practitioner", "Sessions", "Clients seen", "Attended", "No-shows", "Cancellations", "No-show rate"],
-    ),
-    "appointments": ("Appointments", ["Outcome", "Appointments", "Rate"]),
-    "routines": ("Home routines", ["Measure", "Value"]),
-    "pain-by-session-number": (
-        "Pain by session number",
-        ["Session number", "Sessions", "Mean pain before", "Mean pain after"],
-    ),
-    "first-to-latest": ("First to latest session", ["Measure", "Value"]),
-    "sessions-to-relief": ("Sessions to relief", ["Sessions to relief", "Clients"]),
-    "adherence-bands": (
-        "Routine adherence and relief",
-        ["Adherence band", "Clients", "Reached relief", "Mean sessions to relief"],
-    ),
-    "zones": ("Zones worked", ["Zone", "Chart", "Times worked", "Times tender", "Tender rate"]),
 }
 
+HEADLINES = [
+    Headline("sessions", "Sessions", "sessions-per-week", "sessions", "Sessions in the range."),
+    Headline("active_clients", "Active clients", "clients", "active", "Clients with a session in the range."),
+    Headline(
+        "no_show_rate",
+        "No-show rate",
+        "appointments",
+        "no_show_rate",
+        "No-shows over appointments that started in the range.",
+        undefined="No past appointments in this period.",
+    ),
+    Headline(
+        "adherence",
+        "Home-routine adherence",
+        "routines",
+        "adherence",
+        ADHERENCE_DEFINITION,
+        undefined="No routine emails were sent in this period.",
+    ),
+]
 
-def _table(slug: str) -> Table:
-    title, columns = COLUMNS[slug]
-    return Table(slug=slug, title=title, columns=list(columns), rows=[])
 
-
-TABLES: dict[str, Callable[[Scope], Table]] = {
-    "sessions-per-week": sessions_per_week,
-    "clients": clients,
-    "practitioners": practitioners,
-    "appointments": appointments,
-    "routines": routines,
-    "pain-by-session-number": pain_by_session_number,
-    "first-to-latest": first_to_latest,
-    "sessions-to-relief": sessions_to_relief,
-    "adherence-bands": adherence_bands,
-    "zones": zones,
-}
+def declaration_problems() -> list[str]:
+    return problems(list(TABLES.values()), SECTIONS, HEADLINES)
 
 
 def build(scope: Scope, slugs: Iterable[str] | None = None) -> dict[str, Table]:
@@ -602,39 +814,37 @@ def build(scope: Scope, slugs: Iterable[str] | None = None) -> dict[str, Table]:
     return {slug: TABLES[slug](scope) for slug in wanted}
 
 
+def chart_for(table: Table) -> SafeString:
+    """The chart its declaration gives a report table, or "" when it has none or nothing to draw."""
+    declaration = TABLES.get(table.slug)
+    if declaration is None or declaration.chart is None or not table.rows:
+        return SafeString("")
+    return declaration.chart.svg(table, declaration)
+
+
 @dataclass(frozen=True)
 class Kpi:
     label: str
     value: int | float | None
     note: str
+    # What the card says when the value is undefined (a rate over nothing), instead of "0%".
+    undefined: str = ""
 
     @property
     def text(self) -> str:
-        from .tables import cell_text
-
         return cell_text(self.value)
 
-
-HEADLINE_TABLES = ("sessions-per-week", "clients", "appointments", "routines")
+    @property
+    def help(self) -> str:
+        return self.note if self.value is not None else self.undefined
 
 
 def headline(scope: Scope, tables: dict[str, Table] | None = None) -> dict[str, Kpi]:
-    """The dashboard's cards, read off the tables (pass build()'s result to make no
-    query at all; otherwise the four tables needed are built)."""
-    if tables is None or any(slug not in tables for slug in HEADLINE_TABLES):
-        tables = {**build(scope, HEADLINE_TABLES), **(tables or {})}
-    return {
-        "sessions": Kpi("Sessions", sum(tables["sessions-per-week"].column("Sessions")), "Sessions in the range."),
-        "active_clients": Kpi(
-            "Active clients", tables["clients"].value("Active") or 0, "Clients with a session in the range."
-        ),
-        "no_show_rate": Kpi(
-            "No-show rate",
-            tables["appointments"].value("No-show", 2),
-            "No-shows over appointments that started in the range.",
-        ),
-        "adherence": Kpi("Home-routine adherence", tables["routines"].value("Adherence"), ADHERENCE_DEFINITION),
-    }
+    """The dashboard's cards, read off the tables' figures (pass build()'s result to make no
+    query at all; otherwise the tables needed are built)."""
+    needed = [h.table for h in HEADLINES if tables is None or h.table not in tables]
+    tables = {**build(scope, dict.fromkeys(needed)), **(tables or {})}
+    return {h.key: Kpi(h.label, tables[h.table].figures[h.figure], h.note, h.undefined) for h in HEADLINES}
 
 
-__all__ = ["TABLES", "Kpi", "Percent", "Scope", "Table", "build", "headline"]
+__all__ = ["HEADLINES", "SECTIONS", "TABLES", "Kpi", "Percent", "Scope", "Table", "build", "chart_for", "headline"]

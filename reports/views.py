@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,21 +20,9 @@ from sessions.models import ReflexZone
 
 from . import metrics
 from . import selectors as report_selectors
-from .charts import chart_for
 from .csv import csv_response
 from .scope import clinic_today, notes_qs, scope_and_form
-from .tables import Table, cell_text
-
-# Why a chart is missing, in words, instead of an empty frame.
-NO_CHART = {
-    "sessions-per-week": "No sessions in this period, so there is nothing to draw.",
-    "appointments": "No past appointments in this period, so there is nothing to draw.",
-    "pain-by-session-number": "No pain scores were recorded at sessions in this period.",
-    "sessions-to-relief": "No clients with a session in this period, so there is nothing to draw.",
-    "adherence-bands": "No clients with a session in this period, so there is nothing to draw.",
-    "zones": "No pressure notes were recorded in this period.",
-}
-NO_ROWS = {"routines": "No home-routine emails were due in this period."}
+from .tables import ReportTable, Section, Table, cell_text
 
 
 @dataclass
@@ -41,20 +30,24 @@ class Block:
     """One table of the dashboard as the template draws it."""
 
     table: Table
-    chart: SafeString
+    declaration: ReportTable
     csv_url: str
+
+    @cached_property
+    def chart(self) -> SafeString:
+        return metrics.chart_for(self.table)
 
     @property
     def charted(self) -> bool:
-        return self.table.slug in NO_CHART
+        return self.declaration.chart is not None
 
     @property
     def no_chart(self) -> str:
-        return NO_CHART.get(self.table.slug, "")
+        return self.declaration.chart.empty if self.declaration.chart else ""
 
     @property
     def no_rows(self) -> str:
-        return NO_ROWS.get(self.table.slug, "Nothing to count in this period.")
+        return self.declaration.empty
 
     @property
     def chart_cols(self) -> str:
@@ -68,8 +61,7 @@ class Block:
 
     @property
     def show_note(self) -> bool:
-        # The relief definition is shown once, at the top of the Outcomes section.
-        return self.table.slug != "sessions-to-relief"
+        return bool(self.table.note) and not self.declaration.note_in_section
 
     @property
     def _numeric(self) -> list[bool]:
@@ -95,6 +87,19 @@ class Block:
         ]
 
 
+@dataclass
+class SectionBlocks:
+    """A dashboard section as the template draws it: its declaration and its tables' blocks."""
+
+    section: Section
+    blocks: list[Block]
+
+    @property
+    def notes(self) -> str:
+        """The notes its tables leave to the section (the relief definition)."""
+        return " ".join(b.table.note for b in self.blocks if b.declaration.note_in_section)
+
+
 def _display(value) -> str:
     text = cell_text(value)
     # Weeks read as dates ("3 Mar 2025") on the page; the CSV keeps ISO dates.
@@ -111,24 +116,6 @@ def _who(scope, user) -> str:
     return f"clients of {scope.practitioner.get_full_name() or scope.practitioner.username}"
 
 
-# What a card says when its figure is undefined (a rate over nothing), instead of "0%".
-NO_VALUE = {
-    "no_show_rate": "No past appointments in this period.",
-    "adherence": "No routine emails were sent in this period.",
-}
-
-
-def _kpis(headline: dict[str, metrics.Kpi]) -> list[dict]:
-    return [
-        {
-            "label": kpi.label,
-            "value": cell_text(kpi.value),
-            "help": kpi.note if kpi.value is not None else NO_VALUE.get(key, "Nothing to count in this period."),
-        }
-        for key, kpi in headline.items()
-    ]
-
-
 @clinic_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope, form = scope_and_form(request)
@@ -143,23 +130,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/dashboard.html", {**context, "empty": True})
     tables = metrics.build(scope)
     query = request.GET.urlencode()
-    blocks = {
-        slug.replace("-", "_"): Block(
+    blocks = [
+        Block(
             table=table,
-            chart=chart_for(table),
+            declaration=metrics.TABLES[slug],
             csv_url=reverse("reports:export", args=[slug]) + (f"?{query}" if query else ""),
         )
         for slug, table in tables.items()
-    }
+    ]
     return render(
         request,
         "reports/dashboard.html",
         {
             **context,
             "empty": False,
-            "kpis": _kpis(metrics.headline(scope, tables)),
-            "blocks": blocks,
-            "relief_definition": tables["sessions-to-relief"].note,
+            "kpis": metrics.headline(scope, tables).values(),
+            "sections": [
+                SectionBlocks(section, [b for b in blocks if b.declaration.section == section.slug])
+                for section in metrics.SECTIONS
+            ],
             # The zones table's tally serves the heat map too: the notes are read once.
             "heat": zone_heat(
                 notes_qs(scope),

@@ -17,9 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from outbox.models import Delivery
 from routines.checkins import ANSWERABLE, checkin_record, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"

@@ -13,7 +13,9 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
-from reports.charts import OKABE_ITO, bar_chart, chart_for, hbar_chart, line_chart, nice_ticks, number
+from charts.numbers import number
+from charts.svg import OKABE_ITO, bar_chart, hbar_chart, line_chart, nice_ticks
+from reports.metrics import chart_for
 from reports.tables import Table
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.models import Appointment
+from outbox.models import Delivery
 from reports.metrics import TABLES, build, headline
 from reports.scope import Scope, scope_and_form, scope_from_request
 from reports.tables import Percent
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,
@@ -489,6 +490,15 @@ def test_a_practitioner_of_sams_clients_only_sees_cara(march_clinic, sam):
     assert [r[:2] for r in tables["clients"].rows] == [("Active", 1), ("New", 1), ("Returning", 0), ("Lapsed", 1)]
     assert tables["routines"].rows == []
     assert tables["zones"].rows == []
+
+
+def test_every_table_of_a_busy_month_has_rows_of_the_columns_it_declares(march_clinic):
+    # Each computation's rows are checked against its declaration as it runs (a missing or
+    # undeclared column raises); every table has rows here, so every computation was checked.
+    for slug, table in build(march(march_clinic)).items():
+        assert table.rows, slug
+        assert table.columns == [c.title for c in TABLES[slug].columns]
+        assert {len(row) for row in table.rows} == {len(table.columns)}, slug
 
 
 def test_another_clinics_data_is_never_counted(march_clinic, other_clinic):
