@@ -14,41 +14,64 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_today
 from clients.models import ConsentKind, ConsentSource
 from clients.services import consent_record
 from outbox.models import Delivery
 from routines.models import CheckIn, Routine
-from routines.schedule import client_local_now
 
 PAUSE_DAYS = 7
 STOP_REASON = "The client stopped the emails from a link in a routine email."
 
 
+# The routine states that still take answers from its emails' links.
+ANSWERABLE = (Routine.Status.ACTIVE, Routine.Status.PAUSED)
+
+
 @dataclass(frozen=True)
 class CheckInResult:
-    check_in: CheckIn
+    check_in: CheckIn | None  # None: the routine had stopped or ended, nothing was recorded
     created: bool
     routine: Routine
 
 
 def pause_ends(delivery: Delivery) -> dt.date:
     """The last client-local day without an email if the client pauses now."""
-    return client_local_now(delivery.client).date() + dt.timedelta(days=PAUSE_DAYS)
+    return local_today(delivery.client) + dt.timedelta(days=PAUSE_DAYS)
 
 
 def resumes_on(routine: Routine) -> dt.date | None:
     return routine.paused_until + dt.timedelta(days=1) if routine.paused_until else None
 
 
+def _withdraw_routine_emails(delivery: Delivery, one_click: bool) -> None:
+    """Stop means stop: the client's consent to routine emails goes, with when and from where,
+    not just this routine, so no later routine starts until the client says otherwise."""
+    if delivery.client.consent_email:
+        consent_record(
+            client=delivery.client,
+            kind=ConsentKind.ROUTINE_EMAILS,
+            given=False,
+            source=ConsentSource.ONE_CLICK if one_click else ConsentSource.EMAIL_LINK,
+        )
+
+
 @transaction.atomic
 def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None, one_click: bool = False) -> CheckInResult:
     """Record the client's answer once. A second click finds the first row and changes nothing.
 
-    Stop means stop: it withdraws the client's consent to routine emails (with when and
-    from where, `one_click` for the mail program's List-Unsubscribe), not just this
-    routine, so no later routine starts until the client says otherwise."""
+    A stop also withdraws the client's consent to routine emails (`one_click`: from the
+    mail program's List-Unsubscribe), even when this routine had already ended."""
     # Lock the routine so a pause and a stop clicked at the same moment apply in order.
     routine = Routine.objects.select_for_update().get(pk=delivery.routine_id)
+    if kind == CheckIn.Kind.STOP:
+        _withdraw_routine_emails(delivery, one_click)
+    if routine.status not in ANSWERABLE:
+        # A stopped or ended routine takes no further answers (a pause clicked after a
+        # one-click stop must not read as "paused"); a repeat of an answer given before
+        # still finds it. docs/domain.md, rule 12.
+        existing = CheckIn.objects.filter(delivery=delivery, kind=kind).first()
+        return CheckInResult(check_in=existing, created=False, routine=routine)
     check_in, created = CheckIn.objects.get_or_create(
         delivery=delivery,
         kind=kind,
@@ -64,16 +87,9 @@ def checkin_record(*, delivery: Delivery, kind: str, pain: int | None = None, on
         # stays active, so the routine resumes by itself without anyone remembering it.
         routine.paused_until = pause_ends(delivery)
         routine.save(update_fields=["paused_until", "updated_at"])
-    elif created and kind == CheckIn.Kind.STOP and routine.status in (Routine.Status.ACTIVE, Routine.Status.PAUSED):
+    elif created and kind == CheckIn.Kind.STOP:
         routine.status = Routine.Status.STOPPED
         routine.stopped_at = timezone.now()
         routine.stop_reason = STOP_REASON
         routine.save(update_fields=["status", "stopped_at", "stop_reason", "updated_at"])
-    if created and kind == CheckIn.Kind.STOP:
-        consent_record(
-            client=delivery.client,
-            kind=ConsentKind.ROUTINE_EMAILS,
-            given=False,
-            source=ConsentSource.ONE_CLICK if one_click else ConsentSource.EMAIL_LINK,
-        )
     return CheckInResult(check_in=check_in, created=created, routine=routine)

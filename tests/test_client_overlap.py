@@ -11,8 +11,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from accounts.localtime import short_date
 from appointments import selectors, services
-from appointments.localtime import short_date
 from appointments.models import Appointment
 from tests import test_appointments
 from tests.factories import ClientFactory, UserFactory
