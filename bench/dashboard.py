@@ -609,7 +609,9 @@ SQL = {
             WHERE d.clinic_id = %(clinic)s AND d.local_date BETWEEN %(start)s AND %(end)s AND d.kind = 'routine'
         ) e, (
             -- A check-in records its email's day: the range's answers come from the check-ins'
-            -- day index ("done" links exist only in routine emails that went out).
+            -- day index ("done" links exist only in routine emails that went out). A pain score
+            -- corrected the same day keeps its earlier answer as kind 'pain_replaced', so kind
+            -- 'pain' is the latest answer of each email.
             SELECT count(*) FILTER (WHERE kind = 'done'),
                    count(*) FILTER (WHERE kind = 'pain' AND pain IS NOT NULL),
                    avg(pain) FILTER (WHERE kind = 'pain')

@@ -69,8 +69,10 @@ def client_check_in_days(client: Client, *, days: int = CHECK_IN_DAYS) -> tuple[
                 more = True
                 break
             out.append(CheckInDay(local_date))
-        if kind == CheckIn.Kind.PAIN:
-            out[-1].words.append("Pain not given" if pain is None else f"Pain {pain} out of 10")
+        if kind in (CheckIn.Kind.PAIN, CheckIn.Kind.PAIN_REPLACED):
+            words = "Pain not given" if pain is None else f"Pain {pain} out of 10"
+            # An answer the client corrected the same day stays in the history, said as such.
+            out[-1].words.append(f"{words}, corrected later" if kind == CheckIn.Kind.PAIN_REPLACED else words)
         else:
             out[-1].words.append(CHECK_IN_WORDS.get(kind, kind))
     return out, more
