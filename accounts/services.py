@@ -110,3 +110,11 @@ def staff_send_set_password_email(*, user: User) -> None:
     body = render_to_string("registration/set_password_email.txt", context)
     message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
     message.send()
+
+
+def clinic_set_routine_minutes(*, clinic: Clinic, minutes: int) -> None:
+    """How many minutes a day a proposed home routine may take (docs/domain.md, rule 7).
+    Routines already proposed keep theirs: the editor warns when one is longer."""
+    # The field's own bounds (3 to 20) and messages; a ValidationError changes nothing.
+    clinic.routine_minutes = Clinic._meta.get_field("routine_minutes").clean(minutes, clinic)
+    clinic.save(update_fields=["routine_minutes"])
