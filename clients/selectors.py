@@ -12,6 +12,7 @@ from accounts.models import Clinic, User
 from accounts.tenancy import clinic_get
 from appointments.models import Appointment
 from clients.models import Client
+from clients.phones import region_for_timezone
 from sessions.charts import ZoneHeat, zone_heat
 from sessions.models import PressureNote, TreatmentSession
 
@@ -35,7 +36,7 @@ def client_list(*, clinic: Clinic, query: str = "", archived: bool = False) -> Q
         TreatmentSession.objects.filter(client=OuterRef("pk")).order_by("-started_at").values("started_at")[:1]
     )
     return (
-        clients.search(query)
+        clients.search(query, region=region_for_timezone(clinic.timezone))
         .select_related("practitioner")
         .prefetch_related("health_flags")
         .annotate(next_appointment_at=Subquery(next_appointment), last_session_at=Subquery(last_session))
