@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,6 +12,8 @@ urlpatterns = [
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
+    # Pages without a <link rel="icon"> (the email preview) make browsers ask for this.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
 
 handler404 = "accounts.views.page_not_found"

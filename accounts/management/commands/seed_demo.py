@@ -302,12 +302,14 @@ class ClinicSeeder:
         from routines.services import RoutineCannotBeAssigned, routine_assign
 
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
-        for index, client in enumerate(clients.order_by("pk")):
+        due_now = True  # the first client who gets a routine, not the first client (who may get none)
+        for client in clients.order_by("pk"):
             latest = client.treatment_sessions.order_by("-started_at").first()
             if latest is None or not latest.is_signed:
                 continue
             local_now = client_local_now(client, self.now)
-            if index == 0:
+            if due_now:
+                due_now = False
                 client.routine_time = local_now.time().replace(second=0, microsecond=0)
                 client.save(update_fields=["routine_time"])
             try:
