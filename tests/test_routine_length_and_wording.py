@@ -8,30 +8,19 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from routines.models import LibraryStep, Routine, RoutineStep, StepKind
-from sessions.models import ReflexZone
-from tests.factories import ClientFactory, PressureNoteFactory, TreatmentSessionFactory
+from tests import test_routine_proposal as proposal_tests
+from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def zone(clinic, code: str) -> ReflexZone:
-    return ReflexZone.objects.get(clinic=clinic, code=code)
-
-
 def signed_session(clinic, practitioner, notes, client=None):
-    """A signed session with pressure notes given as (zone code, side, minutes, response)."""
+    """A signed session of a client who gets emails; notes as (zone code, side, minutes, response)."""
     client = client or ClientFactory(clinic=clinic, first_name="Ines", email="ines@example.org", consent_email=True)
-    session = TreatmentSessionFactory(
-        clinic=clinic, client=client, practitioner=practitioner, signed_at=timezone.now(), signed_by=practitioner
-    )
-    for i, (code, side, minutes, response) in enumerate(notes):
-        PressureNoteFactory(
-            session=session, zone=zone(clinic, code), side=side, minutes=minutes, response=response, position=i
-        )
-    return session
+    rows = [(code, side, 3, minutes, response) for code, side, minutes, response in notes]
+    return proposal_tests.signed_session(clinic, practitioner, client, notes=rows)
 
 
 def propose(http, session) -> tuple[Routine, str]:

@@ -34,14 +34,20 @@ def zone(clinic, code: str) -> ReflexZone:
 
 
 def signed_session(clinic, practitioner, client=None, notes=()):
-    """A signed session with pressure notes given as (zone code, side, pressure, minutes)."""
+    """A signed session with pressure notes given as (zone code, side, pressure, minutes[, response])."""
     client = client or ClientFactory(clinic=clinic)
     session = TreatmentSessionFactory(
         clinic=clinic, client=client, practitioner=practitioner, signed_at=timezone.now(), signed_by=practitioner
     )
-    for i, (code, side, pressure, minutes) in enumerate(notes):
+    for i, (code, side, pressure, minutes, *response) in enumerate(notes):
         PressureNoteFactory(
-            session=session, zone=zone(clinic, code), side=side, pressure=pressure, minutes=minutes, position=i
+            session=session,
+            zone=zone(clinic, code),
+            side=side,
+            pressure=pressure,
+            minutes=minutes,
+            response=response[0] if response else "none",
+            position=i,
         )
     return session
 
