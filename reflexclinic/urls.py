@@ -3,8 +3,12 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from reflexclinic.health import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Public, for load balancers and monitors: reflexclinic/health.py.
+    path("health/", health, name="health"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),

@@ -22,9 +22,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Clinic
+from outbox.models import Delivery
 from routines.checkins import checkin_record, pain_correctable, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, clinic_from_segment, read_checkin_token
-from routines.models import CheckIn, Delivery, Routine
+from routines.models import CheckIn, Routine
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"

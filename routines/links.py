@@ -24,7 +24,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 
 SALT = "routines.checkin"
 CLINIC_SALT = "routines.checkin.clinic"

@@ -18,9 +18,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.management import call_command
 from django.urls import reverse
 
-from routines.dispatch import dispatch_pass
-from routines.mailer import send_deliveries
-from routines.models import Delivery, Routine
+from outbox.dispatch import dispatch_pass
+from outbox.mailer import send_deliveries
+from outbox.models import Delivery
+from routines.models import Routine
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

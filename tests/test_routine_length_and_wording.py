@@ -174,7 +174,7 @@ def test_steps_still_in_the_old_standard_words_are_reworded_by_the_migration(cli
 
     from django.apps import apps
 
-    migration = import_module("routines.migrations.0006_step_wording_for_its_routine")
+    migration = import_module("routines.migrations.0007_step_wording_for_its_routine")
     old, new = next(iter(migration.OLD_TO_NEW.items()))
     edited = "My own words: a good way to end the routine."
     LibraryStep.objects.filter(clinic=clinic, code="hands-brain").update(instruction=old)

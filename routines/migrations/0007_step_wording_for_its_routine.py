@@ -46,6 +46,6 @@ def unreword(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("routines", "0005_pain_answer_corrected_same_day")]
+    dependencies = [("routines", "0006_pain_answer_corrected_same_day")]
 
     operations = [migrations.RunPython(reword, unreword)]

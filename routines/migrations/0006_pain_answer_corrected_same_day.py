@@ -6,9 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_clinic_routine_minutes'),
-        ('clients', '0001_initial'),
-        ('routines', '0004_report_covering_indexes'),
+        ('routines', '0005_delivery_moves_to_outbox'),
     ]
 
     operations = [
