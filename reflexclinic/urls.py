@@ -1,9 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from reflexclinic.health import health
+
+
+def favicon(request):
+    # The static name is looked up per request: with hashed names (production) the manifest
+    # exists only after collectstatic, not whenever the URLconf is imported.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,7 +24,7 @@ urlpatterns = [
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
     # Pages without a <link rel="icon"> (the email preview) make browsers ask for this.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
 ]
 
 handler404 = "accounts.views.page_not_found"
