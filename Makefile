@@ -33,7 +33,9 @@ install: $(VENV)/.installed
 # Everything, test tools included: `make test` and the browser screenshots use it.
 setup: install $(if $(NPM),node_modules/.installed)
 
+# The default SQLite file lives in var/ (or VAR_DIR); the settings only name it.
 migrate: install
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate

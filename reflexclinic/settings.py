@@ -12,8 +12,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Named here, created where it is used (the Makefile, Celery's setup in celery.py, the
+# file email backend): importing the settings writes nothing.
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -25,7 +26,7 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Absolute base for links in emails (password reset, later the routine links).
+# Absolute base for links in emails (password reset, the routine and check-in links).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "privacy",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -144,9 +147,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
+    # reflexclinic/celery.py creates these folders when Celery is configured.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -173,6 +175,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Clinic data exports (zips of every table) are written here and downloaded by the owner.
+PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 
 # --- Production (issue 11, part 3): HTTPS, static files, caches, logs, health -----------------
 # One block, so the settings other changes touch stay apart. The production command lines

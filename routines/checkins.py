@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_today
 from outbox.models import Delivery
 from routines.models import CheckIn, Routine
-from routines.schedule import client_local_now
 
 PAUSE_DAYS = 7
 STOP_REASON = "The client stopped the emails from a link in a routine email."
@@ -37,7 +37,7 @@ class CheckInResult:
 
 def pause_ends(delivery: Delivery) -> dt.date:
     """The last client-local day without an email if the client pauses now."""
-    return client_local_now(delivery.client).date() + dt.timedelta(days=PAUSE_DAYS)
+    return local_today(delivery.client) + dt.timedelta(days=PAUSE_DAYS)
 
 
 def resumes_on(routine: Routine) -> dt.date | None:
@@ -46,7 +46,7 @@ def resumes_on(routine: Routine) -> dt.date | None:
 
 def pain_correctable(delivery: Delivery, now: dt.datetime | None = None) -> bool:
     """A pain answer can be changed while it is still the email's day where the client is."""
-    return client_local_now(delivery.client, now).date() == delivery.local_date
+    return local_today(delivery.client, now) == delivery.local_date
 
 
 def _answer(delivery: Delivery, kind: str, pain: int | None) -> dict:
