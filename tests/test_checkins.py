@@ -355,7 +355,8 @@ def test_a_client_who_taps_the_wrong_pain_score_can_correct_it_the_same_day(toda
     assert list(CheckIn.objects.order_by("id").values_list("kind", "pain")) == [("pain_replaced", 8), ("pain", 3)]
     assert home_pain(delivery.client) == [(delivery.local_date, 3)]
     client_page = practitioner_client.get(reverse("clients:detail", args=[delivery.client.pk])).content.decode()
-    assert "Pain 3/10" in client_page and "Pain 8/10" not in client_page
+    # The delivery log keeps the history, saying which answer was corrected.
+    assert "Pain 3/10" in client_page and "Pain 8/10, corrected later" in client_page
     report = practitioner_client.get(reverse("reports:client_report", args=[delivery.client.pk])).content.decode()
     assert "Pain 3 out of 10" in report and "Pain 8 out of 10, corrected later" in report
     # Choosing the same number again changes nothing.
