@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Clinic
 from outbox.models import Delivery
-from routines.checkins import checkin_record, pain_correctable, pause_ends, resumes_on
+from routines.checkins import ANSWERABLE, checkin_record, pain_correctable, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, clinic_from_segment, read_checkin_token
-from routines.models import CheckIn, Routine
+from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"
@@ -86,6 +86,8 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> H
     # today; a bare POST of a link repeats that link's score and changes nothing.
     correction = payload.kind == CheckIn.Kind.PAIN and "pain" in request.POST
     result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain, correction=correction)
+    if result.check_in is None:
+        return render(request, PAGE, _context(delivery, payload, state="ask", stopped=True, routine=result.routine))
     state = "corrected" if result.corrected else "done" if result.created else "already"
     return render(
         request,
@@ -124,14 +126,12 @@ def checkin_page(request: HttpRequest, token: str, clinic: str = "") -> HttpResp
         return csrf_protect(_record)(request, delivery, payload)
 
     existing = CheckIn.objects.filter(delivery=delivery, kind=payload.kind).first()
-    if existing is not None and payload.kind == CheckIn.Kind.PAIN and pain_correctable(delivery):
+    correctable = delivery.routine.status in ANSWERABLE and pain_correctable(delivery)
+    if existing is not None and payload.kind == CheckIn.Kind.PAIN and correctable:
         # The same day, a pain answer can still be changed: ask again, saying what we have.
         return render(request, PAGE, _context(delivery, payload, state="ask", check_in=existing))
     if existing is not None:
         return render(request, PAGE, _context(delivery, payload, state="already", check_in=existing))
-    # Pausing or stopping a routine that has already ended has nothing left to do.
-    stopped = payload.kind in (CheckIn.Kind.PAUSE, CheckIn.Kind.STOP) and delivery.routine.status not in (
-        Routine.Status.ACTIVE,
-        Routine.Status.PAUSED,
-    )
+    # A routine that has stopped or ended takes no further answers.
+    stopped = delivery.routine.status not in ANSWERABLE
     return render(request, PAGE, _context(delivery, payload, state="ask", stopped=stopped))

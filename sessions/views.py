@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.inputs import parse_id
 from accounts.tenancy import clinic_get, clinic_required
 from appointments.models import Appointment
 from clients.models import Client
@@ -103,8 +104,7 @@ def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None
     if adding_rows:
         data = data.copy()
         key = f"{NOTES_PREFIX}-TOTAL_FORMS"
-        if data.get(key, "").isdigit():
-            rows = int(data[key])
+        if (rows := parse_id(data.get(key))) is not None:
             data[key] = str(rows + PressureNoteFormSet.extra)
             # The new rows hold the defaults the first spare rows showed, so they come back
             # unchanged and saving skips them, rather than failing on rows nobody touched.
