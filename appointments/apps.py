@@ -7,6 +7,6 @@ class AppointmentsConfig(AppConfig):
     def ready(self) -> None:
         from outbox import kinds
 
-        from .email_kinds import CONFIRMATION, REMINDER
+        from .email_kinds import KINDS
 
-        kinds.register(CONFIRMATION, REMINDER)
+        kinds.register(*KINDS)
