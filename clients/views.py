@@ -97,7 +97,10 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "client": client,
             "timeline": history.timeline,
-            "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone, home=home_pain),
+            # Signed sessions only: a draft's scores are not a result yet (the timeline shows it, marked Draft).
+            "pain_chart": PainChart.from_sessions(
+                [s for s in history.sessions if s.is_signed], request.clinic.timezone, home=home_pain
+            ),
             "heat": selectors.client_zone_heat(client=client),
             "routine": routine,
             "routine_steps": list(routine.steps.all()) if routine else [],
