@@ -88,8 +88,9 @@ _APPOINTMENT_EMAIL = {
     "template_dir": "appointments/email/appointment",
     "build": _build,
     "skip": _skip,
-    "select_related": ("appointment",),
-    "prefetch_related": ("appointment__practitioner",),
+    "select_related": ("appointment", "appointment__course"),
+    # A course's confirmation lists every visit of the course.
+    "prefetch_related": ("appointment__practitioner", "appointment__course__appointments__practitioner"),
 }
 CONFIRMATION = EmailKind(slug=Delivery.Kind.CONFIRMATION, **_APPOINTMENT_EMAIL)
 REMINDER = EmailKind(slug=Delivery.Kind.REMINDER, create_due=create_reminders, **_APPOINTMENT_EMAIL)

@@ -17,6 +17,8 @@ from outbox.mailer import message_for
 from outbox.models import Delivery
 from outbox.render import ClinicEmail, reply_to, sender
 
+from .models import Appointment
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -64,12 +66,19 @@ NOTICES = {
 }
 
 
-def appointment_ics(appointment, *, clinic, method: str = "PUBLISH", sequence: int | None = None) -> bytes:
-    """The appointment as one VEVENT; `sequence` defaults to the appointment's current one."""
+def appointment_ics(visits, *, clinic, method: str = "PUBLISH", sequence: int | None = None) -> bytes:
+    """One VEVENT per visit (one, or every visit of a course); `sequence` defaults to each
+    visit's current one."""
     cal = Calendar()
     cal.add("prodid", "-//ReflexClinic//Appointments//EN")
     cal.add("version", "2.0")
     cal.add("method", method)
+    for appointment in visits:
+        cal.add_component(_event(appointment, clinic=clinic, method=method, sequence=sequence))
+    return cal.to_ical()
+
+
+def _event(appointment, *, clinic, method: str, sequence: int | None) -> Event:
     event = Event()
     # Stable per appointment, so a reminder or a rescheduled time updates the same entry.
     event.add("uid", f"appointment-{appointment.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}")
@@ -89,8 +98,16 @@ def appointment_ics(appointment, *, clinic, method: str = "PUBLISH", sequence: i
         attendee.params["cn"] = appointment.client.full_name
         event.add("attendee", attendee)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    cal.add_component(event)
-    return cal.to_ical()
+    return event
+
+
+def _visits(delivery: Delivery) -> list:
+    """What the email is about: the appointment, or for a course's confirmation every visit
+    of the course still booked (one email for the course, docs/domain.md rule 11)."""
+    appointment = delivery.appointment
+    if delivery.kind != Delivery.Kind.CONFIRMATION or appointment.course is None:
+        return [appointment]
+    return [a for a in appointment.course.appointments.all() if a.status == Appointment.Status.BOOKED]
 
 
 def appointment_parts(delivery: Delivery) -> EmailParts:
@@ -98,17 +115,20 @@ def appointment_parts(delivery: Delivery) -> EmailParts:
     shown in the clinic's time zone."""
     appointment, clinic, client = delivery.appointment, delivery.clinic, delivery.client
     notice = NOTICES[delivery.kind]
+    visits = _visits(delivery)
     context = {
         "first_name": client.first_name,
         "clinic": clinic,
         "appointment": appointment,
         "notice": notice,
+        "visits": visits,
+        "course": appointment.course if len(visits) > 1 else None,
         "starts_at": appointment.starts_at,
         "ends_at": appointment.ends_at,
         "timezone_name": clinic.timezone.replace("_", " "),
         "address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
     }
-    ics_bytes = appointment_ics(appointment, clinic=clinic, method=notice.method, sequence=delivery.sequence)
+    ics_bytes = appointment_ics(visits, clinic=clinic, method=notice.method, sequence=delivery.sequence)
     ics = MIMEText(ics_bytes.decode(), "calendar", "utf-8")
     ics.set_param("method", notice.method)
     ics.add_header("Content-Disposition", "attachment", filename="appointment.ics")

@@ -220,3 +220,32 @@ def test_the_sender_is_the_clinic_by_name_and_replies_go_to_the_clinics_address(
     assert parsed["From"].addresses[0].addr_spec == "no-reply@reflexclinic.local"
     assert parsed["Reply-To"].addresses[0].addr_spec == "hello@calmfeet.example"
     assert parsed["Reply-To"].addresses[0].display_name == "Calm Feet Reflexology"
+
+
+def test_a_course_is_confirmed_as_a_course_with_every_date_and_every_visit_in_its_calendar_file(
+    practitioner_client, practitioner, client_record, day, outbox_sends
+):
+    with outbox_sends():
+        response = practitioner_client.post(
+            reverse("appointments:course_book"),
+            {**_slot(practitioner, day, "10:00"), "client": client_record.pk, "sessions": 4, "interval_days": 7},
+            follow=True,
+        )
+    dates = [day + dt.timedelta(days=7 * n) for n in range(4)]
+    page = response.content.decode()
+    # The page after booking lists the dates booked.
+    listed = page[page.index('id="course-dates"') :]
+    for date in dates:
+        assert f"{date:%A} {date.day} {date:%B %Y}, 10:00" in listed
+
+    [confirmation] = mail.outbox
+    assert confirmation.subject.startswith("Booked: your 4 reflexology sessions, the first on")
+    assert "Your course of 4 reflexology sessions is booked, every 7 days:" in confirmation.body
+    for date in dates:
+        assert f"When: {date:%A} {date.day} {date:%B %Y}, 10:00 to 11:00" in confirmation.body
+    method, calendar = _calendar(confirmation)
+    assert method == "PUBLISH"
+    events = sorted(calendar.vevent_list, key=lambda e: e.dtstart.value)
+    assert [e.dtstart.value for e in events] == [dt.datetime.combine(d, dt.time(10), tzinfo=LONDON) for d in dates]
+    visits = Appointment.objects.filter(client=client_record).order_by("starts_at")
+    assert [e.uid.value for e in events] == [f"appointment-{a.pk}@reflexclinic.local" for a in visits]
