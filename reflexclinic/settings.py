@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "attention",
 ]
 
 MIDDLEWARE = [

@@ -79,6 +79,9 @@ CASES: dict[str, Case] = {
     "reports:dashboard": Case(query="?range=year"),
     "reports:export": Case(kwargs=(("table", "practitioners"),), query="?range=year"),
     "reports:client_report": Case(obj="client"),
+    "attention:mine": Case(),
+    "attention:clinic": Case(),
+    "attention:count": Case(),
 }
 
 # URLs that are not about a clinic's data at all.
