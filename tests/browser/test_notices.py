@@ -5,6 +5,7 @@ eager in the test process)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from email import message_from_bytes, policy
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.steps import Looker, log_in
-from tests.factories import ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, TreatmentSessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,3 +57,26 @@ def test_a_course_is_booked_as_a_course_and_the_page_and_the_email_list_every_da
     parsed = message_from_bytes(email.message().as_bytes(), policy=policy.default)
     [calendar] = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
     assert calendar.get_content().count("BEGIN:VEVENT") == 3
+
+
+def test_the_needs_attention_count_shows_in_the_navigation_and_leads_to_the_list(page, clinic, practitioner, look):
+    client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Dora", last_name="Draft")
+    TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=timezone.now())
+    start = timezone.now() - dt.timedelta(hours=3)
+    AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+
+    log_in(page, "priya")
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("Needs attention"))
+    expect(link.locator("#attention-count")).to_have_text("2")
+    look(page)
+    link.click()
+    expect(page.get_by_role("heading", name="Needs attention", exact=True)).to_be_visible()
+    unsigned = page.get_by_role("region", name=re.compile("Sessions waiting to be signed"))
+    expect(unsigned).to_contain_text("Dora Draft")
+    booked = page.get_by_role("region", name=re.compile("Past appointments still marked booked"))
+    expect(booked).to_contain_text("Dora Draft")
+    look(page)
+    unsigned.get_by_role("link", name="Dora Draft").click()
+    expect(page.locator("#session-status")).to_contain_text("Draft")
