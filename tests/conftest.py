@@ -11,12 +11,14 @@ Without them they skip with a reason; with REQUIRE_SERVICES=1 (as in CI) they fa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from tests.browser.launch import missing_for_browser
 from tests.factories import ClinicFactory, OwnerFactory, UserFactory
@@ -130,3 +132,13 @@ def outbox_sends(outbox_sends_at_once, django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return committed
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A Tuesday a week or two ahead: in the future and away from any clock change."""
+    today = timezone.localdate()
+    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
+    while tuesday.month in (3, 10) and tuesday.day > 20:
+        tuesday += dt.timedelta(days=14)
+    return tuesday

@@ -38,16 +38,6 @@ def _mail(settings, clinic):
 
 
 @pytest.fixture
-def day() -> dt.date:
-    """A Tuesday one or two weeks ahead, away from a clock change."""
-    today = timezone.localdate()
-    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
-    while tuesday.month in (3, 10) and tuesday.day > 20:
-        tuesday += dt.timedelta(days=14)
-    return tuesday
-
-
-@pytest.fixture
 def client_record(clinic):
     return ClientFactory(clinic=clinic, first_name="Theo", last_name="Quill", email="theo@example.org")
 
@@ -63,6 +53,19 @@ def _book(practitioner_client, practitioner, client_record, day, outbox_sends) -
         )
     assert response.status_code == 302, response.content.decode()
     return Appointment.objects.get(client=client_record)
+
+
+def _notice(kind: str, appointment: Appointment, **about) -> Delivery:
+    """The row the app makes for `kind` about `appointment` (as a booking or a dispatch pass would)."""
+    return delivery_create(
+        kind=kind,
+        clinic_id=appointment.clinic_id,
+        local_date=timezone.localdate(),
+        **appointment.client.as_recipient,
+        client=appointment.client,
+        appointment=appointment,
+        **about,
+    )
 
 
 def _calendar(message) -> tuple[str, vobject.base.Component]:
@@ -144,16 +147,7 @@ def test_each_notice_is_one_delivery_row_sent_once_and_listed_in_the_clients_del
     # Sending again sends nothing; asking for the same notice again gives the same row.
     assert send_deliveries([d.pk for d in rows])["sent"] == 0
     change = rows[1]
-    again = delivery_create(
-        kind=Delivery.Kind.CHANGE,
-        clinic_id=appointment.clinic_id,
-        to_email=change.to_email,
-        to_name=change.to_name,
-        local_date=change.local_date,
-        client=client_record,
-        appointment=appointment,
-        sequence=change.sequence,
-    )
+    again = _notice(Delivery.Kind.CHANGE, appointment, sequence=change.sequence)
     assert again.pk == change.pk
     assert len(mail.outbox) == 3
     # The database holds one change notice per sequence and one cancellation per appointment.
@@ -175,15 +169,7 @@ def test_a_reminder_after_a_move_carries_the_moved_entrys_sequence(
         practitioner_client.post(
             reverse("appointments:reschedule", kwargs={"pk": appointment.pk}), _slot(practitioner, day, "15:00")
         )
-    reminder = delivery_create(
-        kind=Delivery.Kind.REMINDER,
-        clinic_id=appointment.clinic_id,
-        to_email=client_record.email,
-        to_name=client_record.full_name,
-        local_date=day,
-        client=client_record,
-        appointment=appointment,
-    )
+    reminder = _notice(Delivery.Kind.REMINDER, appointment)
     assert send_deliveries([reminder.pk])["sent"] == 1
     moved, reminded = _event(mail.outbox[1]), _event(mail.outbox[2])
     assert reminded.uid.value == moved.uid.value
