@@ -892,13 +892,14 @@ def page_ms(owner, scope, repeat: int) -> tuple[float, float]:
     browser = Client()
     browser.force_login(owner)
     url = reverse("reports:dashboard") + f"?range=custom&start={scope.start:%Y-%m-%d}&end={scope.end:%Y-%m-%d}"
-    response = browser.get(url)
+    # Over HTTPS, as production serves it (DEBUG off redirects plain HTTP).
+    response = browser.get(url, secure=True)
     if response.status_code != 200:
         raise SystemExit(f"the dashboard answered {response.status_code} to {url}")
     # The page's own scope: the same days, "now" being now.
     pages, builds = [], []
     for _ in range(repeat):
-        pages.append(timed(lambda: browser.get(url))[0])
+        pages.append(timed(lambda: browser.get(url, secure=True))[0])
         page_scope = type(scope)(scope.clinic, scope.start, scope.end, now=None)
         builds.append(timed(lambda sc=page_scope: metrics.build(sc))[0])
     return statistics.median(pages), statistics.median(builds)
