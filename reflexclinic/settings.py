@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "attention",
     "privacy",
     "demo",
 ]

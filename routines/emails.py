@@ -180,4 +180,4 @@ def preview_routine_email(routine: Routine, local_date: dt.date) -> ClinicEmail:
     """Exactly what the client will get, with links that lead to a page recording nothing."""
     client = routine.client
     parts = routine_parts(routine, local_date, None)
-    return preview(Delivery.Kind.ROUTINE, parts, to=address(client.full_name, client.email))
+    return preview(Delivery.Kind.ROUTINE, parts, to=address(client.full_name, client.email), clinic=client.clinic)
