@@ -1,6 +1,6 @@
 """The PostgreSQL exclusion constraints that keep one person's appointments from overlapping.
 
-Used by the migrations that add them (0002 per practitioner, 0004 per client): a gist
+Used by the migrations that add them (0002 per practitioner, 0005 per client): a gist
 exclusion over (who, [starts_at, ends_at)) that ignores cancelled rows. SQLite has no
 such constraint; there, bookings are serialised by IMMEDIATE write transactions.
 """

@@ -1,7 +1,7 @@
 """One client cannot be in two overlapping appointments, with any practitioners (issue 10, item 8).
 
 The services check first and name the clash; on PostgreSQL an exclusion constraint per
-client (appointments migration 0004) has the last word, as for practitioners."""
+client (appointments migration 0005) has the last word, as for practitioners."""
 
 from __future__ import annotations
 

@@ -185,7 +185,7 @@ def test_consents_recorded_before_the_history_become_given_rows_without_loss(cli
     given_at = timezone.now() - dt.timedelta(days=30)
     both = ClientFactory(clinic=clinic, consent_treatment_at=given_at, consent_email_at=given_at)
     neither = ClientFactory(clinic=clinic, consent_treatment=False, consent_email=False)
-    migration = importlib.import_module("clients.migrations.0002_consent_records")
+    migration = importlib.import_module("clients.migrations.0003_consent_records")
     migration.consents_into_rows(apps, None)
     rows = ConsentRecord.objects.filter(client=both)
     assert {(r.kind, r.given, r.at, r.source) for r in rows} == {

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0002_no_overlap_constraint'),
+        ('appointments', '0003_notices_sequence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -24,7 +24,7 @@ def consents_into_rows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0001_initial'),
+        ('clients', '0002_phone_numbers_e164'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

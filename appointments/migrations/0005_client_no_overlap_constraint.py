@@ -27,7 +27,7 @@ def drop_constraint(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0003_status_changes"),
+        ("appointments", "0004_status_changes"),
     ]
 
     operations = [
