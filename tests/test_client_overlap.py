@@ -14,13 +14,9 @@ from django.urls import reverse
 from accounts.localtime import short_date
 from appointments import selectors, services
 from appointments.models import Appointment
-from tests import test_appointments
 from tests.factories import ClientFactory, UserFactory
 from tests.races import book_at_once
 from tests.test_appointments import appointment_for, booking, local
-
-# The same fixture as test_appointments: a Tuesday a week or two ahead, away from clock changes.
-day = test_appointments.day
 
 pytestmark = pytest.mark.django_db
 
