@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import logged_update
 from clients.models import Client
 from routines.dispatch import confirmation_create
 
@@ -165,8 +166,11 @@ def appointment_reschedule(
 
 def _close(appointment: Appointment, *, status: str, action: str, **fields) -> Appointment:
     # A conditional UPDATE: of two clicks racing, only one finds the appointment still booked.
-    updated = Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED).update(
-        status=status, updated_at=timezone.now(), **fields
+    updated = logged_update(
+        Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED),
+        status=status,
+        updated_at=timezone.now(),
+        **fields,
     )
     appointment.refresh_from_db()
     if not updated:

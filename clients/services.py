@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Clinic, User
+from audit.services import logged_bulk_create
 from clients.models import Client, ClientHealthFlag, HealthFlag
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def _set_flags(client: Client, flags: Iterable[str]) -> None:
     wanted = {HealthFlag(f) for f in flags}
     current = set(client.health_flags.values_list("flag", flat=True))
     client.health_flags.exclude(flag__in=wanted).delete()
-    ClientHealthFlag.objects.bulk_create([ClientHealthFlag(client=client, flag=f) for f in sorted(wanted - current)])
+    logged_bulk_create(ClientHealthFlag, [ClientHealthFlag(client=client, flag=f) for f in sorted(wanted - current)])
     # A page that prefetched the flags must not keep showing the old ones.
     getattr(client, "_prefetched_objects_cache", {}).pop("health_flags", None)
 

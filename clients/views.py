@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from accounts.tenancy import clinic_get, clinic_required
+from audit.services import audit_view
 from clients import selectors, services
 from clients.charts import PainChart
 from clients.forms import ClientForm
@@ -88,6 +89,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    audit_view(request, client, "client page")
     history = selectors.client_history(client=client)
     routine = routine_selectors.current_routine(client)
     home_pain = routine_selectors.home_pain(client)

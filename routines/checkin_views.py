@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from audit.actor import CLIENT_VIA_LINK, acting_as
 from routines.checkins import checkin_record, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
 from routines.models import CheckIn, Delivery, Routine
@@ -64,7 +65,8 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> H
     pain = _chosen_pain(request, payload) if payload.kind == CheckIn.Kind.PAIN else None
     if payload.kind == CheckIn.Kind.PAIN and pain is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", error="Choose a number from 0 to 10."))
-    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain)
+    with acting_as(CLIENT_VIA_LINK):
+        result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain)
     state = "done" if result.created else "already"
     return render(
         request,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import logged_bulk_create
 from clients.models import Client
 from sessions.models import HAND_MAPS, PressureLevel, ReflexZone, Side, TreatmentSession
 from sessions.reflex_maps import map_spec
@@ -309,6 +310,6 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     for position, step in enumerate(steps, start=1):
         step.routine = routine
         step.position = position
-    RoutineStep.objects.bulk_create(steps)
+    logged_bulk_create(RoutineStep, steps)
     routine.left_out = left_out
     return routine

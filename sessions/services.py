@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
+from audit.services import logged_update
 
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
@@ -130,8 +131,11 @@ def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
     """Sign and lock the session. Returns False when it was already signed; the
     conditional update means two clicks cannot both sign it."""
     now = timezone.now()
-    signed = TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True).update(
-        signed_at=now, signed_by=by, updated_at=now
+    signed = logged_update(
+        TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True),
+        signed_at=now,
+        signed_by=by,
+        updated_at=now,
     )
     if signed:
         session.signed_at, session.signed_by = now, by
