@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "reports",
     "auditlog",
     "audit",
+    "audit_pages",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
+    path("audit/", include("audit_pages.urls")),
 ]
 
 handler404 = "accounts.views.page_not_found"

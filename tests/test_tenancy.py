@@ -79,6 +79,10 @@ CASES: dict[str, Case] = {
     "reports:dashboard": Case(query="?range=year"),
     "reports:export": Case(kwargs=(("table", "practitioners"),), query="?range=year"),
     "reports:client_report": Case(obj="client"),
+    "audit:log": Case(query="?client={client}"),
+    "audit:client": Case(obj="client"),
+    "audit:staff": Case(obj="staff"),
+    "audit:export": Case(query="?client={client}"),
 }
 
 # URLs that are not about a clinic's data at all.
