@@ -23,7 +23,9 @@ from .tracked import is_tracked
 def audit_view(request: HttpRequest, client: Model, what: str) -> AuditEntry:
     """One access row: who looked at `client`'s record, which page (`what`), when.
     Call it from every GET of a page or download that shows a client's clinical record."""
-    return AuditEntry.objects.log_create(client, force_log=True, action=AuditEntry.Action.ACCESS, what=what)
+    user = getattr(request, "user", None)
+    who = {"actor": user, "actor_label": str(user)} if user is not None and user.is_authenticated else {}
+    return AuditEntry.objects.log_create(client, force_log=True, action=AuditEntry.Action.ACCESS, what=what, **who)
 
 
 def _entry(instance: Model, *, action: int, changes: dict) -> AuditEntry:

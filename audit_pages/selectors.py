@@ -91,7 +91,8 @@ def _related_names(entries: list[AuditEntry]) -> dict[tuple[type, str], str]:
                 wanted[field.related_model].update(v for v in values if v is not None)
     names = {}
     for model, ids in wanted.items():
-        for pk, obj in model._base_manager.in_bulk(list(ids)).items():
+        # select_related(): a row's name often reads its own foreign keys (a routine names its client).
+        for pk, obj in model._base_manager.select_related().in_bulk(list(ids)).items():
             names[(model, str(pk))] = str(obj)
     return names
 
@@ -114,6 +115,11 @@ def _value_text(field, value, names, tz) -> str:
         except ValueError:
             return str(value)
         return date_format(moment, "j M Y, H:i")
+    if field.get_internal_type() == "DateField":
+        try:
+            return date_format(dt.date.fromisoformat(str(value)), "j M Y")
+        except ValueError:
+            return str(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or DASH
     return str(value)
@@ -129,6 +135,8 @@ def audit_rows(entries: Iterable[AuditEntry], *, clinic: Clinic) -> list[Row]:
         changes = []
         for name, (before, after) in sorted((entry.changes or {}).items()):
             field = _model_field(model, name)
+            if field is not None and field.primary_key:
+                continue  # a new row's id says nothing to the reader
             label = str(field.verbose_name) if field is not None else name
             changes.append(
                 Change(

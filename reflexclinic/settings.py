@@ -67,6 +67,9 @@ ROOT_URLCONF = "reflexclinic.urls"
 # clinic and client of each row. Changes are stored as JSON [before, after] per field.
 AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 AUDITLOG_STORE_JSON_CHANGES = True
+# auditlog's own migrations would create its LogEntry table even though AuditEntry replaces
+# it, and a table Django does not know about breaks `flush` on PostgreSQL: no migrations for it.
+MIGRATION_MODULES = {"auditlog": None}
 
 TEMPLATES = [
     {

@@ -264,3 +264,41 @@ def test_the_csv_export_has_every_filtered_row_and_disarms_formulas(owner_client
     assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows] == [
         ("Priya Practitioner", "'=HYPERLINK(1) Sly", str(sly.pk), "viewed", "client page")
     ]
+
+
+# Pinned: the page names the rows that changes point at with one query per related model,
+# so three times the history costs no more queries. Login session, user, clinic; the count
+# and the page of rows; one per model named in the changes (here five); the filter's client
+# and staff choices.
+AUDIT_PAGE_QUERIES = 12
+
+
+def _history(clinic, practitioner, http) -> None:
+    client = ClientFactory(clinic=clinic)
+    appointment = AppointmentFactory(clinic=clinic, client=client, practitioner=practitioner)
+    session = TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner)
+    PressureNoteFactory(session=session)
+    http.get(reverse("clients:detail", args=[client.pk]))
+    http.post(reverse("appointments:cancel", args=[appointment.pk]), {"reason": "Flu"})
+    http.post(reverse("sessions:sign", args=[session.pk]))
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+def test_the_audit_page_query_count_is_pinned(
+    owner_client, practitioner_client, clinic, practitioner, copies, django_assert_num_queries
+):
+    for _ in range(copies):
+        _history(clinic, practitioner, practitioner_client)
+    with django_assert_num_queries(AUDIT_PAGE_QUERIES):
+        page = owner_client.get(LOG).content.decode()
+    assert page.count("Signed by") == copies
+
+
+def test_dates_and_choices_are_shown_in_words(owner_client, clinic, maya, practitioner):
+    routine = RoutineFactory(clinic=clinic, client=maya, status=Routine.Status.DRAFT, starts_on=dt.date(2026, 3, 3))
+    routine.starts_on = dt.date(2026, 3, 10)
+    routine.status = Routine.Status.ACTIVE
+    routine.save()
+    page = owner_client.get(reverse("audit:client", args=[maya.pk])).content.decode()
+    assert "3 Mar 2026 <span" in page and "10 Mar 2026</dd>" in page
+    assert "Draft <span" in page and "Active</dd>" in page

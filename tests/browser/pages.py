@@ -44,6 +44,7 @@ def main_pages(clinic) -> list[MainPage]:
         ("zone-add", reverse("sessions:zone_add"), "owner"),
         ("library", reverse("routines:library"), "owner"),
         ("library-add", reverse("routines:library_add"), "owner"),
+        ("audit", reverse("audit:log"), "owner"),
     ]
     signed = (
         TreatmentSession.objects.filter(
@@ -58,6 +59,7 @@ def main_pages(clinic) -> list[MainPage]:
             ("client", reverse("clients:detail", args=[client.pk]), "owner"),
             ("client-edit", reverse("clients:edit", args=[client.pk]), "owner"),
             ("client-report", reverse("reports:client_report", args=[client.pk]), "owner"),
+            ("client-audit", reverse("audit:client", args=[client.pk]), "owner"),
             ("session", reverse("sessions:detail", args=[signed.pk]), "owner"),
             ("session-amend", reverse("sessions:amend", args=[signed.pk]), "owner"),
         ]
