@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 
 from accounts.models import Clinic, User
@@ -52,6 +54,21 @@ class AuditFilterForm(forms.Form):
         self.fields["client"].queryset = Client.objects.filter(clinic=clinic)
         # Everyone who ever worked here, so a former staff member's trail stays readable.
         self.fields["staff"].queryset = User.objects.filter(clinic=clinic)
+
+    # A date far outside any clinic's history would overflow when turned into a moment in time.
+    EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+    def _within(self, name: str) -> dt.date | None:
+        day = self.cleaned_data.get(name)
+        if day is not None and not self.EARLIEST <= day <= self.LATEST:
+            raise forms.ValidationError("Enter a date between the years 1900 and 2999.")
+        return day
+
+    def clean_start(self):
+        return self._within("start")
+
+    def clean_end(self):
+        return self._within("end")
 
     def clean(self):
         cleaned = super().clean()

@@ -239,6 +239,15 @@ def test_bad_filters_get_a_message_by_the_field_not_an_error_page(owner_client, 
     assert "Choose changes, views or both." in page
 
 
+def test_dates_at_the_ends_of_the_calendar_get_a_message_not_an_error_page(owner_client, maya):
+    for url in (LOG, EXPORT):
+        response = owner_client.get(url, {"start": "0001-01-01", "end": "9999-12-31"})
+        assert response.status_code == 200
+    assert (
+        "Enter a date between the years 1900 and 2999." in owner_client.get(LOG, {"end": "9999-12-31"}).content.decode()
+    )
+
+
 def test_a_practitioner_cannot_read_the_audit_trail(practitioner_client, maya):
     for url in (LOG, EXPORT, reverse("audit:client", args=[maya.pk])):
         assert practitioner_client.get(url).status_code == 404
