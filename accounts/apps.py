@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Clinics and staff"
+
+    def ready(self) -> None:
+        from outbox import kinds
+
+        from .email_kinds import PASSWORD_RESET, STAFF_INVITATION
+
+        kinds.register(STAFF_INVITATION, PASSWORD_RESET)

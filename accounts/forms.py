@@ -4,7 +4,10 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from outbox.models import Delivery
+
 from .models import User
+from .services import password_email_create
 
 
 class LoginForm(AuthenticationForm):
@@ -26,6 +29,15 @@ class ClinicPasswordResetForm(PasswordResetForm):
 
     def get_users(self, email):
         return User.objects.filter(email__iexact=email, is_active=True, is_demo=False).exclude(clinic=None)
+
+    def save(self, **kwargs) -> None:
+        """Each matching account gets a reset email through the outbox, in the delivery log.
+
+        Django's arguments (domain, templates, token generator) are not needed: the
+        email kind builds the link from SITE_URL when it is sent (accounts/email_kinds.py).
+        """
+        for user in self.get_users(self.cleaned_data["email"]):
+            password_email_create(user=user, kind=Delivery.Kind.PASSWORD_RESET)
 
 
 class StaffForm(forms.ModelForm):

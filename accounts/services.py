@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
+
+from outbox.models import Delivery
+from outbox.services import delivery_create
 
 from .models import Clinic, User
 
@@ -42,6 +42,32 @@ def _check_clinic_keeps_an_owner(*, user: User, role: str, is_active: bool, by: 
 
 
 @transaction.atomic
+def clinic_create_with_owner(
+    *,
+    name: str,
+    slug: str,
+    timezone: str,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+) -> User:
+    """A new clinic and its first owner, who adds everyone else from the Staff page. The
+    clinic gets its zone catalogue and routine library from the post_save signals."""
+    clinic = Clinic.objects.create(name=name, slug=slug, timezone=timezone)
+    return staff_create(
+        clinic=clinic,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=User.Role.OWNER,
+        password=password,
+    )
+
+
+@transaction.atomic
 def staff_create(
     *,
     clinic: Clinic,
@@ -53,7 +79,7 @@ def staff_create(
     password: str | None = None,
 ) -> User:
     """Add a staff member. Without a password the account gets an unusable one and
-    the person sets their own through `staff_send_set_password_email`."""
+    the person sets their own from `password_email_create`'s email."""
     user = User(
         clinic=clinic,
         username=username,
@@ -95,18 +121,18 @@ def staff_update(
     return user
 
 
-def staff_send_set_password_email(*, user: User) -> None:
-    """Email a link to choose a password, through the password-reset machinery, so the
-    link expires and stops working once used, exactly like a reset link."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    context = {
-        "user": user,
-        "clinic": user.clinic,
-        "link": site_url() + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
-        "login_link": site_url() + reverse("login"),
-    }
-    subject = render_to_string("registration/set_password_subject.txt", context)
-    body = render_to_string("registration/set_password_email.txt", context)
-    message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
-    message.send()
+def password_email_create(*, user: User, kind: str) -> Delivery:
+    """Email `user` a link to choose a password (kind: Delivery.Kind.STAFF_INVITATION or
+    PASSWORD_RESET), through the outbox: a row in the delivery log, sent by the workers
+    once the caller's transaction commits (a rolled-back staff member gets no email).
+    The link is the password-reset machinery's, made at sending (accounts/email_kinds.py),
+    so it expires and stops working once used, exactly like a reset link."""
+    return delivery_create(
+        kind=kind,
+        clinic_id=user.clinic_id,
+        to_email=user.email,
+        # Staff emails have always gone to the bare address (as Django's own reset emails do).
+        to_name="",
+        local_date=timezone.localdate(timezone=ZoneInfo(user.clinic.timezone)),  # the clinic's today
+        user=user,
+    )

@@ -6,9 +6,11 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from outbox.models import Delivery
+
 from .forms import ClinicPasswordResetForm, LoginForm, StaffAddForm, StaffEditForm
 from .models import User
-from .services import site_url, staff_create, staff_send_set_password_email, staff_update
+from .services import password_email_create, staff_create, staff_update
 from .tenancy import clinic_get, clinic_required, for_clinic, owner_required
 
 
@@ -29,18 +31,9 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    # The form puts the email in the outbox (ClinicPasswordResetForm.save); its link is
+    # built from SITE_URL when it is sent, never from the request's Host header.
     form_class = ClinicPasswordResetForm
-    subject_template_name = "registration/password_reset_subject.txt"
-    email_template_name = "registration/password_reset_email.txt"
-
-    def form_valid(self, form):
-        # Links are built from SITE_URL, never from the request's Host header, which a
-        # visitor controls (a forged Host would send the reset link to their server).
-        scheme, _, domain = site_url().partition("://")
-        self.extra_email_context = {"site_url": site_url()}
-        self.domain_override = domain
-        self.use_https = scheme == "https"
-        return super().form_valid(form)
 
 
 @owner_required
@@ -65,8 +58,8 @@ def staff_add(request):
                 password=form.password,
             )
             if form.password is None:
-                # Only once the account is really there: a rolled-back user gets no email.
-                transaction.on_commit(lambda: staff_send_set_password_email(user=user))
+                # Sent once the account is really there: a rolled-back user gets no email.
+                password_email_create(user=user, kind=Delivery.Kind.STAFF_INVITATION)
         if form.password is None:
             messages.success(request, f"{user} was added. We emailed {user.email} a link to choose a password.")
         else:

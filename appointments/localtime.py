@@ -40,3 +40,8 @@ def local_day_bounds(day: dt.date, tz: ZoneInfo, days: int = 1) -> tuple[dt.date
 def short_date(day: dt.date | dt.datetime) -> str:
     """'Tue 3 Mar': strftime has no portable day-of-month without a leading zero."""
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def local_today(tz_name: str, now: dt.datetime) -> dt.date:
+    """The date it is at `now` on a wall clock in `tz_name` (a client's or a clinic's)."""
+    return now.astimezone(ZoneInfo(tz_name)).date()

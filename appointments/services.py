@@ -19,10 +19,11 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import logged_update
 from clients.models import Client
-from routines.dispatch import confirmation_create
+from outbox.models import Delivery
+from outbox.services import delivery_create
 
 from . import selectors
-from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc, short_date
+from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc, local_today, short_date
 from .models import Appointment, Course
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
@@ -245,3 +246,24 @@ def course_book(
     # One confirmation for the course, not one email per visit; each visit gets its reminder.
     confirmation_create(appointment=course.appointments.earliest("starts_at"))
     return course
+
+
+@transaction.atomic
+def confirmation_create(*, appointment: Appointment, now: dt.datetime | None = None) -> Delivery | None:
+    """The confirmation email for a new booking, as an outbox row in the booking's transaction.
+
+    A confirmation is a service message: it goes to any client with an email
+    address, whatever their choice about routine emails.
+    """
+    now = now or timezone.now()
+    client = appointment.client
+    if not client.email or client.is_archived or appointment.starts_at <= now:
+        return None
+    return delivery_create(
+        kind=Delivery.Kind.CONFIRMATION,
+        clinic_id=appointment.clinic_id,
+        local_date=local_today(client.timezone, now),
+        **client.as_recipient,
+        client=client,
+        appointment=appointment,
+    )

@@ -135,9 +135,9 @@ def main() -> int:
     from django.core.management import call_command
 
     from accounts.models import Clinic, User
-    from routines.dispatch import dispatch_due
-    from routines.emails import build_routine_email
-    from routines.models import Delivery
+    from outbox.dispatch import dispatch_due
+    from outbox.mailer import message_for
+    from outbox.models import Delivery
     from tests.delivery_data import due_routines
 
     call_command("migrate", verbosity=0)
@@ -188,8 +188,7 @@ def main() -> int:
         sample = list(deliveries.order_by("pk")[: min(200, args.routines)])
         templates = []
         for delivery in sample:
-            message = build_routine_email(delivery)
-            message.extra_headers["Message-ID"] = delivery.message_id
+            message = message_for(delivery)  # with the row's Message-ID, as the worker sends it
             templates.append((message.message().as_bytes(linesep="\r\n"), delivery.message_id, delivery.client.email))
         average_size = sum(len(raw) for raw, _, _ in templates) / len(templates)
         limit_seconds = smtplib_limit(sink, templates, args.routines)

@@ -31,6 +31,21 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """How a client is named on screen and on their emails (also for rows read without the model)."""
+    return f"{first_name} {last_name}".strip()
+
+
+# A client as an email's recipient, read through a `client` relation in bulk:
+# values_list(..., *RECIPIENT_FIELDS) gives the three values `recipient` takes.
+RECIPIENT_FIELDS = ("client__email", "client__first_name", "client__last_name")
+
+
+def recipient(email: str, first_name: str, last_name: str) -> dict[str, str]:
+    """An outbox row's recipient fields for a client (outbox Delivery.to_email / to_name)."""
+    return {"to_email": email, "to_name": full_name(first_name, last_name)}
+
+
 class Client(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clients")
     first_name = models.CharField(max_length=100)
@@ -79,7 +94,11 @@ class Client(models.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
+
+    @property
+    def as_recipient(self) -> dict[str, str]:
+        return recipient(self.email, self.first_name, self.last_name)
 
     @property
     def is_archived(self) -> bool:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "charts",
     "accounts",
+    "outbox",
     "clients",
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
@@ -133,7 +134,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="reflexclinic.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReflexClinic <no-reply@reflexclinic.local>")
-# Delivery of routine and appointment emails (routines/dispatch.py, routines/mailer.py):
+# Delivery of every email (outbox/dispatch.py, outbox/mailer.py):
 # ids per send task (one SMTP connection each), retries with exponential backoff from
 # BASE up to CAP seconds, failed after MAX_ATTEMPTS; a row claimed longer than
 # STUCK_AFTER seconds ago belonged to a worker that died and is pending again.
@@ -172,23 +173,90 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A minute; the production smoke test shortens it.
+DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "accounts.tasks.heartbeat", "schedule": 60.0},
     # Every minute; a tick that waited longer than that in the queue is stale, the next one does its work.
     "dispatch-due-routines": {
         "task": "routines.tasks.dispatch_due_routines",
-        "schedule": 60.0,
-        "options": {"expires": 50},
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+        "options": {"expires": DISPATCH_INTERVAL_SECONDS * 5 / 6},
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Production (issue 11, part 3): HTTPS, static files, caches, logs, health -----------------
+# One block, so the settings other changes touch stay apart. The production command lines
+# (bin/web, bin/worker, bin/beat) run these settings with DEBUG off; `manage.py check
+# --deploy` then prints nothing (tests/test_production.py). Every value has an
+# environment variable; README "Running in production" lists them.
+
+# HTTPS. TLS ends at a reverse proxy in front of gunicorn: BEHIND_PROXY=true trusts its
+# X-Forwarded-Proto header, so Django knows the request came over HTTPS (and does not
+# redirect forever). Only set it when a proxy always sets or overwrites that header.
+if env.bool("BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and container health checks call /health/ over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# A year of HSTS, for subdomains too, with the preload flag: what `check --deploy` asks for.
+# A site that still serves a subdomain over plain HTTP sets SECURE_HSTS_INCLUDE_SUBDOMAINS=false.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
+# Static files served by the app itself (WhiteNoise), no separate web server needed. With
+# DEBUG off they are collected (bin/build) under content-hashed names with gzip copies,
+# and served with far-future cache headers; with DEBUG on (make run, tests) as they are.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+)
+# With DEBUG on nothing is collected: WhiteNoise looks files up as they are asked for.
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "reflexclinic.storage.StaticFilesStorage"
+    },
+}
+
+# The cache holds beat's last dispatch tick for /health/ (reflexclinic/health.py), shared by
+# the web processes and the workers: Redis in production, files under var/ otherwise.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
+# Seconds each broker and worker check may wait; beat's tick older than this is unhealthy.
+HEALTH_TIMEOUT = env.float("HEALTH_TIMEOUT", default=1.0)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=300)
+
+# Logs: one line per request (RequestLogMiddleware, first so it times everything) and per
+# Celery task (signals in reflexclinic/logs.py), JSON with DEBUG off, key=value with it on.
+# Celery's own per-task lines are quietened, and the worker leaves logging to these settings.
+MIDDLEWARE.insert(0, "reflexclinic.logs.RequestLogMiddleware")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "reflexclinic.logs.JsonFormatter"},
+        "text": {
+            "()": "reflexclinic.logs.KeyValueFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }

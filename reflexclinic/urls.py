@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from reflexclinic.health import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Public, for load balancers and monitors: reflexclinic/health.py.
+    path("health/", health, name="health"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),

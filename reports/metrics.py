@@ -36,7 +36,8 @@ from django.utils.safestring import SafeString
 from appointments.models import Appointment
 from charts import svg
 from clients.models import Client
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 from sessions.charts import zone_tally as zone_tally_of
 from sessions.models import ReflexMap, ReflexZone, TreatmentSession
 

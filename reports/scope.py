@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 from sessions.models import PressureNote, TreatmentSession
 
 from .forms import DEFAULT_RANGE, ReportFilterForm

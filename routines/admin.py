@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.utils.text import Truncator
 
-from sessions.admin import ReadOnlyAdminMixin
+from outbox.admin import DeliveryAdmin
+from reflexclinic.admin_mixins import ReadOnlyAdminMixin
 
-from .models import CheckIn, Delivery, DeliveryAttempt, LibraryStep, Routine, RoutineStep
+from .models import CheckIn, LibraryStep, Routine, RoutineStep
 
 
 @admin.register(LibraryStep)
@@ -43,16 +43,8 @@ class RoutineAdmin(admin.ModelAdmin):
     inlines = (RoutineStepInline,)
 
 
-# --- The delivery log: what was owed, what was sent, and what the client answered. ---------
-# Rows are written by the sending pipeline and by the clients' links; the admin only reads
-# them, so the log stays the true record of what happened.
-
-
-class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = DeliveryAttempt
-    extra = 0
-    fields = ("at", "outcome", "smtp_code", "error")
-    readonly_fields = fields
+# --- What clients answered from their routine emails. ----------------------------------------
+# Written by the clients' links; the admin only reads them.
 
 
 class CheckInInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -62,20 +54,8 @@ class CheckInInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-@admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("local_date", "client", "kind", "status", "attempts", "sent_at", "clinic", "error")
-    list_filter = ("status", "kind", "local_date", "clinic")
-    date_hierarchy = "local_date"
-    search_fields = ("client__first_name", "client__last_name", "client__email", "last_error")
-    list_select_related = ("client", "clinic")
-    ordering = ("-local_date", "-id")
-    inlines = (DeliveryAttemptInline, CheckInInline)
-    show_full_result_count = False  # the log grows daily; skip the extra COUNT(*)
-
-    @admin.display(description="Last error")
-    def error(self, obj: Delivery) -> str:
-        return Truncator(obj.last_error).chars(80)
+# A routine email's row in the outbox's delivery log shows the answers it got.
+DeliveryAdmin.inlines = (*DeliveryAdmin.inlines, CheckInInline)
 
 
 @admin.register(CheckIn)

@@ -18,9 +18,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from audit.actor import CLIENT_VIA_LINK, acting_as
+from outbox.models import Delivery
 from routines.checkins import checkin_record, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
-from routines.models import CheckIn, Delivery, Routine
+from routines.models import CheckIn, Routine
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from routines.models import CheckIn, Delivery, Routine
+from outbox.models import Delivery
+from routines.models import CheckIn, Routine
 from routines.schedule import client_local_now
 
 PAUSE_DAYS = 7

@@ -1,14 +1,12 @@
-"""The dispatcher: turns "due now" into Delivery rows and queues their sending.
+"""Routine emails on the clock: the rows each dispatch pass creates for routines.
 
-Celery beat runs one pass a minute (`routines.tasks.dispatch_due_routines`); cron
-users run `manage.py send_due_routines`. A pass is safe to run twice or at the same
-time as another: rows are created with INSERT ... ON CONFLICT DO NOTHING against the
-database's one-email-per-routine-per-local-day constraint, and the send task claims
-each row before sending, so a row queued twice is sent once.
+The outbox's dispatcher (outbox/dispatch.py) calls `create_due` on every pass through
+the routine email kind (routines/email_kinds.py). A pass is safe to run twice or at the
+same time as another: rows are created with INSERT ... ON CONFLICT DO NOTHING against
+the database's one-email-per-routine-per-local-day constraint.
 
-Nothing is scheduled ahead with an ETA: each pass looks at the clock. A routine
-whose time has come today gets its row on the first pass after that time, so a
-scheduler that was down catches up the same day; a past day's row is never
+A routine whose time has come today gets its row on the first pass after that time,
+so a scheduler that was down catches up the same day; a past day's row is never
 created, and one that never went out is marked skipped.
 
 The work is a few queries per distinct client timezone, however many routines.
@@ -17,33 +15,17 @@ The work is a few queries per distinct client timezone, however many routines.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from clients.models import RECIPIENT_FIELDS, recipient
+from outbox.kinds import Produced
+from outbox.models import Delivery
+from outbox.services import deliveries_insert
 
-from appointments.models import Appointment
-
-from .models import Delivery, Routine
-from .schedule import client_local_now, due_condition, matches_frequency
-
-logger = logging.getLogger(__name__)
+from .models import Routine
+from .schedule import due_condition, matches_frequency
 
 PAST_DAY = "Not sent: the day had passed"
-REMINDER_WINDOW = dt.timedelta(hours=24)
-
-
-@dataclass
-class DispatchResult:
-    routine_emails: int = 0
-    reminders: int = 0
-    expired: int = 0
-    swept: int = 0
-    due_ids: list[int] = field(default_factory=list)
 
 
 def _routine_timezones() -> list[str]:
@@ -52,15 +34,6 @@ def _routine_timezones() -> list[str]:
     zones = set(active.order_by().values_list("client__timezone", flat=True).distinct())
     zones |= set(pending.order_by().values_list("client__timezone", flat=True).distinct())
     return sorted(zones)
-
-
-def _sweep_stuck(now: dt.datetime) -> int:
-    # A worker killed mid-send leaves its row SENDING; after a while it is pending again.
-    # (The message may have left; its stable Message-ID lets the receiver tell a resend.)
-    stuck_before = now - dt.timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS)
-    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=stuck_before).update(
-        status=Delivery.Status.PENDING, claimed_at=None
-    )
 
 
 def _expire_past_days(tz: str, local_date: dt.date) -> int:
@@ -88,17 +61,13 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
         )
         .exclude(pk__in=already)
         .order_by()
-        .values_list("pk", "clinic_id", "client_id", "frequency", "weekdays", "every_n_days", "starts_on")
-    )
-    rows = [
-        Delivery(
-            clinic_id=clinic_id,
-            client_id=client_id,
-            routine_id=pk,
-            kind=Delivery.Kind.ROUTINE,
-            local_date=local_date,
+        .values_list(
+            "pk", "clinic_id", "client_id", *RECIPIENT_FIELDS, "frequency", "weekdays", "every_n_days", "starts_on"
         )
-        for pk, clinic_id, client_id, frequency, weekdays, every_n_days, starts_on in candidates
+    )
+    rows = (
+        {"clinic_id": clinic_id, "client_id": client_id, "routine_id": pk, "local_date": local_date, **recipient(*to)}
+        for pk, clinic_id, client_id, *to, frequency, weekdays, every_n_days, starts_on in candidates
         if matches_frequency(
             frequency=frequency,
             weekdays=weekdays,
@@ -106,126 +75,15 @@ def _create_routine_emails(tz: str, local_now: dt.datetime) -> int:
             starts_on=starts_on,
             local_date=local_date,
         )
-    ]
-    # Another dispatcher may insert the same rows at the same moment: the unique
-    # constraint keeps one, and ignore_conflicts makes ours a no-op instead of an error.
-    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return len(rows)
-
-
-def _local_today(tz_name: str, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(tz_name)).date()
-
-
-def _create_reminders(now: dt.datetime) -> int:
-    already = Delivery.objects.filter(appointment=OuterRef("pk"), kind=Delivery.Kind.REMINDER)
-    candidates = (
-        Appointment.objects.filter(
-            status=Appointment.Status.BOOKED,
-            starts_at__gt=now,
-            starts_at__lte=now + REMINDER_WINDOW,
-            # Booked less than a day ahead: the confirmation was the reminder.
-            created_at__lte=F("starts_at") - REMINDER_WINDOW,
-            client__archived_at__isnull=True,
-        )
-        .exclude(client__email="")
-        .filter(~Exists(already))
-        .values_list("pk", "clinic_id", "client_id", "client__timezone")
     )
-    rows = [
-        Delivery(
-            clinic_id=clinic_id,
-            client_id=client_id,
-            appointment_id=pk,
-            kind=Delivery.Kind.REMINDER,
-            local_date=_local_today(tz, now),
-        )
-        for pk, clinic_id, client_id, tz in candidates
-    ]
-    Delivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return len(rows)
+    return deliveries_insert(kind=Delivery.Kind.ROUTINE, rows=rows)
 
 
-def _due_ids(now: dt.datetime) -> list[int]:
-    due = Delivery.objects.filter(status=Delivery.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    return list(due.order_by("pk").values_list("pk", flat=True))
-
-
-def queue_sending(ids: list[int]) -> None:
-    """Queue the send task for `ids` in chunks once the current transaction commits.
-
-    robust=True: with the broker down the rows simply stay pending and the next
-    pass queues them again, instead of the error reaching the caller after commit.
-    One callback for every chunk: the first failure to reach the broker ends the
-    queuing instead of each chunk waiting out its own connection retries, and it is
-    a function, not a partial, because robust on_commit logs the callback's
-    __qualname__ (a partial has none, and the AttributeError escaped).
-    """
-    from .tasks import send_deliveries_task
-
-    size = settings.DELIVERY_BATCH_SIZE
-    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
-
-    def queue_chunks() -> None:
-        for chunk in chunks:
-            send_deliveries_task.delay(chunk)
-
-    if chunks:
-        transaction.on_commit(queue_chunks, robust=True)
-
-
-@transaction.atomic
-def dispatch_pass(now: dt.datetime | None = None, *, queue: bool = True) -> DispatchResult:
-    """One pass: sweep, expire, create today's rows, and queue every row due now."""
-    now = now or timezone.now()
-    result = DispatchResult(swept=_sweep_stuck(now))
+def create_due(now: dt.datetime) -> Produced:
+    """Mark past days' pending rows skipped and create today's due rows, timezone by timezone."""
+    created = expired = 0
     for tz in _routine_timezones():
         local_now = now.astimezone(ZoneInfo(tz))
-        result.expired += _expire_past_days(tz, local_now.date())
-        result.routine_emails += _create_routine_emails(tz, local_now)
-    result.reminders = _create_reminders(now)
-    result.due_ids = _due_ids(now)
-    if queue:
-        queue_sending(result.due_ids)
-    if result.routine_emails or result.reminders or result.expired or result.swept:
-        logger.info(
-            "dispatch: %s routine emails, %s reminders created; %s expired, %s swept; %s queued",
-            result.routine_emails,
-            result.reminders,
-            result.expired,
-            result.swept,
-            len(result.due_ids),
-        )
-    return result
-
-
-def dispatch_due(now: dt.datetime | None = None) -> list[int]:
-    """One dispatch pass; returns the ids of the rows queued for sending."""
-    return dispatch_pass(now).due_ids
-
-
-@transaction.atomic
-def confirmation_create(*, appointment: Appointment, now: dt.datetime | None = None) -> Delivery | None:
-    """The confirmation email for a new booking, as a row in the booking's transaction.
-
-    A confirmation is a service message: it goes to any client with an email
-    address, whatever their choice about routine emails.
-    """
-    now = now or timezone.now()
-    client = appointment.client
-    if not client.email or client.is_archived or appointment.starts_at <= now:
-        return None
-    delivery, created = Delivery.objects.get_or_create(
-        appointment=appointment,
-        kind=Delivery.Kind.CONFIRMATION,
-        defaults={
-            "clinic_id": appointment.clinic_id,
-            "client": client,
-            "local_date": client_local_now(client, now).date(),
-        },
-    )
-    if created:
-        queue_sending([delivery.pk])
-    return delivery
+        expired += _expire_past_days(tz, local_now.date())
+        created += _create_routine_emails(tz, local_now)
+    return Produced(created=created, expired=expired)

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 
 SALT = "routines.checkin"
 MAX_AGE = dt.timedelta(days=14)

@@ -1,10 +1,9 @@
-"""Home routines between visits, and every email the clinic owes a client.
+"""Home routines between visits, and what clients answer from their emails.
 
 A Routine is built from a signed session (ordered RoutineSteps, a schedule, an end).
-Every email is a Delivery row before it is a message: one per routine per
-client-local day (unique in the database), or one per appointment confirmation /
-reminder. Sending claims the row, records each DeliveryAttempt, and ends sent or
-failed. CheckIns are what the client answers from the email's links.
+Its emails are outbox Delivery rows of kind "routine", one per routine per client-local
+day (unique in the database, outbox/models.py). CheckIns are what the client answers
+from a routine email's links.
 """
 
 from __future__ import annotations
@@ -12,11 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 
 from accounts.models import Clinic
-from appointments.models import Appointment
 from clients.models import Client
+from outbox.models import Delivery
 from sessions.models import PressureLevel, ReflexZone, TreatmentSession
 
 from . import library
@@ -132,86 +130,6 @@ class RoutineStep(models.Model):
     def first_side(self) -> str:
         """The side the client starts on, and the one a picture of the step shows."""
         return "left" if self.side_order == SideOrder.LEFT else "right"
-
-
-class Delivery(models.Model):
-    class Kind(models.TextChoices):
-        ROUTINE = "routine", "Home routine"
-        CONFIRMATION = "confirmation", "Appointment confirmation"
-        REMINDER = "reminder", "Appointment reminder"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to send"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Not sent"
-
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="deliveries")
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="deliveries")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    routine = models.ForeignKey(Routine, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
-    appointment = models.ForeignKey(
-        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
-    )
-    # The client-local day a routine email is for; for appointment emails, the day it is due.
-    local_date = models.DateField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-local_date", "-id"]
-        verbose_name_plural = "deliveries"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["routine", "local_date"], condition=Q(kind="routine"), name="one_routine_email_per_local_day"
-            ),
-            models.UniqueConstraint(
-                fields=["appointment", "kind"],
-                condition=Q(kind__in=["confirmation", "reminder"]),
-                name="one_appointment_email_per_kind",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["client", "local_date"]),
-            # Reports: a clinic's routine emails by day, and a client's sent ones counted.
-            # Status last: the report counts a range's emails by status from the index alone.
-            models.Index(fields=["clinic", "kind", "local_date", "status"], name="delivery_report_day_status_idx"),
-            models.Index(fields=["client", "kind", "status", "local_date"], name="delivery_report_client_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.client} for {self.local_date}"
-
-    @property
-    def message_id(self) -> str:
-        # Stable across retries, so a receiving server can tell a resend from a new email.
-        return f"<delivery-{self.pk}.{self.local_date:%Y%m%d}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
-
-
-class DeliveryAttempt(models.Model):
-    class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        TRANSIENT = "transient", "Temporary failure, will retry"
-        PERMANENT = "permanent", "Permanent failure"
-
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class CheckIn(models.Model):

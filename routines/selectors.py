@@ -9,8 +9,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Clinic
 from clients.models import Client
+from outbox.models import Delivery
 
-from .models import CheckIn, Delivery, LibraryStep, Routine, RoutineStep, StepKind
+from .models import CheckIn, LibraryStep, Routine, RoutineStep, StepKind
 
 
 def current_routine(client: Client) -> Routine | None:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from reflexclinic.admin_mixins import ReadOnlyAdminMixin
+
 from .models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
 
 
@@ -11,20 +13,6 @@ class ReflexZoneAdmin(admin.ModelAdmin):
     list_select_related = ("clinic",)
     list_editable = ("sort_order", "is_active")
     ordering = ("clinic", "reflex_map", "sort_order", "name")
-
-
-class ReadOnlyAdminMixin:
-    """Clinical history is read here, never written: sessions are recorded, signed and
-    amended in the app, which keeps the amendment trail (who, when, what) complete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PressureNoteInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -107,3 +107,26 @@ def other_client(other_practitioner):
 @pytest.fixture
 def anon():
     return HttpClient()
+
+
+@pytest.fixture
+def outbox_sends_at_once():
+    """Celery's eager mode: a send task queued when a transaction commits runs right away,
+    in the process that queued it (a live server's thread too), through the real mailer."""
+    from reflexclinic.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def outbox_sends(outbox_sends_at_once, django_capture_on_commit_callbacks):
+    """Run the outbox as the app does, in this process: `with outbox_sends(): ...` around
+    the request that makes emails, and what it queued is sent when it commits."""
+
+    def committed():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return committed

@@ -11,7 +11,8 @@ from django.utils.timezone import now
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
 from clients.models import Client, ClientHealthFlag
-from routines.models import Delivery, Routine, RoutineStep
+from outbox.models import Delivery
+from routines.models import Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
 
 
@@ -180,6 +181,8 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     routine = factory.SubFactory(RoutineFactory)
     clinic = factory.SelfAttribute("routine.clinic")
     client = factory.SelfAttribute("routine.client")
+    to_email = factory.SelfAttribute("client.email")
+    to_name = factory.SelfAttribute("client.full_name")
     kind = Delivery.Kind.ROUTINE
     local_date = factory.LazyFunction(timezone.localdate)
     status = Delivery.Status.SENT

@@ -11,7 +11,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
-from routines.models import CheckIn, Delivery, LibraryStep
+from outbox.models import Delivery
+from routines.models import CheckIn, LibraryStep
 from tests.factories import (
     ClinicFactory,
     DeliveryFactory,
@@ -43,7 +44,7 @@ def test_the_delivery_log_filters_by_status_kind_day_and_clinic(operator, clinic
         local_date=today,
         status=Delivery.Status.FAILED,
     )
-    url = reverse("admin:routines_delivery_changelist")
+    url = reverse("admin:outbox_delivery_changelist")
     response = operator.get(
         url,
         {
@@ -65,13 +66,13 @@ def test_a_delivery_and_its_attempts_and_answers_are_read_only(operator, clinic)
     CheckIn.objects.create(
         clinic=clinic, client=delivery.client, delivery=delivery, kind="done", local_date=delivery.local_date
     )
-    change = reverse("admin:routines_delivery_change", args=[delivery.pk])
+    change = reverse("admin:outbox_delivery_change", args=[delivery.pk])
     response = operator.get(change)
     assert response.status_code == 200
     assert 'name="_save"' not in response.content.decode()
     assert "Did the routine" in response.content.decode()
     assert operator.post(change, {"status": "pending"}).status_code == 403
-    assert operator.get(reverse("admin:routines_delivery_delete", args=[delivery.pk])).status_code == 403
+    assert operator.get(reverse("admin:outbox_delivery_delete", args=[delivery.pk])).status_code == 403
     assert operator.get(reverse("admin:routines_checkin_changelist"), {"kind__exact": "done"}).status_code == 200
 
 

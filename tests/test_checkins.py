@@ -17,8 +17,9 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.models import Delivery, DeliveryAttempt
 from routines.links import SALT, LinkExpired, LinkInvalid, checkin_url, make_token, read_checkin_token
-from routines.models import CheckIn, Delivery, DeliveryAttempt, Routine
+from routines.models import CheckIn, Routine
 from tests.factories import (
     ClientFactory,
     DeliveryFactory,

@@ -33,9 +33,10 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from routines.dispatch import dispatch_due
-from routines.mailer import send_deliveries
-from routines.models import Delivery, DeliveryAttempt, Routine
+from outbox.dispatch import dispatch_due
+from outbox.mailer import send_deliveries
+from outbox.models import Delivery, DeliveryAttempt
+from routines.models import Routine
 from tests.delivery_data import due_routines
 from tests.smtp_sink import PERMANENT_REPLY, SmtpSink, free_port, smtp_sink_fixture  # noqa: F401
 from tests.worker_process import PrivateRedis, WorkerProcess, database_url, manage, process_env

@@ -15,11 +15,14 @@ from django.core import mail
 from django.urls import reverse
 from icalendar import Calendar
 
+from appointments.emails import build_appointment_email
 from clients.models import HealthFlag
+from outbox import mailer, render
+from outbox.models import Delivery
 from routines import emails
-from routines.emails import build_appointment_email, build_routine_email, preview_routine_email
+from routines.emails import build_routine_email, preview_routine_email
 from routines.links import make_token, read_checkin_token
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,
@@ -141,10 +144,10 @@ def test_every_step_picture_is_attached_inline_and_nothing_loads_from_the_web(de
 
 
 def test_every_email_carries_the_same_picture_part_built_once_per_zone_picture(delivery, routine):
-    emails._picture_part.cache_clear()
+    render._picture_part.cache_clear()
     others = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)) for n in range(1, 4)]
     raw = [build_routine_email(d).message().as_bytes(linesep="\r\n") for d in [delivery, *others]]
-    assert emails._picture_part.cache_info().misses == 2  # two zone pictures, built once each
+    assert render._picture_part.cache_info().misses == 2  # two zone pictures, built once each
 
     def pictures(message_bytes: bytes) -> dict[str, bytes]:
         parsed = email.message_from_bytes(message_bytes, policy=policy.default)
@@ -395,6 +398,6 @@ def test_building_a_batch_of_emails_takes_the_same_queries_for_3_and_30(routine,
     # deliveries with client, clinic and routine; steps; zones; flags (no appointments to fetch)
     for batch in (ids[:3], ids):
         with django_assert_num_queries(4):
-            deliveries = emails.with_email_data(Delivery.objects.all()).in_bulk(batch)
+            deliveries = mailer.with_email_data(Delivery.objects.all()).in_bulk(batch)
             for d in deliveries.values():
                 build_routine_email(d)

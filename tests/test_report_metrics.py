@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appointments.models import Appointment
+from outbox.models import Delivery
 from reports.metrics import TABLES, build, headline
 from reports.scope import Scope, scope_and_form, scope_from_request
 from reports.tables import Percent
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,

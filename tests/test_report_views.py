@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from routines.models import CheckIn, Delivery
+from outbox.models import Delivery
+from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from clients import health_flags
 from clients.health_flags import FLAG_SPECS, FlagTier, HealthFlag, flag_spec
+from outbox.models import Delivery
 from routines.emails import build_routine_email
-from routines.models import Delivery, StepKind
+from routines.models import StepKind
 from routines.proposal import routine_propose
 from sessions import reflex_maps
 from sessions.charts import zone_label

@@ -96,6 +96,8 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # For load balancers and monitors: which parts work, never any clinic's data.
+    "health",
 }
 
 

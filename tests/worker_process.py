@@ -1,4 +1,6 @@
-"""Real processes for the fault tests and the benchmark: a Celery worker and a private Redis.
+"""Real processes for the fault tests, the production smoke test and the benchmark.
+
+`ProcessGroup` runs any command that way (the smoke test's web server, worker and beat).
 
 `WorkerProcess` runs `celery -A reflexclinic worker --pool=prefork` as a subprocess in
 its own process group, so a test can SIGKILL the whole worker (parent and pool children)
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -89,68 +92,45 @@ def pss_bytes(pids: list[int]) -> int:
     return proc_kib_sum(pids, "smaps_rollup", "Pss:")
 
 
-class WorkerProcess:
-    def __init__(
-        self,
-        *,
-        database_url: str,
-        redis_url: str,
-        email_url: str,
-        concurrency: int = 2,
-        settings: dict | None = None,
-        name: str = "faults",
-    ) -> None:
-        self.env = process_env(database_url=database_url, redis_url=redis_url, email_url=email_url, settings=settings)
-        self.concurrency = concurrency
+class ProcessGroup:
+    """A command run in its own process group, its output in a log file; `stop()` ends the
+    whole group (a parent and its children) and always ends in SIGKILL."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], name: str) -> None:
+        self.command = command
+        self.env = env
         self.name = name
         self.proc: subprocess.Popen | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix=f"celery-{name}-", suffix=".log")[1])
-        self.peak_rss = 0
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
 
-    def start(self, timeout: float = 30) -> WorkerProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "reflexclinic",
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={self.concurrency}",
-            "-Q",
-            "celery",
-            "--loglevel=INFO",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-            "-n",
-            f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@%h",
-        ]
+    def start(self, *, ready: Callable[[], bool], timeout: float = 30) -> ProcessGroup:
+        """Start, then wait until `ready()` (bounded); a process that exits first is an error."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"Celery worker exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if b" ready." in self.log_path.read_bytes():
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if ready():
                 return self
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"Celery worker not ready within {timeout} s:\n{self.log_tail()}")
+        raise RuntimeError(f"{self.name} not ready within {timeout} s:\n{self.log_tail()}")
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
 
     def pids(self) -> list[int]:
         return group_pids(self.proc.pid) if self.proc else []
 
-    def sample_rss(self) -> int:
-        rss = rss_bytes(self.pids())
-        self.peak_rss = max(self.peak_rss, rss)
-        return rss
-
     def kill(self) -> None:
-        """SIGKILL the parent and every pool child at once: nothing gets to clean up."""
+        """SIGKILL the parent and every child at once: nothing gets to clean up."""
         if self.proc is None:
             return
         with contextlib.suppress(ProcessLookupError):
@@ -176,11 +156,51 @@ class WorkerProcess:
             time.sleep(0.05)
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+class WorkerProcess(ProcessGroup):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        email_url: str,
+        concurrency: int = 2,
+        settings: dict | None = None,
+        name: str = "faults",
+    ) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reflexclinic",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "-Q",
+            "celery",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "-n",
+            f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]
+        env = process_env(database_url=database_url, redis_url=redis_url, email_url=email_url, settings=settings)
+        super().__init__(command, env=env, name=f"celery-{name}")
+        self.concurrency = concurrency
+        self.peak_rss = 0
+
+    def start(self, timeout: float = 30) -> WorkerProcess:
+        super().start(ready=lambda: b" ready." in self.log_path.read_bytes(), timeout=timeout)
+        return self
+
+    def sample_rss(self) -> int:
+        rss = rss_bytes(self.pids())
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
 
 
 class PrivateRedis:

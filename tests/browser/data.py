@@ -12,8 +12,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from outbox.models import Delivery
 from routines.checkins import checkin_record
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from routines.proposal import routine_propose
 from routines.services import routine_assign
 from sessions.models import ReflexZone

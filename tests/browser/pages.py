@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from outbox.models import Delivery
 from routines.links import make_token
-from routines.models import CheckIn, Delivery, LibraryStep, Routine
+from routines.models import CheckIn, LibraryStep, Routine
 from sessions.models import ReflexZone, TreatmentSession
 
 

@@ -20,8 +20,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from outbox.models import Delivery
 from routines.checkins import checkin_record
-from routines.models import CheckIn, Delivery
+from routines.models import CheckIn
 from routines.proposal import routine_propose
 from routines.schedule import client_local_now
 from routines.services import routine_assign
@@ -37,7 +38,9 @@ def look():
     return Looker()
 
 
-def test_the_owner_adds_a_practitioner_who_sets_a_password_from_the_email_and_logs_in(page, owner, mailoutbox, look):
+def test_the_owner_adds_a_practitioner_who_sets_a_password_from_the_email_and_logs_in(
+    page, owner, mailoutbox, look, outbox_sends_at_once
+):
     log_in(page, "olivia")
     look(page)
     page.get_by_role("link", name="Staff").click()

@@ -228,7 +228,8 @@ class ClinicSeeder:
         emails sent on each day and the client's answers, so the reports show adherence
         and at-home pain. Each client keeps one habit (most days, about half, rarely or
         never), as real clients do. These routines are over: dispatch never sends them."""
-        from routines.models import CheckIn, Delivery, Routine
+        from outbox.models import Delivery
+        from routines.models import CheckIn, Routine
         from routines.proposal import RoutineNotProposable, routine_propose
 
         deliveries: list[Delivery] = []
@@ -264,6 +265,7 @@ class ClinicSeeder:
                         Delivery(
                             clinic=self.clinic,
                             client=client,
+                            **client.as_recipient,
                             kind=Delivery.Kind.ROUTINE,
                             routine=routine,
                             local_date=day,

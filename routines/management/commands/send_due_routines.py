@@ -11,8 +11,9 @@ from collections import Counter
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from routines.dispatch import dispatch_pass
-from routines.mailer import send_deliveries
+from outbox.dispatch import dispatch_pass
+from outbox.mailer import send_deliveries
+from outbox.models import Delivery
 
 
 class Command(BaseCommand):
@@ -26,7 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args, send: bool, queue: bool, **options):
         result = dispatch_pass(queue=queue)
         self.stdout.write(
-            f"Created {result.routine_emails} routine email(s) and {result.reminders} reminder(s); "
+            f"Created {result.created[Delivery.Kind.ROUTINE]} routine email(s) and "
+            f"{result.created[Delivery.Kind.REMINDER]} reminder(s); "
             f"{result.expired} past-day email(s) marked not sent; {result.swept} stuck email(s) pending again."
         )
         if queue:

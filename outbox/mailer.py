@@ -25,13 +25,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from appointments.models import Appointment
-
-from .dispatch import PAST_DAY
+from . import kinds
 from .models import Delivery, DeliveryAttempt
-from .schedule import client_local_now, due_routine_ids, not_due_reason
+from .render import render_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +45,15 @@ class SendError(Exception):
 
 
 def build_message(delivery: Delivery) -> EmailMessage:
-    # Imported here: the email module renders templates and pictures, and loads only when sending.
-    from . import emails
+    return render_delivery(delivery)
 
-    if delivery.kind == Delivery.Kind.ROUTINE:
-        return emails.build_routine_email(delivery)
-    return emails.build_appointment_email(delivery)
+
+def message_for(delivery: Delivery) -> EmailMessage:
+    """The row's message as it goes out, with the row's Message-ID: set here and nowhere
+    else, the same on every retry, so a receiving server can tell a resend from a new email."""
+    message = build_message(delivery)
+    message.extra_headers["Message-ID"] = delivery.message_id
+    return message
 
 
 def classify(exc: BaseException) -> SendError:
@@ -84,29 +86,24 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=seconds * random.uniform(0.5, 1.5))
 
 
-def skip_reason(delivery: Delivery, now: dt.datetime, due_routines: set[int]) -> str | None:
-    """Why this row should not be sent any more, in words for the delivery log.
+def skip_reason(delivery: Delivery, now: dt.datetime, batch: dict[str, object]) -> str | None:
+    """Why this row should not be sent any more, in words for the delivery log: its kind's rule.
 
-    `due_routines`: the batch's routines still due on their row's day (`due_routine_ids`).
+    `batch`: per kind, what its `prepare` computed once for the batch's rows.
     """
-    client = delivery.client
-    if delivery.kind == Delivery.Kind.ROUTINE:
-        if delivery.local_date < client_local_now(client, now).date():
-            return PAST_DAY
-        if delivery.routine_id in due_routines:
-            return None
-        # Stopped, paused or opted out since the dispatcher created the row.
-        return f"Not sent: {not_due_reason(delivery.routine, delivery.local_date) or 'no longer due'}"
-    appointment = delivery.appointment
-    if appointment.status != Appointment.Status.BOOKED:
-        return f"Not sent: the appointment is {appointment.get_status_display().lower()}"
-    if appointment.starts_at <= now:
-        return "Not sent: the appointment had already started"
-    if not client.email:
-        return "Not sent: the client has no email address"
-    if client.is_archived:
-        return "Not sent: the client is archived"
-    return None
+    try:
+        kind = kinds.get(delivery.kind)
+    except kinds.UnknownKind:
+        # Not ours to judge: building it fails, and that error is recorded on the row
+        # (retried, so a deploy that registers the kind still sends it; then failed).
+        return None
+    return kind.skip(delivery, now, batch.get(kind.slug))
+
+
+def with_email_data(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    """What building many emails of every registered kind needs, in a fixed number of queries."""
+    select, prefetch = kinds.related(kinds.registered())
+    return deliveries.select_related(*select).prefetch_related(*prefetch)
 
 
 def _claim(pk: int, now: dt.datetime) -> bool:
@@ -207,15 +204,14 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     """
     ids = list(ids)
     counts: Counter[str] = Counter(sent=0, retry=0, failed=0, skipped=0, not_claimed=0)
-    from . import emails
-
     # What the messages need, loaded in a fixed number of queries for the whole batch.
     # Only rows still pending: those another worker took or finished are not loaded at all.
-    pending = Delivery.objects.filter(status=Delivery.Status.PENDING).select_related("appointment")
-    deliveries = emails.with_email_data(pending).in_bulk(ids)
-    due_routines = due_routine_ids(
-        (d.routine, d.local_date) for d in deliveries.values() if d.kind == Delivery.Kind.ROUTINE
-    )
+    deliveries = with_email_data(Delivery.objects.filter(status=Delivery.Status.PENDING)).in_bulk(ids)
+    by_kind: dict[str, list[Delivery]] = {}
+    for delivery in deliveries.values():
+        by_kind.setdefault(delivery.kind, []).append(delivery)
+    registered = {kind.slug: kind for kind in kinds.registered()}
+    batch = {slug: registered[slug].prepare(rows) for slug, rows in by_kind.items() if slug in registered}
     connection = _Connection()
     try:
         for pk in ids:
@@ -223,15 +219,15 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
             if delivery is None:
                 counts["not_claimed"] += 1
                 continue
-            _send_one(delivery, connection, counts, due_routines)
+            _send_one(delivery, connection, counts, batch)
     finally:
         connection.close()
     return dict(counts)
 
 
-def _send_one(delivery: Delivery, connection: _Connection, counts: Counter, due_routines: set[int]) -> None:
+def _send_one(delivery: Delivery, connection: _Connection, counts: Counter, batch: dict[str, object]) -> None:
     now = timezone.now()
-    reason = skip_reason(delivery, now, due_routines)
+    reason = skip_reason(delivery, now, batch)
     if reason:
         skipped = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SKIPPED, last_error=reason, next_attempt_at=None
@@ -242,8 +238,7 @@ def _send_one(delivery: Delivery, connection: _Connection, counts: Counter, due_
         counts["not_claimed"] += 1
         return
     try:
-        message = build_message(delivery)
-        message.extra_headers["Message-ID"] = delivery.message_id
+        message = message_for(delivery)
         sent = connection.send(message)
         if not sent:
             raise SendError("The email had no recipient address.", permanent=True)
