@@ -46,6 +46,8 @@ def main_pages(clinic) -> list[MainPage]:
         ("library", reverse("routines:library"), "owner"),
         ("library-add", reverse("routines:library_add"), "owner"),
         ("audit", reverse("audit:log"), "owner"),
+        ("privacy", reverse("privacy:retention"), "owner"),
+        ("exports", reverse("privacy:exports"), "owner"),
     ]
     signed = (
         TreatmentSession.objects.filter(
@@ -61,6 +63,7 @@ def main_pages(clinic) -> list[MainPage]:
             ("client-edit", reverse("clients:edit", args=[client.pk]), "owner"),
             ("client-report", reverse("reports:client_report", args=[client.pk]), "owner"),
             ("client-audit", reverse("audit:client", args=[client.pk]), "owner"),
+            ("client-record", reverse("privacy:subject_access", args=[client.pk]), "owner"),
             ("session", reverse("sessions:detail", args=[signed.pk]), "owner"),
             ("session-amend", reverse("sessions:amend", args=[signed.pk]), "owner"),
         ]
