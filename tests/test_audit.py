@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -311,3 +312,26 @@ def test_dates_and_choices_are_shown_in_words(owner_client, clinic, maya, practi
     page = owner_client.get(reverse("audit:client", args=[maya.pk])).content.decode()
     assert "3 Mar 2026 <span" in page and "10 Mar 2026</dd>" in page
     assert "Draft <span" in page and "Active</dd>" in page
+
+
+def test_opening_a_clients_complete_record_writes_a_view_row(owner_client, owner, maya):
+    assert owner_client.get(reverse("privacy:subject_access", args=[maya.pk])).status_code == 200
+    assert owner_client.get(reverse("privacy:subject_access_json", args=[maya.pk])).status_code == 200
+    assert [(v.actor, v.what) for v in _views(maya)] == [
+        (owner, "complete record"),
+        (owner, "complete record (JSON download)"),
+    ]
+
+
+def test_anonymising_a_client_leaves_no_identifier_in_the_audit_trail(clinic, owner, practitioner):
+    from privacy.services import client_anonymise
+    from tests.test_privacy import IDENTIFIERS, _years_ago, treated_client
+
+    client = treated_client(clinic, practitioner, started_at=_years_ago(8))
+    client_anonymise(client=client, by=owner)
+    trail = json.dumps(list(AuditEntry.objects.filter(client=client).values()), default=str)
+    # The anonymisation keeps only the year of birth: the full date must not survive in a "before".
+    leaks = [text for text in (*IDENTIFIERS, "1970-05-17") if text in trail]
+    assert not leaks, f"still in the audit trail after anonymisation: {leaks}"
+    # Who acted and when stay.
+    assert AuditEntry.objects.filter(client=client, actor_label=SYSTEM).exists()
