@@ -111,8 +111,3 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
-
-
-def not_built(request, *args, **kwargs):
-    # Placeholder while the parallel work lands; replaced in each app's urls.py.
-    return page_not_found(request)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_today
 from outbox.models import Delivery
 from routines.models import CheckIn, Routine
-from routines.schedule import client_local_now
 
 PAUSE_DAYS = 7
 STOP_REASON = "The client stopped the emails from a link in a routine email."
@@ -31,7 +31,7 @@ class CheckInResult:
 
 def pause_ends(delivery: Delivery) -> dt.date:
     """The last client-local day without an email if the client pauses now."""
-    return client_local_now(delivery.client).date() + dt.timedelta(days=PAUSE_DAYS)
+    return local_today(delivery.client) + dt.timedelta(days=PAUSE_DAYS)
 
 
 def resumes_on(routine: Routine) -> dt.date | None:

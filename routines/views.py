@@ -13,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts.localtime import local_today
 from accounts.tenancy import clinic_get, clinic_required, owner_required
 from sessions.models import TreatmentSession
 
+from .emails import preview_routine_email
 from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
 from .models import LibraryStep, Routine, StepKind
 from .proposal import RoutineNotProposable, routine_propose
-from .schedule import client_local_now
 from .selectors import draft_for_session, library_steps, routine_queryset
 from .services import (
     EDITABLE,
@@ -148,16 +149,12 @@ def _edit_url(routine: Routine) -> str:
 
 
 def _preview_date(routine: Routine) -> dt.date:
-    today = client_local_now(routine.client).date()
+    today = local_today(routine.client)
     return max(today, routine.starts_on)
 
 
 def _preview_message(routine: Routine):
-    """The email as the client will get it, from helper C's emails module; None until it exists."""
-    try:
-        from .emails import preview_routine_email
-    except ImportError:
-        return None
+    """The email as the client will get it on its next day."""
     return preview_routine_email(routine, _preview_date(routine))
 
 
@@ -191,7 +188,6 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "routine": routine,
         "client": routine.client,
-        "steps": list(routine.steps.all()),
         "message": message,
         "preview_date": _preview_date(routine),
     }
@@ -202,10 +198,9 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def routine_preview_html(request: HttpRequest, pk: int) -> HttpResponse:
     routine = _get_routine(request, pk)
-    message = _preview_message(routine)
-    html = html_with_inline_images(message) if message is not None else None
+    html = html_with_inline_images(_preview_message(routine))
     if html is None:
-        raise Http404("No HTML preview yet")
+        raise Http404("The email has no HTML part")
     response = HttpResponse(html)
     # The email's HTML runs nothing and loads nothing from elsewhere; say so to the browser too.
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
