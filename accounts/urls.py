@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/add/", views.staff_add, name="staff_add"),
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/unlock/", views.staff_unlock, name="staff_unlock"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

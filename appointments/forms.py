@@ -33,6 +33,7 @@ class SlotForm(forms.Form):
             "required": "Choose a practitioner.",
         },
     )
+    # A plain DateField: clean_date below already refuses any day more than three years away.
     date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-03-03.", "required": "Choose a date."},

@@ -41,6 +41,9 @@ class Appointment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
     notes = models.TextField(blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # The iCalendar SEQUENCE of its calendar entry: raised on every move and on cancelling,
+    # so a client's calendar takes each email's file as newer than the last (RFC 5545 3.8.7.4).
+    sequence = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

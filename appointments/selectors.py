@@ -64,6 +64,6 @@ def calendar_appointments(
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
     qs = Appointment.objects.select_related("client", "practitioner", "course", "treatment_session").prefetch_related(
-        "client__health_flags"
+        "client__health_flags", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)

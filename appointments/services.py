@@ -14,6 +14,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.localtime import is_skipped, local_to_utc, local_today, local_zone, short_date
@@ -158,10 +159,16 @@ def appointment_reschedule(
         raise ValueError("The practitioner must belong to the appointment's clinic.")
     tz = local_zone(locked.clinic)
     _ensure_free(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, tz=tz, exclude_pk=locked.pk)
+    # A new time or practitioner is a new version of the client's calendar entry.
+    changed = (locked.starts_at, locked.ends_at, locked.practitioner_id) != (starts_at, ends_at, practitioner.pk)
     locked.practitioner = practitioner
     locked.starts_at = starts_at
     locked.ends_at = ends_at
-    _save_guarded(locked, tz=tz, update_fields=["practitioner", "starts_at", "ends_at", "updated_at"])
+    if changed:
+        locked.sequence += 1
+    _save_guarded(locked, tz=tz, update_fields=["practitioner", "starts_at", "ends_at", "sequence", "updated_at"])
+    if changed:
+        client_notice_create(kind=Delivery.Kind.CHANGE, appointment=locked, sequence=locked.sequence)
     return locked
 
 
@@ -179,8 +186,18 @@ def _close(appointment: Appointment, *, status: str, action: str, **fields) -> A
     return appointment
 
 
+@transaction.atomic
 def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appointment:
-    return _close(appointment, status=Appointment.Status.CANCELLED, action="cancelled", cancel_reason=reason.strip())
+    """Cancel, and tell the client in the same transaction (its calendar file removes the entry)."""
+    cancelled = _close(
+        appointment,
+        status=Appointment.Status.CANCELLED,
+        action="cancelled",
+        cancel_reason=reason.strip(),
+        sequence=F("sequence") + 1,
+    )
+    client_notice_create(kind=Delivery.Kind.CANCELLATION, appointment=cancelled)
+    return cancelled
 
 
 def appointment_mark(*, appointment: Appointment, status: str) -> Appointment:
@@ -247,22 +264,32 @@ def course_book(
     return course
 
 
-@transaction.atomic
 def confirmation_create(*, appointment: Appointment, now: dt.datetime | None = None) -> Delivery | None:
-    """The confirmation email for a new booking, as an outbox row in the booking's transaction.
+    """The confirmation email for a new booking, as an outbox row in the booking's transaction."""
+    return client_notice_create(kind=Delivery.Kind.CONFIRMATION, appointment=appointment, now=now)
 
-    A confirmation is a service message: it goes to any client with an email
-    address, whatever their choice about routine emails.
+
+@transaction.atomic
+def client_notice_create(
+    *, kind: str, appointment: Appointment, now: dt.datetime | None = None, **about
+) -> Delivery | None:
+    """An email telling the client about their appointment (booked, moved, cancelled), as an
+    outbox row in the action's transaction; `about` adds the row's other fields (a change
+    notice's sequence).
+
+    These are service messages: they go to any client with an email address, whatever
+    their choice about routine emails, but never about a time already past.
     """
     now = now or timezone.now()
     client = appointment.client
     if not client.email or client.is_archived or appointment.starts_at <= now:
         return None
     return delivery_create(
-        kind=Delivery.Kind.CONFIRMATION,
+        kind=kind,
         clinic_id=appointment.clinic_id,
         local_date=local_today(client.timezone, now),
         **client.as_recipient,
         client=client,
         appointment=appointment,
+        **about,
     )

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.inputs import has_control_characters, parse_day, parse_id
 from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
@@ -23,7 +24,15 @@ from .models import Appointment
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site, as our pages write it: any other text would be taken by
+    # redirect() for a view name, and control characters are no part of a path we link to.
+    if (
+        target.startswith("/")
+        and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         return target
     return fallback
 
@@ -36,17 +45,13 @@ def _calendar_scope(request) -> tuple[dt.date, User | None, list[User]]:
 
     Practitioners see their own calendar by default, owners the whole clinic.
     """
-    today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = today
+    day = parse_day(request.GET.get("date")) or timezone.localdate()
     staff = list(selectors.active_staff(request.clinic))
     wanted = request.GET.get("practitioner", "")
     if wanted == "all":
         who = None
-    elif wanted.isdigit():
-        who = next((u for u in staff if u.pk == int(wanted)), None) or clinic_get(User, request.clinic, pk=int(wanted))
+    elif (pk := parse_id(wanted)) is not None:
+        who = next((u for u in staff if u.pk == pk), None) or clinic_get(User, request.clinic, pk=pk)
     else:
         who = None if request.user.is_owner else request.user
     return day, who, staff
@@ -123,10 +128,10 @@ def week_view(request):
 def _prefill_from_query(request) -> dict:
     """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
-    if request.GET.get("client", "").isdigit():
-        initial["client"] = int(request.GET["client"])
-    if request.GET.get("practitioner", "").isdigit():
-        initial["practitioner"] = int(request.GET["practitioner"])
+    if client := parse_id(request.GET.get("client")):
+        initial["client"] = client
+    if practitioner := parse_id(request.GET.get("practitioner")):
+        initial["practitioner"] = practitioner
     raw_start = request.GET.get("start", "")
     if raw_start:
         try:

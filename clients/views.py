@@ -12,7 +12,7 @@ from accounts.tenancy import clinic_get, clinic_required
 from audit.services import audit_view
 from clients import panels, selectors, services
 from clients.charts import PainChart
-from clients.forms import ClientForm
+from clients.forms import ClientForm, ClientSearchForm
 from clients.models import Client
 
 PAGE_SIZE = 25
@@ -20,14 +20,15 @@ PAGE_SIZE = 25
 
 @clinic_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    search = ClientSearchForm(request.GET)
+    query = search.query
     archived = request.GET.get("archived") == "1"
     clients = selectors.client_list(clinic=request.clinic, query=query, archived=archived)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "clients/client_list.html",
-        {"page": page, "clients": page.object_list, "query": query, "archived": archived},
+        {"page": page, "clients": page.object_list, "query": query, "archived": archived, "search": search},
     )
 
 

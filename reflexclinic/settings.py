@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "auditlog",
     "audit",
     "audit_pages",
+    "attention",
     "privacy",
     "demo",
 ]
@@ -265,3 +266,53 @@ LOGGING = {
         "celery.worker.strategy": {"level": "WARNING"},
     },
 }
+
+# --- Safety (issue 11): Content-Security-Policy and login lockout ---------------------------
+# A strict policy on every page: scripts and styles only from our own static files (no
+# inline <script>, <style>, style="" or on*= anywhere in the templates), pictures from
+# ourselves or data: URLs (Bootstrap's icons), nothing framed from or by anyone else. The
+# email preview's HTML (routines.views.routine_preview_html) sets its own, stricter policy;
+# the middleware leaves a policy a view set alone.
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# Failed logins are counted per username and per client address (django-axes), in the
+# database: every web process sees the same counts, they survive a restart, and the
+# owner's staff page lists the clinic's locked accounts from the same table (a Redis cache
+# would also be shared, but is optional here and cannot be listed by clinic). A lock lifts
+# itself after AXES_COOLOFF_TIME, or sooner when an owner unlocks the account. The message
+# is the same whether or not the username exists (accounts.lockout).
+INSTALLED_APPS += ["axes"]
+# Last, as django-axes requires: it turns a lockout raised during login into our page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", *AUTHENTICATION_BACKENDS]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# Either criterion locks: one account from anywhere, or one address trying any account.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The demo logins' password is public and printed on the login page: locking them would
+# only let anyone shut the demo for everyone. They are refused anyway with DEBUG off.
+AXES_WHITELIST_CALLABLE = "accounts.lockout.is_demo_login"
+# The client address is REMOTE_ADDR. Behind a reverse proxy, set AXES_IPWARE_PROXY_COUNT and
+# AXES_IPWARE_META_PRECEDENCE_ORDER (django-axes docs), or every visitor shares the proxy's.
+AXES_VERBOSE = False

@@ -15,6 +15,7 @@ urlpatterns = [
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit_pages.urls")),
+    path("attention/", include("attention.urls")),
     path("privacy/", include("privacy.urls")),
 ]
 

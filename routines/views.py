@@ -13,12 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts.inputs import parse_id
 from accounts.localtime import local_today
 from accounts.tenancy import clinic_get, clinic_required, owner_required
 from sessions.models import TreatmentSession
 
 from .emails import preview_routine_email
-from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
+from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm, StopForm
 from .models import LibraryStep, Routine, StepKind
 from .proposal import RoutineNotProposable, routine_propose
 from .selectors import draft_for_session, library_steps, routine_queryset
@@ -101,8 +102,7 @@ def routine_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     step = None
     if "step" in request.POST:
-        step_pk = request.POST["step"]
-        step = get_object_or_404(routine.steps.all(), pk=step_pk if step_pk.isdigit() else 0)
+        step = get_object_or_404(routine.steps.all(), pk=parse_id(request.POST["step"]) or 0)
     forms: dict = {}
     try:
         if action == "add":
@@ -230,7 +230,11 @@ def routine_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
     routine = _get_routine(request, pk)
     if request.method != "POST":
         return redirect("routines:edit", pk=routine.pk)
-    if routine_stop(routine=routine, by=request.user, reason=request.POST.get("reason", "").strip()[:200]):
+    form = StopForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The routine was not stopped: " + " ".join(form.errors["reason"]))
+        return redirect("routines:edit", pk=routine.pk)
+    if routine_stop(routine=routine, by=request.user, reason=form.cleaned_data["reason"]):
         messages.success(request, f"Routine stopped. {routine.client.first_name} gets no more routine emails.")
     else:
         messages.info(request, "This routine was not running, so there was nothing to stop.")

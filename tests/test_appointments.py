@@ -52,16 +52,6 @@ def last_sunday(year: int, month: int) -> dt.date:
 
 
 @pytest.fixture
-def day() -> dt.date:
-    """A Tuesday a week or two ahead: in the future and away from any clock change."""
-    today = timezone.localdate()
-    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
-    while tuesday.month in (3, 10) and tuesday.day > 20:
-        tuesday += dt.timedelta(days=14)
-    return tuesday
-
-
-@pytest.fixture
 def jane(clinic):
     return ClientFactory(clinic=clinic, first_name="Jane", last_name="Doe")
 

@@ -20,6 +20,7 @@ from tests.factories import (
     ClientHealthFlagFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
+    SignedSessionFactory,
     TreatmentSessionFactory,
     UserFactory,
 )
@@ -484,7 +485,7 @@ def test_pain_chart_has_both_series_a_legend_and_the_numbers_table(practitioner_
     client = ClientFactory(clinic=clinic)
     start = timezone.now() - dt.timedelta(days=40)
     for i, (before, after) in enumerate([(8, 5), (6, 3), (4, 2)]):
-        TreatmentSessionFactory(
+        SignedSessionFactory(
             clinic=clinic,
             client=client,
             practitioner=practitioner,
