@@ -3,7 +3,13 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# docs/domain.md, rule 7: "a few minutes, every day".
+ROUTINE_MINUTES_DEFAULT = 10
+ROUTINE_MINUTES_MIN = 3
+ROUTINE_MINUTES_MAX = 20
 
 TIMEZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in available_timezones() if "/" in tz)
 
@@ -17,6 +23,20 @@ class Clinic(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
+    # docs/domain.md, rule 7: a proposed home routine takes at most this many minutes a day.
+    routine_minutes = models.PositiveSmallIntegerField(
+        "Home routine length (minutes)",
+        default=ROUTINE_MINUTES_DEFAULT,
+        validators=[MinValueValidator(ROUTINE_MINUTES_MIN), MaxValueValidator(ROUTINE_MINUTES_MAX)],
+        help_text=f"A proposed routine takes at most this long each day: {ROUTINE_MINUTES_MIN} to "
+        f"{ROUTINE_MINUTES_MAX} minutes.",
+        error_messages={
+            "min_value": f"Choose from {ROUTINE_MINUTES_MIN} to {ROUTINE_MINUTES_MAX} minutes: "
+            "even a short routine needs a few minutes.",
+            "max_value": f"Choose from {ROUTINE_MINUTES_MIN} to {ROUTINE_MINUTES_MAX} minutes: "
+            "a home routine is a few minutes a day.",
+        },
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
-from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,6 +16,7 @@ from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client
+from clients.phones import phone_e164, region_for_timezone
 from clients.selectors import practitioner_choices
 from clients.services import EDITABLE_FIELDS
 
@@ -24,9 +24,9 @@ EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 # Rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
 CLEARANCE_FLAGS = [spec for spec in FLAG_SPECS.values() if spec.asks_clearance]
 
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()\-./]{6,}$",
-    "Enter a phone number using digits, spaces and + ( ) - only, e.g. +44 7700 900123.",
+PHONE_MESSAGE = (
+    "Enter a phone number using digits, spaces and + ( ) - only, e.g. 07700 900123, or +44 7700 900123 "
+    "for a number abroad."
 )
 
 
@@ -126,7 +126,6 @@ class ClientForm(forms.ModelForm):
             empty_label="No usual practitioner",
             error_messages={"invalid_choice": "Choose a practitioner who works at this clinic."},
         )
-        self.fields["phone"].validators.append(phone_validator)
         # A line break in a name would break every email header it goes into (issue 11).
         refuse_control_characters_in(self, "first_name", "last_name")
         self.fields["date_of_birth"].widget.attrs.update(
@@ -210,6 +209,16 @@ class ClientForm(forms.ModelForm):
         if dob < EARLIEST_BIRTH_DATE:
             raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
         return dob
+
+    def clean_phone(self) -> str:
+        """Stored in E.164; a number without its country code is read in the clinic's region."""
+        text = self.cleaned_data.get("phone", "").strip()
+        if not text:
+            return ""
+        number = phone_e164(text, region_for_timezone(self.clinic.timezone))
+        if number is None:
+            raise forms.ValidationError(PHONE_MESSAGE)
+        return number
 
     def clean_physician_clearance_date(self) -> dt.date | None:
         day = self.cleaned_data.get("physician_clearance_date")

@@ -10,13 +10,16 @@ from accounts.models import TIMEZONE_CHOICES, Clinic
 
 # The flags and their specs live in health_flags.py; re-exported for the modules that know them from here.
 from .health_flags import FlagSpec, FlagTier, HealthFlag, flag_spec  # noqa: F401
+from .phones import phone_search_digits, region_for_timezone, stored_phone
 
 
 class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
 
-    def search(self, text: str):
+    def search(self, text: str, *, region: str | None = None):
+        """Every word in a name, the email or the phone; or, for text that is (part of) a phone
+        number, the number whatever its spacing or +44/0 prefix (read in `region`)."""
         text = (text or "").strip()
         if not text:
             return self
@@ -28,6 +31,8 @@ class ClientQuerySet(models.QuerySet):
                 | Q(email__icontains=word)
                 | Q(phone__icontains=word)
             )
+        if digits := phone_search_digits(text, region):
+            q |= Q(phone__contains=digits)
         return self.filter(q)
 
 
@@ -91,6 +96,14 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        # E.164 whoever writes the row (intake, admin, demo data), so search finds the number
+        # however it is typed; read in the clinic's region (clients/phones.py).
+        update_fields = kwargs.get("update_fields")
+        if self.phone and (update_fields is None or "phone" in update_fields):
+            self.phone = stored_phone(self.phone, region_for_timezone(self.clinic.timezone))
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

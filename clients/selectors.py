@@ -8,6 +8,7 @@ from accounts.models import Clinic, User
 from accounts.tenancy import clinic_get
 from clients import panels
 from clients.models import Client
+from clients.phones import region_for_timezone
 
 
 def client_list(*, clinic: Clinic, query: str = "", archived: bool = False) -> QuerySet[Client]:
@@ -19,7 +20,9 @@ def client_list(*, clinic: Clinic, query: str = "", archived: bool = False) -> Q
     clients = Client.objects.filter(clinic=clinic)
     clients = clients.filter(archived_at__isnull=not archived)
     return panels.with_list_columns(
-        clients.search(query).select_related("practitioner").prefetch_related("health_flags")
+        clients.search(query, region=region_for_timezone(clinic.timezone))
+        .select_related("practitioner")
+        .prefetch_related("health_flags")
     ).order_by("last_name", "first_name", "id")
 
 

@@ -285,7 +285,8 @@ def routines(scope: Scope) -> Computed:
     # A check-in carries its email's client-local day, so the range's answers are read
     # from the check-ins' own day index. A "done" link exists only in a routine email that
     # went out (one answer per email: unique per delivery and kind), the same count the
-    # adherence bands use.
+    # adherence bands use. A pain score corrected the same day leaves its earlier answer
+    # under another kind (PAIN_REPLACED), so kind "pain" is each email's latest answer.
     answers = checkins_qs(scope).aggregate(
         done=Count("kind", filter=Q(kind=CheckIn.Kind.DONE)),
         n=Count("kind", filter=Q(kind=CheckIn.Kind.PAIN, pain__isnull=False)),

@@ -17,7 +17,7 @@ from appointments.models import Appointment
 from audit.services import audit_view
 from clients.models import Client
 
-from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm
+from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm, blank_rows
 from .models import PressureLevel, Response, TreatmentSession
 from .selectors import (
     active_zones,
@@ -107,8 +107,11 @@ def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None
     if adding_rows:
         data = data.copy()
         key = f"{NOTES_PREFIX}-TOTAL_FORMS"
-        if (total := parse_id(data.get(key))) is not None:
-            data[key] = str(total + PressureNoteFormSet.extra)
+        if (rows := parse_id(data.get(key))) is not None:
+            data[key] = str(rows + PressureNoteFormSet.extra)
+            # The new rows hold the defaults the first spare rows showed, so they come back
+            # unchanged and saving skips them, rather than failing on rows nobody touched.
+            data.update(blank_rows(range(rows, rows + PressureNoteFormSet.extra)))
     return TreatmentSessionForm(data, instance=session), PressureNoteFormSet(data, zones=zones), adding_rows
 
 
