@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.localtime import is_skipped, local_to_utc, local_today, local_zone, short_date
 from accounts.models import User
+from audit.services import logged_update
 from clients.models import Client
 from outbox.models import Delivery
 from outbox.services import delivery_create
@@ -216,8 +217,11 @@ def appointment_reschedule(
 
 def _close(appointment: Appointment, *, status: str, action: str, **fields) -> Appointment:
     # A conditional UPDATE: of two clicks racing, only one finds the appointment still booked.
-    updated = Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED).update(
-        status=status, updated_at=timezone.now(), **fields
+    updated = logged_update(
+        Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED),
+        status=status,
+        updated_at=timezone.now(),
+        **fields,
     )
     appointment.refresh_from_db()
     if not updated:

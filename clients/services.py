@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Clinic, User
+from audit.services import logged_bulk_create, logged_update
 from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource, HealthFlag
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def consent_record(
     )
     flag, stamp = CONSENT_FIELDS[kind]
     values = {flag: given, stamp: at if given else None}
-    Client.objects.filter(pk=client.pk).update(**values, updated_at=timezone.now())
+    logged_update(Client.objects.filter(pk=client.pk), **values, updated_at=timezone.now())
     for name, value in values.items():
         setattr(client, name, value)
     return record
@@ -125,7 +126,7 @@ def _set_flags(client: Client, flags: Iterable[str]) -> None:
     wanted = {HealthFlag(f) for f in flags}
     current = set(client.health_flags.values_list("flag", flat=True))
     client.health_flags.exclude(flag__in=wanted).delete()
-    ClientHealthFlag.objects.bulk_create([ClientHealthFlag(client=client, flag=f) for f in sorted(wanted - current)])
+    logged_bulk_create(ClientHealthFlag, [ClientHealthFlag(client=client, flag=f) for f in sorted(wanted - current)])
     # A page that prefetched the flags must not keep showing the old ones.
     getattr(client, "_prefetched_objects_cache", {}).pop("health_flags", None)
 

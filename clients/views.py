@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.tenancy import clinic_get, clinic_required
+from audit.services import audit_view
 from clients import archiving, panels, selectors, services
 from clients.charts import PainChart
 from clients.forms import ClientForm, ClientSearchForm, RenewedConsentForm
@@ -88,6 +89,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    audit_view(request, client, "client page")
     # The timeline, heat map and home routine come from the apps above clients (clients/panels.py).
     context = panels.panels_context(client)
     sessions, home_pain = context.pop("pain_sessions", []), context.pop("home_pain", [])

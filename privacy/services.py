@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Clinic, User
+from audit.models import AuditEntry
 from clients.models import Client
 from reports.csv import BOM
 from routines.models import Routine
@@ -43,6 +44,9 @@ def retention_policy_save(*, clinic: Clinic, years_after_last_treatment: int, mi
 KEPT_TEXT: dict[str, set[str]] = {
     "routines.routinestep": {"title", "instruction"},
     "routines.routine": {"hands_reason"},
+    # The audit trail keeps who acted, which page they saw and the row's id; the record's
+    # name (object_repr) and the text in before and after are removed like any other.
+    "audit.auditentry": {"actor_label", "actor_email", "what", "object_pk", "cid"},
 }
 ANONYMISED_FIRST_NAME = "Anonymised"
 
@@ -110,6 +114,10 @@ def client_anonymise(*, client: Client, by: User, today: dt.date | None = None) 
     for routine in Routine.objects.filter(client=client):
         routine_stop(routine=routine, by=by, reason="The client's record was anonymised.")
     Anonymisation.objects.create(client=client, by=by, kept_until=retention.kept_until)
+    # The saves above wrote audit rows whose "before" holds the identifiers just removed.
+    for table in client_tables():
+        if table.model is AuditEntry:
+            _scrub(table, client)
     return client
 
 

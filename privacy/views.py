@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import clinic_get, owner_required
+from audit.services import audit_view
 from clients.models import Client
 from reports.scope import clinic_today
 
@@ -27,6 +28,7 @@ def _download_name(text: str) -> str:
 @owner_required
 def subject_access_json(request: HttpRequest, pk: int) -> HttpResponse:
     client = clinic_get(Client, request.clinic, pk=pk)
+    audit_view(request, client, "complete record (JSON download)")
     response = JsonResponse(selectors.subject_access_data(client), json_dumps_params={"indent": 2})
     name = _download_name(f"{client.full_name}-record-{client.pk}")
     response["Content-Disposition"] = f'attachment; filename="{name}.json"'
@@ -36,6 +38,7 @@ def subject_access_json(request: HttpRequest, pk: int) -> HttpResponse:
 @owner_required
 def subject_access_page(request: HttpRequest, pk: int) -> HttpResponse:
     client = clinic_get(Client, request.clinic, pk=pk)
+    audit_view(request, client, "complete record")
     details, tables = selectors.subject_access_page(client)
     context = {"client": client, "details": details, "tables": tables, "today": clinic_today(request.clinic)}
     return render(request, "privacy/subject_access.html", context)

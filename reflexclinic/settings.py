@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "auditlog",
+    "audit",
+    "audit_pages",
     "attention",
     "privacy",
     "demo",
@@ -57,11 +60,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the signed-in user is the actor of the audit rows a request writes.
+    "audit.actor.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "reflexclinic.urls"
+
+# The audit trail (audit/models.py): django-auditlog writing our AuditEntry, which carries the
+# clinic and client of each row. Changes are stored as JSON [before, after] per field.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
+# auditlog's own migrations would create its LogEntry table even though AuditEntry replaces
+# it, and a table Django does not know about breaks `flush` on PostgreSQL: no migrations for it.
+MIGRATION_MODULES = {"auditlog": None}
 
 TEMPLATES = [
     {

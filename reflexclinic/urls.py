@@ -23,6 +23,7 @@ urlpatterns = [
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
+    path("audit/", include("audit_pages.urls")),
     path("attention/", include("attention.urls")),
     path("privacy/", include("privacy.urls")),
     # Pages without a <link rel="icon"> (the email preview) make browsers ask for this.

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from accounts.tenancy import clinic_required
+from audit.services import audit_view
 from clients import selectors as client_selectors
 from clients.charts import PainChart
 from routines import selectors as routine_selectors
@@ -171,6 +172,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
 @clinic_required
 def client_report(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_selectors.client_for_page(clinic=request.clinic, pk=pk)
+    audit_view(request, client, "progress report")
     sessions = report_selectors.client_sessions(client)
     home_pain = routine_selectors.home_pain(client)
     check_ins, more = report_selectors.client_check_in_days(client)

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Clinic
+from audit.actor import CLIENT_VIA_LINK, acting_as
 from outbox.models import Delivery
 from routines.checkins import ANSWERABLE, checkin_record, pain_correctable, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, clinic_from_segment, read_checkin_token
@@ -85,7 +86,10 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload, one_
     # A number chosen on the page is the client's answer now, even if they answered before
     # today; a bare POST of a link repeats that link's score and changes nothing.
     correction = payload.kind == CheckIn.Kind.PAIN and "pain" in request.POST
-    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain, correction=correction, one_click=one_click)
+    with acting_as(CLIENT_VIA_LINK):
+        result = checkin_record(
+            delivery=delivery, kind=payload.kind, pain=pain, correction=correction, one_click=one_click
+        )
     if result.check_in is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", stopped=True, routine=result.routine))
     state = "corrected" if result.corrected else "done" if result.created else "already"

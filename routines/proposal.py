@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.localtime import local_to_utc, local_today, local_zone
+from audit.services import logged_bulk_create
 from clients.models import Client
 from sessions.models import HAND_MAPS, TENDER_RESPONSES, PressureLevel, ReflexZone, Side, TreatmentSession
 from sessions.reflex_maps import map_spec
@@ -364,7 +365,7 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     for position, step in enumerate(steps, start=1):
         step.routine = routine
         step.position = position
-    RoutineStep.objects.bulk_create(steps)
+    logged_bulk_create(RoutineStep, steps)
     routine.left_out = left_out
     routine.left_out_for_time = [s.title for s in too_long]
     return routine

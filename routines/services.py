@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.services import logged_bulk_create, logged_update
 from clients.services import withdrawal_message
 
 from .models import LibraryStep, Routine, RoutineStep
@@ -35,7 +36,7 @@ def _check_editable(routine: Routine) -> None:
 def _renumber(routine: Routine) -> None:
     for position, step in enumerate(routine.steps.order_by("position", "pk"), start=1):
         if step.position != position:
-            RoutineStep.objects.filter(pk=step.pk).update(position=position)
+            logged_update(RoutineStep.objects.filter(pk=step.pk), position=position)
 
 
 @transaction.atomic
@@ -47,7 +48,7 @@ def routine_add_step(*, routine: Routine, library_step: LibraryStep) -> list[Rou
     for i, step in enumerate(steps, start=1):
         step.routine = routine
         step.position = last + i
-    return RoutineStep.objects.bulk_create(steps)
+    return logged_bulk_create(RoutineStep, steps)
 
 
 @transaction.atomic
@@ -69,8 +70,8 @@ def routine_move_step(*, step: RoutineStep, up: bool) -> None:
     neighbour = routine.steps.filter(position=target).first()
     if neighbour is None:
         return
-    RoutineStep.objects.filter(pk=neighbour.pk).update(position=step.position)
-    RoutineStep.objects.filter(pk=step.pk).update(position=target)
+    logged_update(RoutineStep.objects.filter(pk=neighbour.pk), position=step.position)
+    logged_update(RoutineStep.objects.filter(pk=step.pk), position=target)
 
 
 def routine_update_step(*, step: RoutineStep, data: dict[str, Any]) -> None:
@@ -113,8 +114,12 @@ def routine_assign(*, routine: Routine, by, now: dt.datetime | None = None) -> R
         )
     if not routine.steps.exists():
         raise RoutineCannotBeAssigned("Add at least one step before assigning the routine.")
-    Routine.objects.filter(client=client, status__in=RUNNING).exclude(pk=routine.pk).update(
-        status=Routine.Status.ENDED, stopped_at=now, stop_reason="Replaced by a newer routine.", updated_at=now
+    logged_update(
+        Routine.objects.filter(client=client, status__in=RUNNING).exclude(pk=routine.pk),
+        status=Routine.Status.ENDED,
+        stopped_at=now,
+        stop_reason="Replaced by a newer routine.",
+        updated_at=now,
     )
     routine.status = Routine.Status.ACTIVE
     routine.assigned_at = now
@@ -126,8 +131,12 @@ def routine_stop(*, routine: Routine, by, reason: str = "", now: dt.datetime | N
     """Stop a running routine; returns False if it was not running (a second click)."""
     now = now or timezone.now()
     reason = reason or f"Stopped by {by}."
-    changed = Routine.objects.filter(pk=routine.pk, status__in=RUNNING).update(
-        status=Routine.Status.STOPPED, stopped_at=now, stop_reason=reason, updated_at=now
+    changed = logged_update(
+        Routine.objects.filter(pk=routine.pk, status__in=RUNNING),
+        status=Routine.Status.STOPPED,
+        stopped_at=now,
+        stop_reason=reason,
+        updated_at=now,
     )
     routine.refresh_from_db()
     return bool(changed)

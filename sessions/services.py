@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.models import Appointment
 from appointments.services import status_change_log
+from audit.services import logged_update
 
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
@@ -195,8 +196,11 @@ def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
     blocker = record_blocker(client=session.client, starts_at=session.started_at, now=now)
     if blocker is not None:
         raise blocker
-    signed = TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True).update(
-        signed_at=now, signed_by=by, updated_at=now
+    signed = logged_update(
+        TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True),
+        signed_at=now,
+        signed_by=by,
+        updated_at=now,
     )
     if signed:
         session.signed_at, session.signed_by = now, by

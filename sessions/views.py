@@ -8,10 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.inputs import parse_id
 from accounts.tenancy import clinic_get, clinic_required
 from appointments.models import Appointment
+from audit.services import audit_view
 from clients.models import Client
 
 from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm, blank_rows
@@ -130,6 +133,12 @@ def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None
     return TreatmentSessionForm(data, instance=session), PressureNoteFormSet(data, zones=zones), adding_rows
 
 
+def _seen(session: TreatmentSession, doing: str = "") -> str:
+    """What the audit trail says was looked at: "session of 3 Nov 2026" (in the clinic's time)."""
+    day = date_format(timezone.localtime(session.started_at), "j M Y")
+    return f"session of {day}, {doing}" if doing else f"session of {day}"
+
+
 def _get_session(request: HttpRequest, pk: int) -> TreatmentSession:
     return clinic_get(session_queryset(clinic=request.clinic), request.clinic, pk=pk)
 
@@ -183,6 +192,7 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
             messages.success(request, f"Session recorded for {client.full_name}. Sign it when the record is complete.")
             return redirect("sessions:detail", pk=session.pk)
     else:
+        audit_view(request, client, "new session form")
         form = TreatmentSessionForm()
         initial, copy_notice = _copy_from_last(request, client=client, zones=zones, exclude_pk=None)
         formset = PressureNoteFormSet(initial=initial, zones=zones)
@@ -194,6 +204,7 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @clinic_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session(request, pk)
+    audit_view(request, session.client, _seen(session))
     history = amendment_history(session)
     context = {
         "session": session,
@@ -224,6 +235,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Session saved.")
             return redirect("sessions:detail", pk=session.pk)
     else:
+        audit_view(request, session.client, _seen(session, "editing"))
         form = TreatmentSessionForm(instance=session)
         initial, copy_notice = _copy_from_last(request, client=session.client, zones=zones, exclude_pk=session.pk)
         if initial is None:
@@ -252,6 +264,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.info(request, "This session is already signed.")
         return redirect("sessions:detail", pk=session.pk)
+    audit_view(request, session.client, _seen(session, "signing"))
     return _render(request, "session_sign.html", {"session": session, "client": session.client})
 
 
@@ -284,6 +297,7 @@ def session_amend(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Amendment saved. The signed record and this change are in the history.")
                 return redirect("sessions:detail", pk=session.pk)
     else:
+        audit_view(request, session.client, _seen(session, "amending"))
         form = TreatmentSessionForm(instance=session)
         formset = PressureNoteFormSet(initial=[note_as_dict(n) for n in session.pressure_notes.all()], zones=zones)
         reason_form = AmendmentReasonForm()

@@ -46,6 +46,7 @@ def main_pages(clinic) -> list[MainPage]:
         ("zone-add", reverse("sessions:zone_add"), "owner"),
         ("library", reverse("routines:library"), "owner"),
         ("library-add", reverse("routines:library_add"), "owner"),
+        ("audit", reverse("audit:log"), "owner"),
         ("privacy", reverse("privacy:retention"), "owner"),
         ("exports", reverse("privacy:exports"), "owner"),
     ]
@@ -62,6 +63,7 @@ def main_pages(clinic) -> list[MainPage]:
             ("client", reverse("clients:detail", args=[client.pk]), "owner"),
             ("client-edit", reverse("clients:edit", args=[client.pk]), "owner"),
             ("client-report", reverse("reports:client_report", args=[client.pk]), "owner"),
+            ("client-audit", reverse("audit:client", args=[client.pk]), "owner"),
             ("client-record", reverse("privacy:subject_access", args=[client.pk]), "owner"),
             ("session", reverse("sessions:detail", args=[signed.pk]), "owner"),
             ("session-amend", reverse("sessions:amend", args=[signed.pk]), "owner"),
