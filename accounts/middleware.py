@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.dispatch import receiver
 from django.utils.cache import add_never_cache_headers
 
 from . import twofactor

@@ -113,9 +113,7 @@ def code_check(*, request, user: User, token: str) -> bool:
     login (`user_login_failed`), so the login lockout counts wrong second factors too."""
     device = match_token(user, token.replace(" ", "").strip())
     if device is None:
-        user_login_failed.send(
-            sender=__name__, credentials={"username": user.get_username()}, request=request
-        )
+        user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
         return False
     return True
 
@@ -134,7 +132,9 @@ def two_factor_remove(*, user: User) -> None:
 def qr_svg(device: TOTPDevice) -> str:
     """The otpauth:// link as an inline SVG drawn here: no script, no outside image, allowed
     by the strict CSP; dark modules on a light background so every camera reads it."""
-    return segno.make(device.config_url, error="m").svg_inline(scale=4, border=2, light="#fff", title="QR code for your authenticator app")
+    return segno.make(device.config_url, error="m").svg_inline(
+        scale=4, border=2, light="#fff", title="QR code for your authenticator app"
+    )
 
 
 def secret_text(device: TOTPDevice) -> str:

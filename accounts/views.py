@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from outbox.models import Delivery
 
 from . import twofactor
-from .forms import ClinicPasswordResetForm, ClinicSettingsForm, LoginForm, StaffAddForm, StaffEditForm, TwoFactorCodeForm
+from .forms import (
+    ClinicPasswordResetForm,
+    ClinicSettingsForm,
+    LoginForm,
+    StaffAddForm,
+    StaffEditForm,
+    TwoFactorCodeForm,
+)
 from .models import User
 from .ratelimit import attempt_allowed
 from .services import password_email_create, staff_create, staff_update

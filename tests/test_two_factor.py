@@ -12,27 +12,21 @@ import re
 import pytest
 from django.contrib.auth.signals import user_login_failed
 from django.urls import reverse
-from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import twofactor
 from tests.factories import ClientFactory, UserFactory
+from tests.totp import totp_code
 
 
 def login(http, username, password="pw", **extra):
     return http.post(reverse("login"), {"username": username, "password": password, **extra})
 
 
-def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
-    """What the authenticator app shows now (or `steps_ahead` 30-second steps later)."""
-    value = totp(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step, digits=device.digits)
-    return f"{value:0{device.digits}d}"
-
-
 def enrolled(user) -> tuple[TOTPDevice, list[str]]:
     device = twofactor.totp_device_start(user=user)
-    codes = twofactor.totp_device_confirm(device=device, token=code_for(device))
+    codes = twofactor.totp_device_confirm(device=device, token=totp_code(device))
     device.refresh_from_db()
     return device, codes
 
@@ -51,7 +45,7 @@ def test_staff_with_an_app_enter_its_code_after_their_password(anon, practitione
     page = anon.get(reverse("two_factor_verify"))
     assert "Enter your code" in page.text
 
-    answered = anon.post(reverse("two_factor_verify"), {"code": code_for(device)})
+    answered = anon.post(reverse("two_factor_verify"), {"code": totp_code(device)})
     assert answered.status_code == 302 and answered.url == reverse("home")
     assert anon.get(reverse("clients:list")).status_code == 200
 
@@ -66,7 +60,7 @@ def test_a_wrong_code_is_refused_and_counted_as_a_failed_login(anon, practitione
 
     user_login_failed.connect(record)
     try:
-        wrong = "000000" if code_for(device) != "000000" else "111111"
+        wrong = "000000" if totp_code(device) != "000000" else "111111"
         response = anon.post(reverse("two_factor_verify"), {"code": wrong})
     finally:
         user_login_failed.disconnect(record)
@@ -81,7 +75,7 @@ def test_a_code_already_used_does_not_work_again(anon, practitioner):
     device, _ = enrolled(practitioner)
     # The enrolment was confirmed with the current code: replaying it signs nobody in.
     login(anon, "priya")
-    response = anon.post(reverse("two_factor_verify"), {"code": code_for(device)})
+    response = anon.post(reverse("two_factor_verify"), {"code": totp_code(device)})
     assert "That code did not work" in response.text
 
 
@@ -122,7 +116,7 @@ def test_owner_requiring_two_factor_makes_staff_set_it_up_at_next_sign_in(anon, 
     device = TOTPDevice.objects.get(user=practitioner, confirmed=False)
     assert secret.replace(" ", "") in device.config_url
 
-    shown = anon.post(reverse("two_factor_enrol"), {"code": code_for(device), "next": reverse("clients:list")})
+    shown = anon.post(reverse("two_factor_enrol"), {"code": totp_code(device), "next": reverse("clients:list")})
     assert shown.status_code == 200
     assert "Your recovery codes" in shown.text
     assert len(re.findall(r'<li class="col">(\w+)</li>', shown.text)) == 10
@@ -137,7 +131,7 @@ def test_owner_requiring_two_factor_makes_staff_set_it_up_at_next_sign_in(anon, 
 def test_a_wrong_code_at_set_up_leaves_two_factor_off(practitioner_client, practitioner):
     practitioner_client.get(reverse("two_factor_enrol"))
     device = TOTPDevice.objects.get(user=practitioner)
-    wrong = "000000" if code_for(device) != "000000" else "111111"
+    wrong = "000000" if totp_code(device) != "000000" else "111111"
     response = practitioner_client.post(reverse("two_factor_enrol"), {"code": wrong})
     assert "That code did not match" in response.text
     assert not twofactor.has_two_factor(practitioner)
