@@ -20,11 +20,11 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 # Static files belong to the image (root-owned, read-only); var/ is the app's scratch space
-# (beat's schedule file), writable by the unprivileged user the processes run as.
+# (beat's schedule file, clinic data exports), writable by the unprivileged user the processes run as.
 RUN bin/build \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/exports \
     && useradd --system --no-create-home --home-dir /app reflexclinic \
-    && chown reflexclinic /app/var
+    && chown reflexclinic /app/var /app/var/exports
 USER reflexclinic
 EXPOSE 8000
 CMD ["bin/web"]

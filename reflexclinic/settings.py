@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Clinic data exports (zips of every table) are written here and downloaded by the owner.
+PRIVACY_EXPORT_DIR = Path(env.str("PRIVACY_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 
 # --- Production (issue 11, part 3): HTTPS, static files, caches, logs, health -----------------
 # One block, so the settings other changes touch stay apart. The production command lines

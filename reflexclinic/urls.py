@@ -14,6 +14,7 @@ urlpatterns = [
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
+    path("privacy/", include("privacy.urls")),
 ]
 
 handler404 = "accounts.views.page_not_found"

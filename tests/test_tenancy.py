@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client
+from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
 from tests.factories import (
@@ -84,6 +85,13 @@ CASES: dict[str, Case] = {
     "reports:dashboard": Case(query="?range=year"),
     "reports:export": Case(kwargs=(("table", "practitioners"),), query="?range=year"),
     "reports:client_report": Case(obj="client"),
+    "privacy:retention": Case(),
+    "privacy:subject_access": Case(obj="client"),
+    "privacy:subject_access_json": Case(obj="client"),
+    "privacy:anonymise": Case(obj="client"),
+    "privacy:exports": Case(),
+    "privacy:export_status": Case(obj="clinic_export"),
+    "privacy:export_download": Case(obj="clinic_export"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -149,7 +157,9 @@ def world(clinic, practitioner, owner):
         clinic=clinic, client=client, session=signed, created_by=practitioner, starts_on=start.date()
     )
     RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
+    clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
     return {
+        "clinic_export": clinic_export,
         "routine": routine,
         "library_step": LibraryStep.objects.filter(clinic=clinic).first(),
         "client": client,
@@ -181,6 +191,7 @@ def _snapshot(clinic):
         list(Routine.objects.filter(clinic=clinic).order_by("pk").values()),
         list(RoutineStep.objects.filter(routine__clinic=clinic).order_by("pk").values()),
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
     )
 
 

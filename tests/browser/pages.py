@@ -45,6 +45,8 @@ def main_pages(clinic) -> list[MainPage]:
         ("zone-add", reverse("sessions:zone_add"), "owner"),
         ("library", reverse("routines:library"), "owner"),
         ("library-add", reverse("routines:library_add"), "owner"),
+        ("privacy", reverse("privacy:retention"), "owner"),
+        ("exports", reverse("privacy:exports"), "owner"),
     ]
     signed = (
         TreatmentSession.objects.filter(
@@ -59,6 +61,7 @@ def main_pages(clinic) -> list[MainPage]:
             ("client", reverse("clients:detail", args=[client.pk]), "owner"),
             ("client-edit", reverse("clients:edit", args=[client.pk]), "owner"),
             ("client-report", reverse("reports:client_report", args=[client.pk]), "owner"),
+            ("client-record", reverse("privacy:subject_access", args=[client.pk]), "owner"),
             ("session", reverse("sessions:detail", args=[signed.pk]), "owner"),
             ("session-amend", reverse("sessions:amend", args=[signed.pk]), "owner"),
         ]
