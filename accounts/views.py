@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -83,6 +84,12 @@ def two_factor_verify(request):
     """The second step of signing in, for whoever has an authenticator app (accounts.twofactor)."""
     if request.session.get(twofactor.SESSION_KEY) != twofactor.VERIFY:
         return redirect(_next_or_home(request))
+    if twofactor.locked_out(request, request.user):
+        from axes.helpers import get_lockout_response
+
+        credentials = {"username": request.user.get_username()}
+        logout(request)
+        return get_lockout_response(request, credentials=credentials)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if twofactor.code_check(request=request, user=request.user, token=form.cleaned_data["code"]):

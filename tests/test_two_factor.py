@@ -200,3 +200,25 @@ def test_pages_showing_client_data_are_never_stored(practitioner_client, clinic)
     client = ClientFactory(clinic=clinic)
     for url in (reverse("clients:detail", args=[client.pk]), reverse("clients:list"), reverse("login")):
         assert "no-store" in practitioner_client.get(url)["Cache-Control"], url
+
+
+def test_wrong_codes_count_towards_the_login_lockout_and_a_locked_session_gets_no_further(
+    anon, practitioner, settings
+):
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 3
+    device, _ = enrolled(practitioner)
+    device.last_t = -1
+    device.save()
+    login(anon, "priya")
+    wrong = "000000" if totp_code(device) != "000000" else "111111"
+    for _ in range(3):
+        anon.post(reverse("two_factor_verify"), {"code": wrong})
+    assert AccessAttempt.objects.get(username="priya").failures_since_start == 3
+    # Even the right code is refused now; the session is signed out with the lockout page.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    locked = anon.post(reverse("two_factor_verify"), {"code": totp_code(device)})
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.text
+    assert anon.get(reverse("clients:list")).url.startswith(reverse("login"))
