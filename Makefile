@@ -29,7 +29,9 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
 
+# The default SQLite file lives in var/ (or VAR_DIR); the settings only name it.
 migrate: setup
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate

@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
 
+from .inputs import refuse_control_characters_in
 from .models import Clinic, User
 from .services import password_reset_recipients
 
@@ -56,6 +57,8 @@ class StaffForm(forms.ModelForm):
         for name in ("first_name", "last_name", "email"):
             self.fields[name].required = True
         self.fields["email"].error_messages["required"] = "Staff need an email address to reset a forgotten password."
+        # A line break in a name would break every email header it goes into (issue 11).
+        refuse_control_characters_in(self, "first_name", "last_name")
 
 
 class StaffAddForm(StaffForm):

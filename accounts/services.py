@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -152,3 +153,8 @@ def password_email_create(*, user: User, kind: str) -> Delivery:
         local_date=timezone.localdate(timezone=ZoneInfo(user.clinic.timezone)),  # the clinic's today
         user=user,
     )
+
+
+def account_unlock(*, user: User) -> int:
+    """Forget the failed log-ins on this account, from every address; returns how many records went."""
+    return axes_reset(username=user.username)

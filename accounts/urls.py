@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/add/", views.staff_add, name="staff_add"),
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/unlock/", views.staff_unlock, name="staff_unlock"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("login/set-up/", views.two_factor_enrol, name="two_factor_enrol"),

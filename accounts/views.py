@@ -22,8 +22,9 @@ from .forms import (
 )
 from .models import User
 from .ratelimit import attempt_allowed
-from .services import password_email_create, staff_create, staff_update
-from .tenancy import clinic_get, clinic_required, for_clinic, owner_required
+from .selectors import locked_out, staff_with_failed_logins
+from .services import account_unlock, password_email_create, staff_create, staff_update
+from .tenancy import clinic_get, clinic_required, owner_required
 
 
 @clinic_required
@@ -162,8 +163,18 @@ def clinic_settings(request):
 
 @owner_required
 def staff_list(request):
-    staff = for_clinic(User, request.clinic).order_by("-is_active", "first_name", "last_name", "username")
-    return render(request, "accounts/staff_list.html", {"staff": staff})
+    staff = list(staff_with_failed_logins(clinic=request.clinic))
+    return render(request, "accounts/staff_list.html", {"staff": staff, "locked": locked_out(staff)})
+
+
+@owner_required
+def staff_unlock(request, pk: int):
+    """Lift a login lockout on one of the clinic's accounts before it lifts by itself."""
+    member = clinic_get(User, request.clinic, pk=pk)
+    if request.method == "POST":
+        account_unlock(user=member)
+        messages.success(request, f"{member} can log in again.")
+    return redirect("staff_list")
 
 
 @owner_required
@@ -235,8 +246,3 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", status=403)
-
-
-def not_built(request, *args, **kwargs):
-    # Placeholder while the parallel work lands; replaced in each app's urls.py.
-    return page_not_found(request)

@@ -7,6 +7,8 @@ class AppointmentsConfig(AppConfig):
     def ready(self) -> None:
         from outbox import kinds
 
+        from . import client_page
         from .email_kinds import CONFIRMATION, REMINDER
 
+        client_page.register()
         kinds.register(CONFIRMATION, REMINDER)

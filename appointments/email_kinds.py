@@ -8,12 +8,12 @@ import datetime as dt
 
 from django.db.models import Exists, F, OuterRef
 
+from accounts.localtime import local_today
 from clients.models import RECIPIENT_FIELDS, recipient
 from outbox.kinds import EmailKind, EmailParts, Produced
 from outbox.models import Delivery
 from outbox.services import deliveries_insert
 
-from .localtime import local_today
 from .models import Appointment
 
 REMINDER_WINDOW = dt.timedelta(hours=24)

@@ -8,8 +8,9 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from accounts.localtime import is_skipped, local_to_utc, local_zone
+
 from . import selectors
-from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc
 
 DURATIONS = (30, 45, 60, 75, 90)
 # Far enough for a long course or catching up last year's diary; a typo like 0202 is refused.
@@ -32,6 +33,7 @@ class SlotForm(forms.Form):
             "required": "Choose a practitioner.",
         },
     )
+    # A plain DateField: clean_date below already refuses any day more than three years away.
     date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-03-03.", "required": "Choose a date."},
@@ -52,7 +54,7 @@ class SlotForm(forms.Form):
     def __init__(self, *args, clinic, duration_minutes: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
-        self.tz = clinic_zone(clinic)
+        self.tz = local_zone(clinic)
         staff = self.fields["practitioner"]
         staff.queryset = selectors.active_staff(clinic)
         staff.label_from_instance = lambda user: user.get_full_name() or user.username
@@ -71,14 +73,15 @@ class SlotForm(forms.Form):
         cleaned = super().clean()
         day, start, minutes = cleaned.get("date"), cleaned.get("start_time"), cleaned.get("duration")
         if day and start and minutes:
-            try:
-                starts_at = local_to_utc(day, start, self.tz)
-            except NonexistentLocalTime:
+            start = start.replace(second=0, microsecond=0)
+            if is_skipped(day, start, self.tz):
+                # A typed time is refused, not moved (accounts/localtime.py: the policy).
                 self.add_error(
                     "start_time",
                     f"{start:%H:%M} does not exist on that day: the clocks go forward. Choose another time.",
                 )
             else:
+                starts_at = local_to_utc(day, start, self.tz)
                 cleaned["starts_at"] = starts_at
                 cleaned["ends_at"] = starts_at + dt.timedelta(minutes=minutes)
         return cleaned

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 
 from accounts.models import User
 from accounts.tenancy import clinic_get
 from clients.models import Client
-from sessions.models import TreatmentSession
 
 from .models import Appointment
 
@@ -54,7 +53,8 @@ def calendar_appointments(
         Appointment.objects.filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
         .select_related("client", "practitioner")
         .prefetch_related("client__health_flags")
-        .annotate(session_id=Subquery(TreatmentSession.objects.filter(appointment=OuterRef("pk")).values("pk")[:1]))
+        # The session recorded from it, through the reverse one-to-one (a LEFT JOIN, at most one row).
+        .annotate(session_id=F("treatment_session__id"))
         .order_by("starts_at", "practitioner__first_name", "pk")
     )
     if practitioner is not None:

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.localtime import is_skipped, local_to_utc, local_today, local_zone, short_date
 from accounts.models import User
 from clients.models import Client
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
 from . import selectors
-from .localtime import NonexistentLocalTime, clinic_zone, local_to_utc, local_today, short_date
 from .models import Appointment, Course
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
@@ -125,7 +125,7 @@ def appointment_book(
     created_by: User | None = None,
 ) -> Appointment:
     _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
-    tz = clinic_zone(clinic)
+    tz = local_zone(clinic)
     _ensure_free(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, tz=tz)
     appointment = Appointment(
         clinic=clinic,
@@ -155,7 +155,7 @@ def appointment_reschedule(
     locked = _lock_open(appointment, "rescheduled")
     if practitioner.clinic_id != locked.clinic_id:
         raise ValueError("The practitioner must belong to the appointment's clinic.")
-    tz = clinic_zone(locked.clinic)
+    tz = local_zone(locked.clinic)
     _ensure_free(practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, tz=tz, exclude_pk=locked.pk)
     locked.practitioner = practitioner
     locked.starts_at = starts_at
@@ -201,18 +201,17 @@ def course_book(
 ) -> Course:
     """Book `sessions` appointments `interval_days` apart at the same local time, or none at all."""
     _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
-    tz = clinic_zone(clinic)
+    tz = local_zone(clinic)
     length = dt.timedelta(minutes=duration_minutes)
     slots: list[tuple[dt.datetime, dt.datetime]] = []
     problems: list[str] = []
     for n in range(sessions):
         # Step in local days, not 24-hour blocks, so 10:00 stays 10:00 across a clock change.
         day = first_date + dt.timedelta(days=n * interval_days)
-        try:
-            starts_at = local_to_utc(day, start_time, tz)
-        except NonexistentLocalTime:
+        if is_skipped(day, start_time, tz):
             problems.append(f"{short_date(day)}: {start_time:%H:%M} does not exist that day (the clocks go forward).")
             continue
+        starts_at = local_to_utc(day, start_time.replace(second=0, microsecond=0), tz)
         slots.append((starts_at, starts_at + length))
         problems.extend(
             clash_message(c, tz)

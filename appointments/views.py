@@ -12,18 +12,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.inputs import has_control_characters, parse_day, parse_id
+from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
 from . import selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
-from .localtime import clinic_zone, local_day_bounds, short_date
 from .models import Appointment
 
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site, as our pages write it: any other text would be taken by
+    # redirect() for a view name, and control characters are no part of a path we link to.
+    if (
+        target.startswith("/")
+        and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         return target
     return fallback
 
@@ -36,17 +45,13 @@ def _calendar_scope(request) -> tuple[dt.date, User | None, list[User]]:
 
     Practitioners see their own calendar by default, owners the whole clinic.
     """
-    today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = today
+    day = parse_day(request.GET.get("date")) or timezone.localdate()
     staff = list(selectors.active_staff(request.clinic))
     wanted = request.GET.get("practitioner", "")
     if wanted == "all":
         who = None
-    elif wanted.isdigit():
-        who = next((u for u in staff if u.pk == int(wanted)), None) or clinic_get(User, request.clinic, pk=int(wanted))
+    elif (pk := parse_id(wanted)) is not None:
+        who = next((u for u in staff if u.pk == pk), None) or clinic_get(User, request.clinic, pk=pk)
     else:
         who = None if request.user.is_owner else request.user
     return day, who, staff
@@ -77,7 +82,7 @@ def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, 
 @clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
-    tz = clinic_zone(request.clinic)
+    tz = local_zone(request.clinic)
     start, end = local_day_bounds(day, tz)
     appointments = list(selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who))
     groups: list[tuple[User, list[Appointment]]] = []
@@ -99,7 +104,7 @@ def day_view(request):
 @clinic_required
 def week_view(request):
     day, who, staff = _calendar_scope(request)
-    tz = clinic_zone(request.clinic)
+    tz = local_zone(request.clinic)
     monday = day - dt.timedelta(days=day.weekday())
     start, end = local_day_bounds(monday, tz, days=7)
     columns: dict[dt.date, list[Appointment]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
@@ -123,10 +128,10 @@ def week_view(request):
 def _prefill_from_query(request) -> dict:
     """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
-    if request.GET.get("client", "").isdigit():
-        initial["client"] = int(request.GET["client"])
-    if request.GET.get("practitioner", "").isdigit():
-        initial["practitioner"] = int(request.GET["practitioner"])
+    if client := parse_id(request.GET.get("client")):
+        initial["client"] = client
+    if practitioner := parse_id(request.GET.get("practitioner")):
+        initial["practitioner"] = practitioner
     raw_start = request.GET.get("start", "")
     if raw_start:
         try:
@@ -139,79 +144,88 @@ def _prefill_from_query(request) -> dict:
         if start is not None:
             # A bare local time means the clinic's wall clock; an offset is converted to it.
             if start.tzinfo is not None:
-                start = start.astimezone(clinic_zone(request.clinic))
+                start = start.astimezone(local_zone(request.clinic))
             initial["date"] = start.date()
             initial["start_time"] = start.time().replace(second=0, microsecond=0)
     return initial
 
 
+def _add_clashes(form, error: services.BookingError, *, field: str | None = None, intro: str = "") -> None:
+    if intro:
+        form.add_error(field, intro)
+    for message in error.messages:
+        form.add_error(field, message)
+
+
+def _booking_page(request, *, form_class, template: str, make, clash_field: str | None = None, clash_intro=""):
+    """The flow both booking pages share: the form (prefilled from the query string on
+    GET); on a valid POST `make(cleaned_data)` books and returns (the appointment to
+    open, the success message); clashes the service finds become form errors."""
+    if request.method != "POST":
+        form = form_class(clinic=request.clinic, initial=_prefill_from_query(request))
+        return render(request, template, {"form": form})
+    form = form_class(request.POST, clinic=request.clinic)
+    if form.is_valid():
+        try:
+            appointment, message = make(form.cleaned_data)
+        except services.BookingError as error:
+            _add_clashes(form, error, field=clash_field, intro=clash_intro)
+        else:
+            messages.success(request, message)
+            return redirect("appointments:detail", pk=appointment.pk)
+    return render(request, template, {"form": form})
+
+
+def _who_and_what(request, data: dict) -> dict:
+    """What both booking services take alike from the request and the form."""
+    return {
+        "clinic": request.clinic,
+        "client": data["client"],
+        "practitioner": data["practitioner"],
+        "notes": data["notes"],
+        "created_by": request.user,
+    }
+
+
 @clinic_required
 def book(request):
-    if request.method == "POST":
-        form = BookForm(request.POST, clinic=request.clinic)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                appointment = services.appointment_book(
-                    clinic=request.clinic,
-                    client=data["client"],
-                    practitioner=data["practitioner"],
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    notes=data["notes"],
-                    created_by=request.user,
-                )
-            except services.BookingError as exc:
-                for message in exc.messages:
-                    form.add_error("start_time", message)
-            else:
-                messages.success(
-                    request,
-                    f"Booked {appointment.client.full_name} with "
-                    f"{services.practitioner_name(appointment.practitioner)} "
-                    f"on {short_date(timezone.localtime(appointment.starts_at))} "
-                    f"at {timezone.localtime(appointment.starts_at):%H:%M}.",
-                )
-                return redirect("appointments:detail", pk=appointment.pk)
-    else:
-        form = BookForm(clinic=request.clinic, initial=_prefill_from_query(request))
-    return render(request, "appointments/book.html", {"form": form})
+    def make(data):
+        appointment = services.appointment_book(
+            **_who_and_what(request, data), starts_at=data["starts_at"], ends_at=data["ends_at"]
+        )
+        local = timezone.localtime(appointment.starts_at)
+        who = services.practitioner_name(appointment.practitioner)
+        return appointment, f"Booked {appointment.client.full_name} with {who} on {short_date(local)} at {local:%H:%M}."
+
+    return _booking_page(
+        request, form_class=BookForm, template="appointments/book.html", make=make, clash_field="start_time"
+    )
 
 
 @clinic_required
 def course_book(request):
-    if request.method == "POST":
-        form = CourseForm(request.POST, clinic=request.clinic)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                course = services.course_book(
-                    clinic=request.clinic,
-                    client=data["client"],
-                    practitioner=data["practitioner"],
-                    first_date=data["date"],
-                    start_time=data["start_time"],
-                    sessions=data["sessions"],
-                    interval_days=data["interval_days"],
-                    duration_minutes=data["duration"],
-                    notes=data["notes"],
-                    created_by=request.user,
-                )
-            except services.BookingError as exc:
-                form.add_error(None, "Nothing was booked, because these dates clash:")
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                messages.success(
-                    request,
-                    f"Booked a course of {course.planned_sessions} sessions every {course.interval_days} days "
-                    f"for {course.client.full_name}.",
-                )
-                first = course.appointments.order_by("starts_at").first()
-                return redirect("appointments:detail", pk=first.pk)
-    else:
-        form = CourseForm(clinic=request.clinic, initial=_prefill_from_query(request))
-    return render(request, "appointments/course_book.html", {"form": form})
+    def make(data):
+        course = services.course_book(
+            **_who_and_what(request, data),
+            first_date=data["date"],
+            start_time=data["start_time"],
+            sessions=data["sessions"],
+            interval_days=data["interval_days"],
+            duration_minutes=data["duration"],
+        )
+        message = (
+            f"Booked a course of {course.planned_sessions} sessions every {course.interval_days} days "
+            f"for {course.client.full_name}."
+        )
+        return course.appointments.order_by("starts_at").first(), message
+
+    return _booking_page(
+        request,
+        form_class=CourseForm,
+        template="appointments/course_book.html",
+        make=make,
+        clash_intro="Nothing was booked, because these dates clash:",
+    )
 
 
 # --- one appointment ---------------------------------------------------------------------
@@ -247,9 +261,8 @@ def reschedule(request, pk: int):
                 )
             except services.AppointmentNotOpen:
                 return _refuse_closed(request, appointment, "rescheduled")
-            except services.BookingError as exc:
-                for message in exc.messages:
-                    form.add_error("start_time", message)
+            except services.BookingError as error:
+                _add_clashes(form, error, field="start_time")
             else:
                 local = timezone.localtime(data["starts_at"])
                 messages.success(request, f"Moved to {short_date(local)} at {local:%H:%M}.")

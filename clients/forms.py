@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client
@@ -42,6 +43,16 @@ def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
         required=False,
         help_text=help_text,
     )
+
+
+class ClientSearchForm(forms.Form):
+    """The list's search box. A form, so what PostgreSQL cannot compare (a NUL byte) is a message, not a 500."""
+
+    q = forms.CharField(required=False, max_length=200, error_messages={"max_length": "Search with fewer words."})
+
+    @property
+    def query(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
 
 
 class PractitionerChoiceField(forms.ModelChoiceField):
@@ -89,6 +100,8 @@ class ClientForm(forms.ModelForm):
             "date_of_birth": {"invalid": "Enter the date of birth as a date, e.g. 17/05/1980."},
             "routine_time": {"invalid": "Enter a time of day, e.g. 08:00."},
         }
+        # (date_of_birth has its own bounds and messages in clean_date_of_birth.)
+        field_classes = {"physician_clearance_date": DayField}
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "physician_clearance_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -114,6 +127,8 @@ class ClientForm(forms.ModelForm):
             error_messages={"invalid_choice": "Choose a practitioner who works at this clinic."},
         )
         self.fields["phone"].validators.append(phone_validator)
+        # A line break in a name would break every email header it goes into (issue 11).
+        refuse_control_characters_in(self, "first_name", "last_name")
         self.fields["date_of_birth"].widget.attrs.update(
             min=EARLIEST_BIRTH_DATE.isoformat(), max=self.today.isoformat()
         )

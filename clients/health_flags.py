@@ -17,12 +17,21 @@ a complete spec (`spec_problems()`).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
 
-from sessions.reflex_maps import MapGroup
+
+class MapGroup(enum.StrEnum):
+    """The groups of maps a self-reflexology step works on (routines/library.py); a health
+    flag rules out a whole group. Defined here, not in sessions/reflex_maps.py, because
+    clients sits below sessions in the app graph (tests/test_architecture.py)."""
+
+    HANDS = "hands"
+    FEET = "feet"
+    EAR = "ear"
 
 
 class FlagTier(models.TextChoices):

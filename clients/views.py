@@ -9,26 +9,25 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from accounts.tenancy import clinic_get, clinic_required
-from clients import selectors, services
+from clients import panels, selectors, services
 from clients.charts import PainChart
-from clients.forms import ClientForm
+from clients.forms import ClientForm, ClientSearchForm
 from clients.models import Client
-from routines import selectors as routine_selectors
 
 PAGE_SIZE = 25
-WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 @clinic_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    search = ClientSearchForm(request.GET)
+    query = search.query
     archived = request.GET.get("archived") == "1"
     clients = selectors.client_list(clinic=request.clinic, query=query, archived=archived)
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "clients/client_list.html",
-        {"page": page, "clients": page.object_list, "query": query, "archived": archived},
+        {"page": page, "clients": page.object_list, "query": query, "archived": archived, "search": search},
     )
 
 
@@ -88,24 +87,11 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
-    history = selectors.client_history(client=client)
-    routine = routine_selectors.current_routine(client)
-    home_pain = routine_selectors.home_pain(client)
-    return render(
-        request,
-        "clients/client_detail.html",
-        {
-            "client": client,
-            "timeline": history.timeline,
-            "pain_chart": PainChart.from_sessions(history.sessions, request.clinic.timezone, home=home_pain),
-            "heat": selectors.client_zone_heat(client=client),
-            "routine": routine,
-            "routine_steps": list(routine.steps.all()) if routine else [],
-            "routine_weekdays": [WEEKDAY_NAMES[d] for d in routine.weekdays] if routine else [],
-            "deliveries": routine_selectors.delivery_log(client),
-            "adherence": routine_selectors.adherence(client),
-        },
-    )
+    # The timeline, heat map and home routine come from the apps above clients (clients/panels.py).
+    context = panels.panels_context(client)
+    sessions, home_pain = context.pop("pain_sessions", []), context.pop("home_pain", [])
+    context.update(client=client, pain_chart=PainChart.from_sessions(sessions, request.clinic.timezone, home=home_pain))
+    return render(request, "clients/client_detail.html", context)
 
 
 def _archive_action(request: HttpRequest, pk: int, change, message: str) -> HttpResponse:

@@ -11,6 +11,7 @@ email that shows it, so a morning's 20,000 emails don't encode it 20,000 times.
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -172,13 +173,24 @@ def render_email(kind: EmailKind, parts: EmailParts, *, to: str) -> ClinicEmail:
     return message
 
 
+# Control characters (and invisible direction overrides) in a stored name. Names are
+# refused with them now (accounts.inputs), but a row stored before may still hold a line
+# break, which no header takes: the email would fail with "Invalid address".
+_NOT_IN_A_HEADER = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
+
+
+def address(name: str, email: str) -> str:
+    """`Name <email>` for a header, the name on one line whatever was stored."""
+    return formataddr((_NOT_IN_A_HEADER.sub(" ", name).strip(), email))
+
+
 def recipient(delivery: Delivery) -> str:
-    return formataddr((delivery.to_name, delivery.to_email))
+    return address(delivery.to_name, delivery.to_email)
 
 
 def reply_to(clinic) -> str:
     """The clinic's own address, so a client's reply reaches the clinic, not the sender."""
-    return formataddr((clinic.name, clinic.email)) if clinic.email else ""
+    return address(clinic.name, clinic.email) if clinic.email else ""
 
 
 def render_delivery(delivery: Delivery) -> ClinicEmail:

@@ -12,8 +12,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Named here, created where it is used (the Makefile, Celery's setup in celery.py, the
+# file email backend): importing the settings writes nothing.
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 
@@ -25,7 +26,7 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Absolute base for links in emails (password reset, later the routine links).
+# Absolute base for links in emails (password reset, the routine and check-in links).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "routines",
     "reports",
     "privacy",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -160,9 +162,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
+    # reflexclinic/celery.py creates these folders when Celery is configured.
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -267,3 +268,53 @@ LOGGING = {
         "celery.worker.strategy": {"level": "WARNING"},
     },
 }
+
+# --- Safety (issue 11): Content-Security-Policy and login lockout ---------------------------
+# A strict policy on every page: scripts and styles only from our own static files (no
+# inline <script>, <style>, style="" or on*= anywhere in the templates), pictures from
+# ourselves or data: URLs (Bootstrap's icons), nothing framed from or by anyone else. The
+# email preview's HTML (routines.views.routine_preview_html) sets its own, stricter policy;
+# the middleware leaves a policy a view set alone.
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# Failed logins are counted per username and per client address (django-axes), in the
+# database: every web process sees the same counts, they survive a restart, and the
+# owner's staff page lists the clinic's locked accounts from the same table (a Redis cache
+# would also be shared, but is optional here and cannot be listed by clinic). A lock lifts
+# itself after AXES_COOLOFF_TIME, or sooner when an owner unlocks the account. The message
+# is the same whether or not the username exists (accounts.lockout).
+INSTALLED_APPS += ["axes"]
+# Last, as django-axes requires: it turns a lockout raised during login into our page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend", *AUTHENTICATION_BACKENDS]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# Either criterion locks: one account from anywhere, or one address trying any account.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The demo logins' password is public and printed on the login page: locking them would
+# only let anyone shut the demo for everyone. They are refused anyway with DEBUG off.
+AXES_WHITELIST_CALLABLE = "accounts.lockout.is_demo_login"
+# The client address is REMOTE_ADDR. Behind a reverse proxy, set AXES_IPWARE_PROXY_COUNT and
+# AXES_IPWARE_META_PRECEDENCE_ORDER (django-axes docs), or every visitor shares the proxy's.
+AXES_VERBOSE = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.inputs import DayField
 from accounts.models import User
 
 RANGE_CHOICES = [
@@ -27,13 +28,13 @@ class ReportFilterForm(forms.Form):
         initial=DEFAULT_RANGE,
         error_messages={"invalid_choice": "Choose a period from the list."},
     )
-    start = forms.DateField(
+    start = DayField(
         label="From",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2026-03-03."},
     )
-    end = forms.DateField(
+    end = DayField(
         label="To",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

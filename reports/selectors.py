@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef
 
 from appointments.models import Appointment
 from clients.models import Client
-from routines.models import CheckIn
+from routines.models import CheckIn, check_in_words
 from sessions.models import TreatmentSession
 
 from .scope import Scope, clients_qs
@@ -33,13 +33,6 @@ def has_history(scope: Scope) -> bool:
 class CheckInDay:
     day: dt.date
     words: list[str] = field(default_factory=list)
-
-
-CHECK_IN_WORDS = {
-    CheckIn.Kind.DONE: "Did the routine",
-    CheckIn.Kind.PAUSE: "Paused the emails for a week",
-    CheckIn.Kind.STOP: "Stopped the emails",
-}
 
 
 def client_sessions(client: Client) -> list[TreatmentSession]:
@@ -69,8 +62,5 @@ def client_check_in_days(client: Client, *, days: int = CHECK_IN_DAYS) -> tuple[
                 more = True
                 break
             out.append(CheckInDay(local_date))
-        if kind == CheckIn.Kind.PAIN:
-            out[-1].words.append("Pain not given" if pain is None else f"Pain {pain} out of 10")
-        else:
-            out[-1].words.append(CHECK_IN_WORDS.get(kind, kind))
+        out[-1].words.append(check_in_words(kind, pain))
     return out, more

@@ -8,7 +8,8 @@ class RoutinesConfig(AppConfig):
     def ready(self) -> None:
         from outbox import kinds
 
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import client_page, signals  # noqa: F401  (signals connects the receivers)
         from .email_kinds import ROUTINE
 
+        client_page.register()
         kinds.register(ROUTINE)

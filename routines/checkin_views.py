@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from outbox.models import Delivery
-from routines.checkins import checkin_record, pause_ends, resumes_on
+from routines.checkins import ANSWERABLE, checkin_record, pause_ends, resumes_on
 from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
-from routines.models import CheckIn, Routine
+from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"
@@ -66,6 +66,8 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> H
     if payload.kind == CheckIn.Kind.PAIN and pain is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", error="Choose a number from 0 to 10."))
     result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain)
+    if result.check_in is None:
+        return render(request, PAGE, _context(delivery, payload, state="ask", stopped=True, routine=result.routine))
     state = "done" if result.created else "already"
     return render(
         request,
@@ -106,9 +108,6 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
     existing = CheckIn.objects.filter(delivery=delivery, kind=payload.kind).first()
     if existing is not None:
         return render(request, PAGE, _context(delivery, payload, state="already", check_in=existing))
-    # Pausing or stopping a routine that has already ended has nothing left to do.
-    stopped = payload.kind in (CheckIn.Kind.PAUSE, CheckIn.Kind.STOP) and delivery.routine.status not in (
-        Routine.Status.ACTIVE,
-        Routine.Status.PAUSED,
-    )
+    # A routine that has stopped or ended takes no further answers.
+    stopped = delivery.routine.status not in ANSWERABLE
     return render(request, PAGE, _context(delivery, payload, state="ask", stopped=stopped))

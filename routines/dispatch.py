@@ -15,8 +15,8 @@ The work is a few queries per distinct client timezone, however many routines.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from accounts.localtime import local_now
 from clients.models import RECIPIENT_FIELDS, recipient
 from outbox.kinds import Produced
 from outbox.models import Delivery
@@ -83,7 +83,7 @@ def create_due(now: dt.datetime) -> Produced:
     """Mark past days' pending rows skipped and create today's due rows, timezone by timezone."""
     created = expired = 0
     for tz in _routine_timezones():
-        local_now = now.astimezone(ZoneInfo(tz))
-        expired += _expire_past_days(tz, local_now.date())
-        created += _create_routine_emails(tz, local_now)
+        wall_clock = local_now(tz, now)
+        expired += _expire_past_days(tz, wall_clock.date())
+        created += _create_routine_emails(tz, wall_clock)
     return Produced(created=created, expired=expired)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from accounts.localtime import local_today
 from outbox.kinds import EmailKind, EmailParts
 from outbox.models import Delivery
 
 from . import dispatch
-from .schedule import client_local_now, due_routine_ids, not_due_reason
+from .schedule import due_routine_ids, not_due_reason
 
 
 def _build(delivery: Delivery) -> EmailParts:
@@ -24,7 +25,7 @@ def _still_due(deliveries: list[Delivery]) -> set[int]:
 
 
 def _skip(delivery: Delivery, now: dt.datetime, still_due: set[int]) -> str | None:
-    if delivery.local_date < client_local_now(delivery.client, now).date():
+    if delivery.local_date < local_today(delivery.client, now):
         return dispatch.PAST_DAY
     if delivery.routine_id in still_due:
         return None

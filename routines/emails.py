@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from email.utils import formataddr
 from functools import lru_cache
 
 import resvg_py
@@ -22,7 +21,7 @@ from django.conf import settings
 from outbox.kinds import EmailParts
 from outbox.mailer import message_for
 from outbox.models import Delivery
-from outbox.render import ClinicEmail, InlineImage, preview, reply_to
+from outbox.render import ClinicEmail, InlineImage, address, preview, reply_to
 from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Routine, RoutineStep, SideOrder, StepKind
 from sessions.charts import zone_label, zone_picture_svg
@@ -177,4 +176,4 @@ def preview_routine_email(routine: Routine, local_date: dt.date) -> ClinicEmail:
     """Exactly what the client will get, with links that lead to a page recording nothing."""
     client = routine.client
     parts = routine_parts(routine, local_date, None)
-    return preview(Delivery.Kind.ROUTINE, parts, to=formataddr((client.full_name, client.email)))
+    return preview(Delivery.Kind.ROUTINE, parts, to=address(client.full_name, client.email))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.inputs import DayField, ManyIdsField, refuse_control_characters_in
 from sessions.models import PressureLevel, ReflexZone
 
 from .models import LibraryStep, Routine, RoutineStep, StepKind
@@ -33,6 +34,7 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Routine
         fields = ["frequency", "weekdays", "every_n_days", "starts_on", "ends_on", "intro"]
+        field_classes = {"starts_on": DayField, "ends_on": DayField}
         labels = {
             "frequency": "How often",
             "every_n_days": "Every how many days",
@@ -101,6 +103,12 @@ class StepForm(forms.ModelForm):
             del self.fields["pressure"]
 
 
+class StopForm(forms.Form):
+    """The optional reason of the "Stop this routine" button (a form, so a NUL byte is refused, not a 500)."""
+
+    reason = forms.CharField(required=False, max_length=200, error_messages={"max_length": "Keep the reason short."})
+
+
 class AddStepForm(forms.Form):
     library_step = forms.TypedChoiceField(label="Add a step from the library", coerce=int)
 
@@ -121,6 +129,7 @@ class LibraryStepForm(forms.ModelForm):
     class Meta:
         model = LibraryStep
         fields = ["kind", "title", "instruction", "body_area", "zones", "minutes", "sort_order", "is_active"]
+        field_classes = {"zones": ManyIdsField}
         labels = {
             "kind": "Kind",
             "body_area": "Body area",
@@ -142,6 +151,7 @@ class LibraryStepForm(forms.ModelForm):
             "reflex_map", "sort_order", "name"
         )
         self.fields["zones"].required = False
+        refuse_control_characters_in(self, "title")
 
     def clean(self):
         data = super().clean()

@@ -159,3 +159,26 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.client} on {self.local_date}"
+
+    @property
+    def brief_words(self) -> str:
+        return check_in_words(self.kind, self.pain, brief=True)
+
+
+# How a check-in reads, in one place: in full on the client's progress report, briefly in the
+# practitioner's delivery log (a narrow table cell).
+_CHECK_IN_WORDS = {
+    CheckIn.Kind.DONE: ("Did the routine", "Did it"),
+    CheckIn.Kind.PAUSE: ("Paused the emails for a week", "Paused for a week"),
+    CheckIn.Kind.STOP: ("Stopped the emails", "Stopped the emails"),
+}
+
+
+def check_in_words(kind: str, pain: int | None, *, brief: bool = False) -> str:
+    """'Did the routine', 'Pain 3 out of 10' (brief: 'Did it', 'Pain 3/10')."""
+    if kind == CheckIn.Kind.PAIN:
+        if pain is None:
+            return "Pain not given"
+        return f"Pain {pain}/10" if brief else f"Pain {pain} out of 10"
+    full, short = _CHECK_IN_WORDS[kind]
+    return short if brief else full

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_to_utc, local_today, local_zone
 from clients.models import Client
 from sessions.models import HAND_MAPS, PressureLevel, ReflexZone, Side, TreatmentSession
 from sessions.reflex_maps import map_spec
 
 from .library import FEET, HANDS, MAP_GROUPS, map_group
 from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
-from .schedule import client_local_now, client_zone, routine_due_at
 
 # A step at home is short: a few minutes a day is the point (rule 7).
 MAX_STEP_MINUTES = 3
@@ -68,8 +68,8 @@ def hands_reason(client: Client) -> str:
 def first_routine_day(client: Client, now: dt.datetime | None = None) -> dt.date:
     """Today in the client's timezone if today's email time is still ahead, else tomorrow."""
     now = now or timezone.now()
-    today = client_local_now(client, now).date()
-    if now < routine_due_at(today, client.routine_time, client_zone(client)):
+    today = local_today(client, now)
+    if now < local_to_utc(today, client.routine_time, local_zone(client)):
         return today
     return today + dt.timedelta(days=1)
 

@@ -8,7 +8,7 @@ stopped it, for the practitioner's delivery log).
 
 The hour of the day is not a rule here: the dispatcher compares the client's local
 wall-clock time with `client.routine_time`, which is what makes daylight-saving
-days right (see `routine_due_at`).
+days right (the policy for a skipped or repeated hour is accounts/localtime.py's).
 """
 
 from __future__ import annotations
@@ -16,44 +16,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from sessions.models import TreatmentSession
 
 from .models import Routine
-
-
-def client_zone(client) -> ZoneInfo:
-    return ZoneInfo(client.timezone)
-
-
-def client_local_now(client, now: dt.datetime | None = None) -> dt.datetime:
-    """The client's wall-clock time now (aware, in the client's timezone)."""
-    return (now or timezone.now()).astimezone(client_zone(client))
-
-
-def routine_due_at(local_date: dt.date, routine_time: dt.time, tz: ZoneInfo) -> dt.datetime:
-    """The UTC instant at which the email for `local_date` becomes due.
-
-    It is the first instant whose local wall-clock reading is at or after
-    `routine_time`: on the day the clocks go forward a time in the skipped hour
-    (01:30 in London) becomes the first valid instant after it (02:00 BST); on the
-    day they go back a repeated time means its first occurrence.
-    """
-    naive = dt.datetime.combine(local_date, routine_time.replace(tzinfo=None))
-    utc = naive.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) == naive:
-        return utc
-    # A skipped time (the clocks went forward over it). Read with fold=1 it uses the
-    # new offset and lands just before the change; step to the change itself.
-    instant = naive.replace(tzinfo=tz, fold=1).astimezone(dt.UTC)
-    while instant.astimezone(tz).replace(tzinfo=None) < naive:
-        instant += dt.timedelta(minutes=1)
-    return instant
 
 
 def matches_frequency(

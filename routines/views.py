@@ -13,13 +13,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts.inputs import parse_id
+from accounts.localtime import local_today
 from accounts.tenancy import clinic_get, clinic_required, owner_required
 from sessions.models import TreatmentSession
 
-from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm
+from .emails import preview_routine_email
+from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm, StopForm
 from .models import LibraryStep, Routine, StepKind
 from .proposal import RoutineNotProposable, routine_propose
-from .schedule import client_local_now
 from .selectors import draft_for_session, library_steps, routine_queryset
 from .services import (
     EDITABLE,
@@ -100,8 +102,7 @@ def routine_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     step = None
     if "step" in request.POST:
-        step_pk = request.POST["step"]
-        step = get_object_or_404(routine.steps.all(), pk=step_pk if step_pk.isdigit() else 0)
+        step = get_object_or_404(routine.steps.all(), pk=parse_id(request.POST["step"]) or 0)
     forms: dict = {}
     try:
         if action == "add":
@@ -148,16 +149,12 @@ def _edit_url(routine: Routine) -> str:
 
 
 def _preview_date(routine: Routine) -> dt.date:
-    today = client_local_now(routine.client).date()
+    today = local_today(routine.client)
     return max(today, routine.starts_on)
 
 
 def _preview_message(routine: Routine):
-    """The email as the client will get it, from helper C's emails module; None until it exists."""
-    try:
-        from .emails import preview_routine_email
-    except ImportError:
-        return None
+    """The email as the client will get it on its next day."""
     return preview_routine_email(routine, _preview_date(routine))
 
 
@@ -191,7 +188,6 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "routine": routine,
         "client": routine.client,
-        "steps": list(routine.steps.all()),
         "message": message,
         "preview_date": _preview_date(routine),
     }
@@ -202,10 +198,9 @@ def routine_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @clinic_required
 def routine_preview_html(request: HttpRequest, pk: int) -> HttpResponse:
     routine = _get_routine(request, pk)
-    message = _preview_message(routine)
-    html = html_with_inline_images(message) if message is not None else None
+    html = html_with_inline_images(_preview_message(routine))
     if html is None:
-        raise Http404("No HTML preview yet")
+        raise Http404("The email has no HTML part")
     response = HttpResponse(html)
     # The email's HTML runs nothing and loads nothing from elsewhere; say so to the browser too.
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -235,7 +230,11 @@ def routine_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
     routine = _get_routine(request, pk)
     if request.method != "POST":
         return redirect("routines:edit", pk=routine.pk)
-    if routine_stop(routine=routine, by=request.user, reason=request.POST.get("reason", "").strip()[:200]):
+    form = StopForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The routine was not stopped: " + " ".join(form.errors["reason"]))
+        return redirect("routines:edit", pk=routine.pk)
+    if routine_stop(routine=routine, by=request.user, reason=form.cleaned_data["reason"]):
         messages.success(request, f"Routine stopped. {routine.client.first_name} gets no more routine emails.")
     else:
         messages.info(request, "This routine was not running, so there was nothing to stop.")

@@ -8,4 +8,6 @@ class TreatmentSessionsConfig(AppConfig):
     verbose_name = "Treatment sessions"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import client_page, signals  # noqa: F401  (signals connects the receivers)
+
+        client_page.register()

@@ -186,5 +186,11 @@ class BasePressureNoteFormSet(forms.BaseFormSet):
 
 
 PressureNoteFormSet = forms.formset_factory(
-    PressureNoteForm, formset=BasePressureNoteFormSet, extra=3, can_delete=True, max_num=300, validate_max=True
+    PressureNoteForm,
+    formset=BasePressureNoteFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=300,
+    absolute_max=300,
+    validate_max=True,
 )

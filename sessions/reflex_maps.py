@@ -15,12 +15,13 @@ the member, until every member has a complete spec (`spec_problems()`).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import models
+
+from clients.health_flags import MapGroup  # defined with the flags: clients sits below sessions
 
 from . import chart_shapes
 from .chart_shapes import MapShape
@@ -33,15 +34,6 @@ class ReflexMap(models.TextChoices):
     HAND_PALM = "hand_palm", "Hand palm"
     HAND_BACK = "hand_back", "Back of hand"
     EAR = "ear", "Ear"
-
-
-class MapGroup(enum.StrEnum):
-    """The groups of maps a self-reflexology step works on (routines/library.py); a health
-    flag rules out a whole group (clients/health_flags.py)."""
-
-    HANDS = "hands"
-    FEET = "feet"
-    EAR = "ear"
 
 
 @dataclass(frozen=True)

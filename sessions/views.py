@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.inputs import parse_id
 from accounts.tenancy import clinic_get, clinic_required
 from appointments.models import Appointment
 from clients.models import Client
@@ -103,8 +104,8 @@ def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None
     if adding_rows:
         data = data.copy()
         key = f"{NOTES_PREFIX}-TOTAL_FORMS"
-        if data.get(key, "").isdigit():
-            data[key] = str(int(data[key]) + PressureNoteFormSet.extra)
+        if (total := parse_id(data.get(key))) is not None:
+            data[key] = str(total + PressureNoteFormSet.extra)
     return TreatmentSessionForm(data, instance=session), PressureNoteFormSet(data, zones=zones), adding_rows
 
 

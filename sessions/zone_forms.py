@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.text import slugify
 
+from accounts.inputs import refuse_control_characters_in
+
 from .models import ReflexZone
 
 
@@ -50,6 +52,7 @@ class ReflexZoneForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
         self.fields["code"].required = False
+        refuse_control_characters_in(self, "name")
         for name in ("x", "y", "rx", "ry", "angle"):
             self.fields[name].widget.attrs["step"] = "0.1"
 

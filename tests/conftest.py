@@ -11,15 +11,30 @@ Without them they skip with a reason; with REQUIRE_SERVICES=1 (as in CI) they fa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 
+from appointments.models import Appointment
+from privacy.models import ClinicExport
+from routines.models import LibraryStep, Routine, RoutineStep
+from sessions.models import ReflexZone
 from tests.browser.launch import missing_for_browser
-from tests.factories import ClinicFactory, OwnerFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    ClientFactory,
+    ClinicFactory,
+    OwnerFactory,
+    PressureNoteFactory,
+    ReflexZoneFactory,
+    TreatmentSessionFactory,
+    UserFactory,
+)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -116,6 +131,53 @@ def other_client(other_practitioner):
 @pytest.fixture
 def anon():
     return HttpClient()
+
+
+@pytest.fixture
+def world(clinic, practitioner, owner):
+    """One of everything in `clinic`, all named so a leak is easy to spot (tests/test_tenancy.py,
+    and the pages of tests/test_fuzz.py and tests/test_safety.py)."""
+    client = ClientFactory(clinic=clinic, first_name="Zebedee", last_name="Quillfeather", email="zq@example.org")
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=2)
+    appointment = AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    other_appt = AppointmentFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        starts_at=start - dt.timedelta(days=7),
+        ends_at=start - dt.timedelta(days=7, hours=-1),
+        status=Appointment.Status.ATTENDED,
+    )
+    zone = ReflexZone.objects.filter(clinic=clinic).first() or ReflexZoneFactory(clinic=clinic)
+    session = TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner)
+    signed = TreatmentSessionFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        appointment=other_appt,
+        signed_at=timezone.now(),
+        signed_by=practitioner,
+    )
+    PressureNoteFactory(session=signed, zone=zone)
+    routine = Routine.objects.create(
+        clinic=clinic, client=client, session=signed, created_by=practitioner, starts_on=start.date()
+    )
+    RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
+    clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
+    return {
+        "clinic_export": clinic_export,
+        "routine": routine,
+        "library_step": LibraryStep.objects.filter(clinic=clinic).first(),
+        "client": client,
+        "appointment": appointment,
+        "zone": zone,
+        "session": session,
+        "signed_session": signed,
+        "staff": practitioner,
+        "day": start.date().isoformat(),
+    }
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.localtime import short_date
 from appointments import selectors, services
-from appointments.localtime import short_date
 from appointments.models import Appointment, Course
 from tests.factories import (
     AppointmentFactory,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import sys
-import types
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -18,36 +15,6 @@ from accounts.models import Clinic, User
 from appointments.models import Appointment
 from clients.models import Client, ClientHealthFlag, HealthFlag
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
-
-
-def _fallback_install_standard_zones(clinic):
-    for code, name, reflex_map, area in [
-        ("sole-lumbar-spine", "Lumbar spine", "foot_sole", "lower_back"),
-        ("sole-shoulder", "Shoulder", "foot_sole", "shoulder"),
-        ("top-hip", "Hip and lower back", "foot_top", "hip"),
-        ("leg-sciatic", "Sciatic nerve", "lower_leg", "sciatic"),
-        ("palm-spine", "Spine", "hand_palm", "spine"),
-        ("palm-brain", "Brain", "hand_palm", "brain"),
-        ("back-shoulder", "Shoulder", "hand_back", "shoulder"),
-        ("ear-lumbar", "Lumbar spine", "ear", "lower_back"),
-    ]:
-        ReflexZone.objects.get_or_create(
-            clinic=clinic,
-            code=code,
-            defaults={"name": name, "reflex_map": reflex_map, "body_area": area, "x": 50, "y": 50},
-        )
-
-
-@pytest.fixture(autouse=True)
-def zone_catalogue(monkeypatch):
-    """The catalogue is written in parallel (sessions/catalogue.py); until it lands,
-    stand in a handful of zones so the seed has something to press."""
-    try:
-        importlib.import_module("sessions.catalogue")
-    except ImportError:
-        module = types.ModuleType("sessions.catalogue")
-        module.install_standard_zones = _fallback_install_standard_zones
-        monkeypatch.setitem(sys.modules, "sessions.catalogue", module)
 
 
 def seed() -> str:
@@ -154,7 +121,7 @@ def test_demo_user_sees_none_of_the_second_clinics_clients(settings):
     http = HttpClient()
     assert http.login(username="demo", password="demo")
     harbour_client = Client.objects.filter(clinic__slug="harbour").first()
-    # Other helpers build the client pages; 404 holds for both a real page and the placeholder.
+    # The demo practitioner belongs to the demo clinic: Harbour's client is not found.
     assert http.get(f"/clients/{harbour_client.pk}/").status_code == 404
 
 

@@ -20,6 +20,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.localtime import local_now, local_to_utc
 from appointments import services as appointment_services
 from appointments.services import appointment_book, appointment_cancel, course_book
 from outbox import mailer
@@ -29,7 +30,7 @@ from outbox.models import Delivery, DeliveryAttempt
 from outbox.tasks import send_deliveries_task
 from routines.dispatch import PAST_DAY
 from routines.models import Routine
-from routines.schedule import client_local_now, is_due, not_due_reason, routine_due_at
+from routines.schedule import is_due, not_due_reason
 from tests.factories import AppointmentFactory, ClientFactory, RoutineFactory, TreatmentSessionFactory
 
 UTC = dt.UTC
@@ -269,7 +270,7 @@ def test_routine_runs_until_the_clients_next_session(clinic, practitioner, queue
 
 def test_client_local_now_is_in_the_clients_timezone(clinic):
     client = ClientFactory(clinic=clinic, timezone="America/New_York")
-    local = client_local_now(client, NOON)
+    local = local_now(client, NOON)
     assert (local.date(), local.hour, local.utcoffset()) == (TODAY, 7, dt.timedelta(hours=-4))
 
 
@@ -293,7 +294,7 @@ def test_client_local_now_is_in_the_clients_timezone(clinic):
 )
 def test_daylight_saving_day_sends_once_at_the_local_time(clinic, queued, tz, day, at, expected_utc):
     routine = make_routine(clinic, tz=tz, at=at, starts_on=day - dt.timedelta(days=3))
-    assert routine_due_at(day, at, ZoneInfo(tz)) == expected_utc
+    assert local_to_utc(day, at, ZoneInfo(tz)) == expected_utc
     created_at_tick = []
     tick = expected_utc - dt.timedelta(hours=2)
     # Every minute from two hours before to three hours after, through the whole changed hour.

@@ -8,6 +8,8 @@ import datetime as dt
 import email
 import re
 from email import policy
+from email.generator import BytesGenerator
+from io import BytesIO
 from unittest import mock
 
 import pytest
@@ -160,6 +162,30 @@ def test_every_email_carries_the_same_picture_part_built_once_per_zone_picture(d
     assert b"\n" not in raw[0].replace(b"\r\n", b"")
     lf = build_routine_email(delivery).message().as_bytes()
     assert b"\r\n" not in lf and pictures(lf) == first
+
+
+def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard_library_would(delivery, routine):
+    """Why outbox.render subclasses BytesGenerator and reads its private `_write`, `_NL`
+    and `_mangle_from_`: a zone picture's part (base64 PNG, most of a 56 KiB email) is the
+    same in every email of a morning's batch, so it is written once and its bytes copied.
+    Without the subclass each email writes every picture again; if a Python upgrade renames
+    those internals, the copy is silently skipped (the part's cache stays empty) or raises.
+    Either way this test fails, and the bytes must stay exactly the standard library's."""
+    render._picture_part.cache_clear()
+    other = DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=1))
+    messages = [build_routine_email(d).message() for d in (delivery, other)]
+    for message in messages:
+        raw = message.as_bytes(linesep="\r\n")
+        plain = BytesIO()
+        BytesGenerator(plain, mangle_from_=False, policy=message.policy).flatten(message, linesep="\r\n")
+        assert raw == plain.getvalue()
+    shared = [p for p in messages[0].walk() if isinstance(p, render._PicturePart)]
+    assert len(shared) == 2
+    assert all(part in list(messages[1].walk()) for part in shared)  # the same objects in both emails
+    # Written once per way of writing: CRLF for both emails above, then LF once.
+    assert [len(part._flattened) for part in shared] == [1, 1]
+    messages[1].as_bytes()
+    assert [len(part._flattened) for part in shared] == [2, 2]
 
 
 def test_each_email_has_boundaries_of_its_own_found_nowhere_in_its_text(delivery):

@@ -59,6 +59,19 @@ def test_defaults_need_no_server_sqlite_file_mail_folder_and_filesystem_broker(t
     assert (tmp_path / "broker" / "queue").is_dir()
 
 
+def test_loading_the_settings_and_the_apps_creates_no_var_folder(tmp_path):
+    """The settings name var/ and its folders; the Makefile, Celery's setup and the file
+    email backend create them when they are used."""
+    missing = tmp_path / "not-there"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "reflexclinic.settings", "VAR_DIR": str(missing)})
+    code = "import django; django.setup(); from django.conf import settings; print(settings.EMAIL_FILE_PATH)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(missing / "mail")
+    assert not missing.exists()
+
+
 def test_settings_read_database_url_email_url_and_redis_url(tmp_path):
     s = settings_with(
         tmp_path,

@@ -10,25 +10,16 @@ fails when a new view is added without a row here. For each row:
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
-from tests.factories import (
-    AppointmentFactory,
-    ClientFactory,
-    PressureNoteFactory,
-    ReflexZoneFactory,
-    TreatmentSessionFactory,
-)
 
 SECRET_NAME = "Zebedee Quillfeather"
 
@@ -46,6 +37,7 @@ CASES: dict[str, Case] = {
     "staff_list": Case(),
     "staff_add": Case(),
     "staff_edit": Case(obj="staff"),
+    "staff_unlock": Case(obj="staff"),
     "clinic_settings": Case(),
     # The signed-in person's own sign-in pages: about no clinic's data.
     "security": Case(),
@@ -124,52 +116,6 @@ def _names(resolver, prefix=""):
 def test_every_clinic_url_is_covered():
     missing = sorted(set(_names(get_resolver())) - set(CASES) - PUBLIC)
     assert not missing, f"add these URLs to tests/test_tenancy.py CASES: {missing}"
-
-
-@pytest.fixture
-def world(clinic, practitioner, owner):
-    """One of everything in `clinic`, all named so a leak is easy to spot."""
-    client = ClientFactory(clinic=clinic, first_name="Zebedee", last_name="Quillfeather", email="zq@example.org")
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=2)
-    appointment = AppointmentFactory(
-        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
-    )
-    other_appt = AppointmentFactory(
-        clinic=clinic,
-        client=client,
-        practitioner=practitioner,
-        starts_at=start - dt.timedelta(days=7),
-        ends_at=start - dt.timedelta(days=7, hours=-1),
-        status=Appointment.Status.ATTENDED,
-    )
-    zone = ReflexZone.objects.filter(clinic=clinic).first() or ReflexZoneFactory(clinic=clinic)
-    session = TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner)
-    signed = TreatmentSessionFactory(
-        clinic=clinic,
-        client=client,
-        practitioner=practitioner,
-        appointment=other_appt,
-        signed_at=timezone.now(),
-        signed_by=practitioner,
-    )
-    PressureNoteFactory(session=signed, zone=zone)
-    routine = Routine.objects.create(
-        clinic=clinic, client=client, session=signed, created_by=practitioner, starts_on=start.date()
-    )
-    RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
-    clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
-    return {
-        "clinic_export": clinic_export,
-        "routine": routine,
-        "library_step": LibraryStep.objects.filter(clinic=clinic).first(),
-        "client": client,
-        "appointment": appointment,
-        "zone": zone,
-        "session": session,
-        "signed_session": signed,
-        "staff": practitioner,
-        "day": start.date().isoformat(),
-    }
 
 
 def _url(name: str, case: Case, world) -> str:

@@ -55,9 +55,25 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=LAUNCH_TIMEOUT_MS)
 
 
+# Every page keeps a list of what its Content-Security-Policy refused (`csp_violations(page)`).
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolations.push(`${e.violatedDirective} refused ${e.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
 def new_page(browser, *, base_url: str, viewport: dict | None = None):
     """A page in a fresh context (own cookies) with bounded waits."""
     context = browser.new_context(base_url=base_url, viewport=viewport or DESKTOP, locale="en-GB")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     return context.new_page()
+
+
+def csp_violations(page) -> list[str]:
+    """What the page's Content-Security-Policy refused since it loaded."""
+    return page.evaluate("() => window.__cspViolations || []")

@@ -26,10 +26,10 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.localtime import local_today
 from outbox.dispatch import dispatch_due
 from outbox.models import Delivery
 from routines.models import CheckIn
-from routines.schedule import client_local_now
 from tests.browser.data import FOOT_NOTES, signed_session
 from tests.browser.steps import Looker, log_in, path_of, propose_routine
 from tests.smtp_sink import SmtpSink
@@ -121,7 +121,7 @@ def test_the_worker_emails_the_routine_and_the_client_confirms_from_its_links(
     client = session.client
     log_in(page, "priya")
     propose_routine(page, look, session)
-    page.get_by_label("First day").fill(client_local_now(client).date().isoformat())
+    page.get_by_label("First day").fill(local_today(client).isoformat())
     page.get_by_role("button", name="Save the schedule").click()
     page.get_by_role("button", name="Assign to Rosa").click()
     expect(page.locator("#routine-status")).to_have_text("Active")

@@ -20,11 +20,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.localtime import local_today
 from outbox.models import Delivery
 from routines.checkins import checkin_record
 from routines.models import CheckIn
 from routines.proposal import routine_propose
-from routines.schedule import client_local_now
 from routines.services import routine_assign
 from tests.browser.data import FOOT_NOTES, signed_session
 from tests.browser.steps import Looker, log_in, log_out, path_of, propose_routine, wait_for_open_dialog
@@ -262,7 +262,7 @@ def routine_with_checkins(clinic, practitioner):
         routine=routine,
         status=Delivery.Status.SENT,
         sent_at=timezone.now(),
-        local_date=client_local_now(session.client).date(),
+        local_date=local_today(session.client),
     )
     checkin_record(delivery=delivery, kind=CheckIn.Kind.DONE)
     checkin_record(delivery=delivery, kind=CheckIn.Kind.PAIN, pain=2)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.axe import axe_violations, blocking_violations, describe
 from tests.browser.data import clinic_in_use
-from tests.browser.launch import TABLET
+from tests.browser.launch import TABLET, csp_violations
 from tests.browser.pages import main_pages
 from tests.browser.steps import log_in_as
 
@@ -60,6 +60,18 @@ def test_every_main_page_opens_with_no_serious_or_critical_accessibility_violati
             continue
         if blocking := blocking_violations(page):
             problems.append(f"--- {main.name} ({main.path})\n{describe(blocking)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_main_page_has_anything_refused_by_its_content_security_policy(open_page, live_server, owner, pages):
+    """The strict policy (no inline script or style) is on, and no page needs more."""
+    problems = []
+    for main, page, response in visit(open_page, live_server, owner, pages):
+        if "script-src 'self'" not in (response.headers.get("content-security-policy") or ""):
+            problems.append(f"{main.name} ({main.path}): no strict Content-Security-Policy header")
+        # Interactive bits run after load (the zone picker, the session form); let them.
+        page.wait_for_load_state("networkidle")
+        problems += [f"{main.name} ({main.path}): {v}" for v in csp_violations(page)]
     assert not problems, "\n".join(problems)
 
 

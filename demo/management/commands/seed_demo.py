@@ -10,161 +10,36 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.localtime import local_now, local_to_utc, local_today, local_zone
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
 from clients.models import Client, ClientHealthFlag, HealthFlag, flag_spec
+from demo.data import (
+    CANCEL_REASONS,
+    DEMO,
+    DEMO_PASSWORD,
+    FOCUS_KEYWORDS,
+    HARBOUR,
+    SEED,
+    SESSION_NOTES,
+    START_HOURS,
+    ClientSpec,
+    ClinicSpec,
+    StaffSpec,
+)
+from outbox.models import Delivery
+from routines.models import CheckIn, Routine
+from routines.proposal import RoutineNotProposable, routine_propose
+from routines.services import RoutineCannotBeAssigned, routine_assign
+from sessions.catalogue import install_standard_zones
 from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexZone, Response, TreatmentSession
 from sessions.reflex_maps import MAP_SPECS, MapGroup
-
-SEED = 20260517
-DEMO_PASSWORD = "demo"
-START_HOURS = (9, 10, 11, 13, 14, 15, 16)  # lunch at 12
-
-
-@dataclass
-class StaffSpec:
-    username: str
-    first_name: str
-    last_name: str
-    role: str
-    demo_login: bool = False
-
-
-@dataclass
-class ClientSpec:
-    first_name: str
-    last_name: str
-    focus: str
-    practitioner: str  # username
-    past_visits: int  # how many visits before the next one
-    interval_days: int = 7
-    # Days from today to the next visit (0 = today); None = no upcoming visit.
-    next_in_days: int | None = 7
-    hour: int = 10
-    timezone: str = "Europe/London"
-    routine_time: dt.time = dt.time(8, 0)
-    consent_email: bool = True
-    flags: tuple[str, ...] = ()
-    prefers_hands: bool = False
-    medical_notes: str = ""
-    clearance: str = ""
-    on_course: bool = False
-    starting_pain: int = 7
-
-
-@dataclass
-class ClinicSpec:
-    slug: str
-    name: str
-    timezone: str
-    email: str
-    phone: str
-    address: str
-    staff: list[StaffSpec]
-    clients: list[ClientSpec] = field(default_factory=list)
-
-
-FOCUS_KEYWORDS = {
-    "Lower back": ("lumbar", "lower_back", "lower-back", "sacr", "sciatic", "hip", "spine", "coccyx"),
-    "Neck and shoulders": ("neck", "cervical", "shoulder", "trapez"),
-    "Upper back": ("thoracic", "upper_back", "upper-back", "shoulder", "spine"),
-    "Relaxation and sleep": ("solar", "diaphragm", "brain", "head", "pituitary"),
-}
-
-SESSION_NOTES = (
-    "Relaxed quickly once settled; breathing slowed during the spine work.",
-    "Most tension along the spine reflex; eased with slow thumb-walking.",
-    "Says the stretches from last time are helping in the mornings.",
-    "Slept better this week; less stiffness getting out of bed.",
-    "Busy week at work, more tension in the shoulders than last time.",
-    "Comfortable throughout; asked for a little more time on the neck reflexes.",
-    "Walked to the clinic today and felt looser than usual.",
-    "Reminded about the rolled towel behind the lower back when seated.",
-)
-CANCEL_REASONS = ("Client unwell", "Work commitment", "Rebooked by phone", "Family emergency")
-
-DEMO = ClinicSpec(
-    slug="demo",
-    name="Demo Reflexology",
-    timezone="Europe/London",
-    email="hello@demo-reflexology.example.com",
-    phone="020 7946 0958",
-    address="14 Linden Mews\nLondon N1 7QT",
-    staff=[
-        StaffSpec("owner", "Helen", "Ashworth", User.Role.OWNER, demo_login=True),
-        StaffSpec("demo", "Tom", "Becker", User.Role.PRACTITIONER, demo_login=True),
-        StaffSpec("maya.okafor", "Maya", "Okafor", User.Role.PRACTITIONER),
-    ],
-    clients=[
-        ClientSpec("Margaret", "Ellis", "Lower back", "demo", 6, next_in_days=0, hour=9, on_course=True,
-                   flags=(HealthFlag.ARTHRITIS,), medical_notes="Mild arthritis in both big toes.", starting_pain=8),
-        ClientSpec("James", "O'Connor", "Lower back", "demo", 5, next_in_days=0, hour=10, on_course=True,
-                   routine_time=dt.time(7, 0), medical_notes="Desk job; back pain for four months."),
-        ClientSpec("Aisha", "Rahman", "Neck and shoulders", "demo", 4, next_in_days=0, hour=13,
-                   routine_time=dt.time(21, 0), starting_pain=6),
-        ClientSpec("Claire", "Whitfield", "Lower back", "demo", 5, next_in_days=0, hour=15, on_course=True,
-                   flags=(HealthFlag.FEET_INJURED,), medical_notes="Healing blister infection on the right heel."),
-        ClientSpec("George", "Hughes", "Lower back", "demo", 4, next_in_days=0, hour=16, interval_days=14,
-                   flags=(HealthFlag.SERIOUS_BACK_INJURY,), starting_pain=8,
-                   medical_notes="L4/L5 disc injury in 2023, physiotherapy finished.",
-                   clearance="Dr A. Patel, GP at Riverside Surgery: happy for gentle reflexology; "
-                             "no deep pressure on the spine reflexes."),
-        ClientSpec("Peter", "Novak", "Upper back", "maya.okafor", 3, next_in_days=0, hour=11,
-                   timezone="Europe/Prague", routine_time=dt.time(7, 30)),
-        ClientSpec("Hannah", "Kowalski", "Relaxation and sleep", "maya.okafor", 3, next_in_days=0, hour=14,
-                   flags=(HealthFlag.PREGNANCY,), starting_pain=4,
-                   medical_notes="24 weeks pregnant; midwife agreed to light reflexology."),
-        ClientSpec("Daniel", "Murphy", "Lower back", "demo", 6, next_in_days=1, hour=11, on_course=True),
-        ClientSpec("Fatima", "Begum", "Neck and shoulders", "demo", 3, next_in_days=2, hour=14,
-                   routine_time=dt.time(12, 30)),
-        ClientSpec("Ian", "Fraser", "Lower back", "owner", 4, next_in_days=3, hour=10, starting_pain=6),
-        ClientSpec("Julia", "Santos", "Upper back", "maya.okafor", 2, next_in_days=4, hour=9,
-                   timezone="Europe/Lisbon", routine_time=dt.time(20, 0)),
-        ClientSpec("Kevin", "Walsh", "Lower back", "demo", 0, next_in_days=1, hour=16,
-                   flags=(HealthFlag.SERIOUS_BACK_INJURY,), consent_email=False,
-                   medical_notes="Spinal fusion surgery in 2022. Waiting for his consultant's letter."),
-        ClientSpec("Laura", "Bennett", "Lower back", "demo", 5, next_in_days=7, hour=9,
-                   flags=(HealthFlag.VARICOSE_VEINS,), medical_notes="Varicose veins on the left calf."),
-        ClientSpec("Mohammed", "Iqbal", "Neck and shoulders", "owner", 3, next_in_days=8, hour=13,
-                   routine_time=dt.time(18, 0)),
-        ClientSpec("Niamh", "Doyle", "Relaxation and sleep", "maya.okafor", 4, next_in_days=9, hour=15,
-                   timezone="Europe/Dublin", starting_pain=3),
-        ClientSpec("Oliver", "Grant", "Lower back", "demo", 2, next_in_days=10, hour=11, interval_days=14),
-        ClientSpec("Priyanka", "Shah", "Lower back", "demo", 1, next_in_days=5, hour=13, consent_email=False),
-        ClientSpec("Rachel", "Moore", "Neck and shoulders", "owner", 6, next_in_days=None, hour=14, starting_pain=5),
-        ClientSpec("Samuel", "Adeyemi", "Lower back", "demo", 3, next_in_days=11, hour=15, interval_days=10),
-        ClientSpec("Teresa", "Costa", "Upper back", "maya.okafor", 4, next_in_days=12, hour=10, prefers_hands=True,
-                   routine_time=dt.time(19, 30), consent_email=True),
-    ],
-)  # fmt: skip
-
-HARBOUR = ClinicSpec(
-    slug="harbour",
-    name="Harbour Reflexology",
-    timezone="Europe/London",
-    email="bookings@harbour-reflexology.example.com",
-    phone="0117 496 0123",
-    address="3 Quay Street\nBristol BS1 4DB",
-    staff=[
-        StaffSpec("harbour.owner", "Nadia", "Price", User.Role.OWNER),
-        StaffSpec("harbour.owen", "Owen", "Lloyd", User.Role.PRACTITIONER),
-    ],
-    clients=[
-        ClientSpec("Bethan", "Morgan", "Lower back", "harbour.owen", 3, next_in_days=0, hour=10),
-        ClientSpec("Callum", "Reid", "Neck and shoulders", "harbour.owen", 2, next_in_days=2, hour=14),
-        ClientSpec("Deborah", "Lane", "Lower back", "harbour.owner", 4, next_in_days=6, hour=11,
-                   flags=(HealthFlag.FEET_INJURED,)),
-        ClientSpec("Edwin", "Marsh", "Relaxation and sleep", "harbour.owner", 1, next_in_days=None, hour=15),
-    ],
-)  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -194,8 +69,8 @@ class ClinicSeeder:
         self.spec = spec
         self.rng = rng
         self.now = now
-        self.tz = ZoneInfo(spec.timezone)
-        self.today = now.astimezone(self.tz).date()
+        self.tz = local_zone(spec.timezone)
+        self.today = local_today(spec.timezone, now)
         self.taken: set[tuple[int, dt.date, int]] = set()
 
     @transaction.atomic
@@ -209,10 +84,8 @@ class ClinicSeeder:
             phone=spec.phone,
             address=spec.address,
         )
-        # Lazy: the catalogue lives in the sessions app. A post_save signal installs it too;
-        # calling it here keeps the seed correct even where the signal is disconnected.
-        from sessions.catalogue import install_standard_zones
-
+        # A post_save signal installs the catalogue too; calling it here keeps the seed
+        # correct even where the signal is disconnected.
         install_standard_zones(self.clinic)
         self.zones = list(ReflexZone.objects.filter(clinic=self.clinic, is_active=True))
         self.staff = {s.username: self._staff(s) for s in spec.staff}
@@ -228,10 +101,6 @@ class ClinicSeeder:
         emails sent on each day and the client's answers, so the reports show adherence
         and at-home pain. Each client keeps one habit (most days, about half, rarely or
         never), as real clients do. These routines are over: dispatch never sends them."""
-        from outbox.models import Delivery
-        from routines.models import CheckIn, Routine
-        from routines.proposal import RoutineNotProposable, routine_propose
-
         deliveries: list[Delivery] = []
         answers: list[tuple[int, str, int | None]] = []  # (index in deliveries, kind, pain)
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
@@ -259,7 +128,7 @@ class ClinicSeeder:
                 days = (last_day - first_day).days + 1
                 for offset in range(days):
                     day = first_day + dt.timedelta(days=offset)
-                    sent_at = dt.datetime.combine(day, client.routine_time, self.tz)
+                    sent_at = local_to_utc(day, client.routine_time, local_zone(client))
                     failed = self.rng.random() < 0.02
                     deliveries.append(
                         Delivery(
@@ -299,22 +168,18 @@ class ClinicSeeder:
         """Home routines from each consenting client's latest signed session, as a
         practitioner would assign them. The first one is due at the time of seeding, so
         `make run` shows a routine email in var/mail/ on the first beat tick."""
-        from routines.proposal import RoutineNotProposable, routine_propose
-        from routines.schedule import client_local_now
-        from routines.services import RoutineCannotBeAssigned, routine_assign
-
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
         for index, client in enumerate(clients.order_by("pk")):
             latest = client.treatment_sessions.order_by("-started_at").first()
             if latest is None or not latest.is_signed:
                 continue
-            local_now = client_local_now(client, self.now)
+            client_now = local_now(client, self.now)
             if index == 0:
-                client.routine_time = local_now.time().replace(second=0, microsecond=0)
+                client.routine_time = client_now.time().replace(second=0, microsecond=0)
                 client.save(update_fields=["routine_time"])
             try:
                 routine = routine_propose(session=latest, by=latest.practitioner, now=self.now)
-                routine.starts_on = local_now.date()
+                routine.starts_on = client_now.date()
                 routine.save(update_fields=["starts_on"])
                 routine_assign(routine=routine, by=latest.practitioner, now=self.now)
             except (RoutineNotProposable, RoutineCannotBeAssigned):
@@ -341,7 +206,7 @@ class ClinicSeeder:
         return user
 
     def _at(self, day: dt.date, hour: int) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(hour), tzinfo=self.tz)
+        return local_to_utc(day, dt.time(hour), self.tz)
 
     def _slot(self, practitioner: User, day: dt.date, hour: int) -> dt.datetime:
         """The first free hour for the practitioner on `day` (or the next working day):

@@ -1,0 +1,28 @@
+"""What home routines add to the client page (registered in clients/panels.py by
+RoutinesConfig.ready()): the current routine, its email log, adherence, and the pain
+the client reported at home (drawn on the client's pain chart)."""
+
+from __future__ import annotations
+
+from clients import panels
+from clients.models import Client
+
+from . import selectors
+
+WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def panel(client: Client) -> dict:
+    routine = selectors.current_routine(client)
+    return {
+        "routine": routine,
+        "routine_steps": list(routine.steps.all()) if routine else [],
+        "routine_weekdays": [WEEKDAY_NAMES[d] for d in routine.weekdays] if routine else [],
+        "deliveries": selectors.delivery_log(client),
+        "adherence": selectors.adherence(client),
+        "home_pain": selectors.home_pain(client),
+    }
+
+
+def register() -> None:
+    panels.register_panel("routines", panel)
