@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 
 import segno
-from django.apps import apps
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
@@ -122,10 +122,6 @@ def code_check(*, request, user: User, token: str) -> bool:
 def locked_out(request, user: User) -> bool:
     """The login lockout (django-axes) holds this username or address: the second step is
     refused like the password would be, so a stolen password buys no more code guesses."""
-    if not apps.is_installed("axes"):
-        return False
-    from axes.handlers.proxy import AxesProxyHandler
-
     return AxesProxyHandler.is_locked(request, {"username": user.get_username()})
 
 

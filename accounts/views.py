@@ -1,3 +1,4 @@
+from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -86,8 +87,6 @@ def two_factor_verify(request):
     if request.session.get(twofactor.SESSION_KEY) != twofactor.VERIFY:
         return redirect(_next_or_home(request))
     if twofactor.locked_out(request, request.user):
-        from axes.helpers import get_lockout_response
-
         credentials = {"username": request.user.get_username()}
         logout(request)
         return get_lockout_response(request, credentials=credentials)

@@ -202,9 +202,7 @@ def test_pages_showing_client_data_are_never_stored(practitioner_client, clinic)
         assert "no-store" in practitioner_client.get(url)["Cache-Control"], url
 
 
-def test_wrong_codes_count_towards_the_login_lockout_and_a_locked_session_gets_no_further(
-    anon, practitioner, settings
-):
+def test_wrong_codes_count_towards_the_login_lockout_and_a_locked_session_gets_no_further(anon, practitioner, settings):
     from axes.models import AccessAttempt
 
     settings.AXES_FAILURE_LIMIT = 3
