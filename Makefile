@@ -9,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: run test lint format setup migrate demo clean bench-deliver bench-dashboard screenshots
+.PHONY: run test lint format setup install migrate demo clean bench-deliver bench-dashboard screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(if $(NPM),node_modules/.installed)
+# What the app needs to run: `make run` installs no more (no npm, no axe-core).
+install: $(VENV)/.installed
+
+# Everything, test tools included: `make test` and the browser screenshots use it.
+setup: install $(if $(NPM),node_modules/.installed)
 
 # The default SQLite file lives in var/ (or VAR_DIR); the settings only name it.
-migrate: setup
+migrate: install
 	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 
@@ -38,11 +42,9 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 # Web server, Celery worker and Celery beat under honcho: one Ctrl-C stops all three.
+# The address and logins were just printed by seed_demo (once); this only adds where emails go.
 run: demo
-	@echo ""
-	@echo "  ReflexClinic is starting on $(SITE_URL)/"
-	@echo "  Logins: owner / demo (clinic owner), demo / demo (practitioner)"
-	@echo "  Emails are written to var/mail/. Ctrl-C stops the web server, worker and beat."
+	@echo "  Emails: one .eml file per email in var/mail/. Ctrl-C stops the web server, worker and beat."
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
@@ -52,22 +54,22 @@ test: setup
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; fi; \
 	exit $$status
 
-lint: setup
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: setup
+format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 # Not a test: due routine emails end to end through Redis, Celery and a loopback SMTP
 # server, against a plain smtplib loop. Needs PostgreSQL and redis-server; see README.
-bench-deliver: setup
+bench-deliver: install
 	$(BIN)/python bench/deliver_routines.py $(BENCH_ARGS)
 
 # Not a test: the reports dashboard for one large clinic of a generated network on PostgreSQL,
 # against hand-written SQL computing the same figures. See README.
-bench-dashboard: setup
+bench-dashboard: install
 	$(BIN)/python bench/dashboard.py $(BENCH_ARGS)
 
 # Screenshots of every main page at desktop (1366 px) and tablet (768 px) widths in var/screenshots/.

@@ -6,6 +6,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+# docs/domain.md, rule 7: "a few minutes, every day".
+ROUTINE_MINUTES_DEFAULT = 10
+ROUTINE_MINUTES_MIN = 3
+ROUTINE_MINUTES_MAX = 20
+
 TIMEZONE_CHOICES = sorted((tz, tz.replace("_", " ")) for tz in available_timezones() if "/" in tz)
 
 
@@ -33,6 +38,20 @@ class Clinic(models.Model):
             MaxValueValidator(480, "Choose at most 480 minutes (8 hours)."),
         ],
         help_text="Someone who leaves a tablet signed in is signed out after this long without using it (5 to 480).",
+    )
+    # docs/domain.md, rule 7: a proposed home routine takes at most this many minutes a day.
+    routine_minutes = models.PositiveSmallIntegerField(
+        "Home routine length (minutes)",
+        default=ROUTINE_MINUTES_DEFAULT,
+        validators=[MinValueValidator(ROUTINE_MINUTES_MIN), MaxValueValidator(ROUTINE_MINUTES_MAX)],
+        help_text=f"A proposed routine takes at most this long each day: {ROUTINE_MINUTES_MIN} to "
+        f"{ROUTINE_MINUTES_MAX} minutes.",
+        error_messages={
+            "min_value": f"Choose from {ROUTINE_MINUTES_MIN} to {ROUTINE_MINUTES_MAX} minutes: "
+            "even a short routine needs a few minutes.",
+            "max_value": f"Choose from {ROUTINE_MINUTES_MIN} to {ROUTINE_MINUTES_MAX} minutes: "
+            "a home routine is a few minutes a day.",
+        },
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

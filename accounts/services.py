@@ -158,3 +158,11 @@ def password_email_create(*, user: User, kind: str) -> Delivery:
 def account_unlock(*, user: User) -> int:
     """Forget the failed log-ins on this account, from every address; returns how many records went."""
     return axes_reset(username=user.username)
+
+
+def clinic_set_routine_minutes(*, clinic: Clinic, minutes: int) -> None:
+    """How many minutes a day a proposed home routine may take (docs/domain.md, rule 7).
+    Routines already proposed keep theirs: the editor warns when one is longer."""
+    # The field's own bounds (3 to 20) and messages; a ValidationError changes nothing.
+    clinic.routine_minutes = Clinic._meta.get_field("routine_minutes").clean(minutes, clinic)
+    clinic.save(update_fields=["routine_minutes"])

@@ -8,7 +8,7 @@ class AppointmentsConfig(AppConfig):
         from outbox import kinds
 
         from . import client_page
-        from .email_kinds import CONFIRMATION, REMINDER
+        from .email_kinds import KINDS
 
         client_page.register()
-        kinds.register(CONFIRMATION, REMINDER)
+        kinds.register(*KINDS)

@@ -1,4 +1,4 @@
-"""The appointment confirmation and reminder as outbox kinds (outbox/kinds.py),
+"""The appointment confirmation, reminder, change and cancellation notices as outbox kinds (outbox/kinds.py),
 registered in AppointmentsConfig.ready(): how each is built and when it is not sent,
 and the reminders each dispatch pass creates."""
 
@@ -26,10 +26,8 @@ def _build(delivery: Delivery) -> EmailParts:
     return appointment_parts(delivery)
 
 
-def _skip(delivery: Delivery, now: dt.datetime, batch: None) -> str | None:
+def _not_for_client(delivery: Delivery, now: dt.datetime) -> str | None:
     appointment, client = delivery.appointment, delivery.client
-    if appointment.status != Appointment.Status.BOOKED:
-        return f"Not sent: the appointment is {appointment.get_status_display().lower()}"
     if appointment.starts_at <= now:
         return "Not sent: the appointment had already started"
     if not client.email:
@@ -37,6 +35,24 @@ def _skip(delivery: Delivery, now: dt.datetime, batch: None) -> str | None:
     if client.is_archived:
         return "Not sent: the client is archived"
     return None
+
+
+def _skip(delivery: Delivery, now: dt.datetime, batch: None) -> str | None:
+    appointment = delivery.appointment
+    if appointment.status != Appointment.Status.BOOKED:
+        return f"Not sent: the appointment is {appointment.get_status_display().lower()}"
+    return _not_for_client(delivery, now)
+
+
+def _skip_change(delivery: Delivery, now: dt.datetime, batch: None) -> str | None:
+    # Moved twice before the first notice went: only the latest time is worth an email.
+    if delivery.sequence != delivery.appointment.sequence:
+        return "Not sent: the appointment was changed again; the later notice tells the client"
+    return _skip(delivery, now, batch)
+
+
+def _skip_cancellation(delivery: Delivery, now: dt.datetime, batch: None) -> str | None:
+    return _not_for_client(delivery, now)
 
 
 def create_reminders(now: dt.datetime) -> Produced:
@@ -72,8 +88,12 @@ _APPOINTMENT_EMAIL = {
     "template_dir": "appointments/email/appointment",
     "build": _build,
     "skip": _skip,
-    "select_related": ("appointment",),
-    "prefetch_related": ("appointment__practitioner",),
+    "select_related": ("appointment", "appointment__course"),
+    # A course's confirmation lists every visit of the course.
+    "prefetch_related": ("appointment__practitioner", "appointment__course__appointments__practitioner"),
 }
 CONFIRMATION = EmailKind(slug=Delivery.Kind.CONFIRMATION, **_APPOINTMENT_EMAIL)
 REMINDER = EmailKind(slug=Delivery.Kind.REMINDER, create_due=create_reminders, **_APPOINTMENT_EMAIL)
+CHANGE = EmailKind(slug=Delivery.Kind.CHANGE, **{**_APPOINTMENT_EMAIL, "skip": _skip_change})
+CANCELLATION = EmailKind(slug=Delivery.Kind.CANCELLATION, **{**_APPOINTMENT_EMAIL, "skip": _skip_cancellation})
+KINDS = (CONFIRMATION, REMINDER, CHANGE, CANCELLATION)

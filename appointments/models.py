@@ -41,6 +41,9 @@ class Appointment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
     notes = models.TextField(blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # The iCalendar SEQUENCE of its calendar entry: raised on every move and on cancelling,
+    # so a client's calendar takes each email's file as newer than the last (RFC 5545 3.8.7.4).
+    sequence = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -68,3 +71,19 @@ class Appointment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.BOOKED
+
+
+class AppointmentStatusChange(models.Model):
+    """One change of an appointment's attended / no-show mark, or its undoing: who, when, from what to what."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=Appointment.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Appointment.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()} at {self.at:%Y-%m-%d %H:%M}"

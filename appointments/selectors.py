@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import User
 from accounts.tenancy import clinic_get
@@ -30,8 +30,21 @@ def clashing_appointments(
     Half-open intervals, like the PostgreSQL constraint's tstzrange '[)': one
     appointment may end exactly when the next begins.
     """
+    return _blocking_overlaps(Q(practitioner=practitioner), starts_at, ends_at, exclude_pk)
+
+
+def client_clashes(
+    *, client: Client, starts_at: dt.datetime, ends_at: dt.datetime, exclude_pk: int | None = None
+) -> list[Appointment]:
+    """Appointments of `client`, with any practitioner, that hold any part of [starts_at, ends_at)."""
+    return _blocking_overlaps(Q(client=client), starts_at, ends_at, exclude_pk)
+
+
+def _blocking_overlaps(
+    who: Q, starts_at: dt.datetime, ends_at: dt.datetime, exclude_pk: int | None
+) -> list[Appointment]:
     qs = Appointment.objects.filter(
-        practitioner=practitioner,
+        who,
         status__in=Appointment.BLOCKING,
         starts_at__lt=ends_at,
         ends_at__gt=starts_at,
@@ -64,6 +77,6 @@ def calendar_appointments(
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
     qs = Appointment.objects.select_related("client", "practitioner", "course", "treatment_session").prefetch_related(
-        "client__health_flags"
+        "client__health_flags", "status_changes__by", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)

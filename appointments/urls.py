@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/mark/", views.mark, name="mark"),
+    path("<int:pk>/unmark/", views.unmark, name="unmark"),
 ]

@@ -312,9 +312,25 @@ def mark(request, pk: int):
         messages.error(request, "Choose attended or no-show.")
         return redirect(back)
     try:
-        services.appointment_mark(appointment=appointment, status=status)
-    except services.AppointmentNotOpen as exc:
+        services.appointment_mark(appointment=appointment, status=status, by=request.user)
+    except (services.AppointmentNotOpen, services.MarkRefused) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{appointment.client.full_name} marked {MARK_LABELS[status]}.")
     return redirect(back)
+
+
+@clinic_required
+def unmark(request, pk: int):
+    """Undo "attended" or "no-show" until the session is signed; the history keeps both."""
+    appointment = clinic_get(Appointment.objects.select_related("client"), request.clinic, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    was = appointment.get_status_display().lower()
+    try:
+        services.appointment_unmark(appointment=appointment, by=request.user)
+    except services.MarkRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"“{was.capitalize()}” undone: the appointment is booked again.")
+    return redirect("appointments:detail", pk=pk)

@@ -536,6 +536,7 @@ SQL = {
             SELECT date_trunc('week', started_at AT TIME ZONE %(tz)s)::date AS week, count(*) AS n
             FROM treatment_sessions_treatmentsession
             WHERE clinic_id = %(clinic)s AND started_at >= %(start_at)s AND started_at < %(end_at)s
+              AND signed_at IS NOT NULL
             GROUP BY 1
         )
         SELECT w::date, coalesce(c.n, 0)
@@ -551,13 +552,15 @@ SQL = {
                    count(*) FILTER (WHERE started_at < %(start_at)s) AS before
             FROM treatment_sessions_treatmentsession
             WHERE clinic_id = %(clinic)s AND started_at >= %(lapse_from)s AND started_at < %(end_at)s
+              AND signed_at IS NOT NULL
             GROUP BY client_id
         )
         SELECT count(*) FILTER (WHERE in_range > 0),
                -- treated before the range: in the 90 days before it, or earlier still
                count(*) FILTER (WHERE in_range > 0 AND (before > 0 OR EXISTS (
                    SELECT 1 FROM treatment_sessions_treatmentsession e
-                   WHERE e.client_id = per.client_id AND e.started_at < %(lapse_from)s))),
+                   WHERE e.client_id = per.client_id AND e.started_at < %(lapse_from)s
+                     AND e.signed_at IS NOT NULL))),
                count(*) FILTER (WHERE in_range = 0 AND before > 0)
         FROM per
     """,
@@ -566,6 +569,7 @@ SQL = {
             SELECT practitioner_id, count(*) AS sessions, count(DISTINCT client_id) AS clients
             FROM treatment_sessions_treatmentsession
             WHERE clinic_id = %(clinic)s AND started_at >= %(start_at)s AND started_at < %(end_at)s
+              AND signed_at IS NOT NULL
             GROUP BY practitioner_id
         ), booked AS (
             SELECT practitioner_id, count(*) AS total,
@@ -609,7 +613,9 @@ SQL = {
             WHERE d.clinic_id = %(clinic)s AND d.local_date BETWEEN %(start)s AND %(end)s AND d.kind = 'routine'
         ) e, (
             -- A check-in records its email's day: the range's answers come from the check-ins'
-            -- day index ("done" links exist only in routine emails that went out).
+            -- day index ("done" links exist only in routine emails that went out). A pain score
+            -- corrected the same day keeps its earlier answer as kind 'pain_replaced', so kind
+            -- 'pain' is the latest answer of each email.
             SELECT count(*) FILTER (WHERE kind = 'done'),
                    count(*) FILTER (WHERE kind = 'pain' AND pain IS NOT NULL),
                    avg(pain) FILTER (WHERE kind = 'pain')
@@ -631,13 +637,14 @@ SQL["outcomes"] = """
         SELECT client_id, bool_or(pain_before IS NOT NULL) AS scored_in_range
         FROM treatment_sessions_treatmentsession
         WHERE clinic_id = %(clinic)s AND started_at >= %(start_at)s AND started_at < %(end_at)s
+              AND signed_at IS NOT NULL
         GROUP BY client_id
     ), history AS (
         SELECT s.client_id, s.id, s.started_at, s.pain_before, s.pain_after, a.scored_in_range,
                row_number() OVER w AS number,
                first_value(s.pain_before) OVER w AS first_pain
         FROM treatment_sessions_treatmentsession s JOIN active a USING (client_id)
-        WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s
+        WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s AND s.signed_at IS NOT NULL
         WINDOW w AS (PARTITION BY s.client_id ORDER BY s.started_at, s.id)
     ), relief_at AS (
         SELECT client_id, started_at,
@@ -693,6 +700,7 @@ SQL["zones"] = """
         FROM treatment_sessions_pressurenote n
         JOIN treatment_sessions_treatmentsession s ON s.id = n.session_id
         WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
+          AND s.signed_at IS NOT NULL
         GROUP BY n.zone_id
     ) t
     JOIN treatment_sessions_reflexzone z ON z.id = t.zone_id
@@ -878,7 +886,8 @@ def compare_range(scope, repeat: int) -> tuple[list[tuple], list[str], int]:
 def page_ms(owner, scope, repeat: int) -> tuple[float, float]:
     """Median milliseconds of the dashboard page (test client, logged in as the owner) and
     of build() for the same range, alternating the two so both see the same load."""
-    from django.test import Client
+    from django.conf import settings
+    from django.test import Client, override_settings
     from django.urls import reverse
 
     from reports import metrics
@@ -886,13 +895,18 @@ def page_ms(owner, scope, repeat: int) -> tuple[float, float]:
     browser = Client()
     browser.force_login(owner)
     url = reverse("reports:dashboard") + f"?range=custom&start={scope.start:%Y-%m-%d}&end={scope.end:%Y-%m-%d}"
-    response = browser.get(url)
+    # Plain static names: hashed ones need collectstatic's manifest, and the bench times the
+    # page's queries and rendering, not static file names.
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    override_settings(STORAGES=plain).enable()
+    # Over HTTPS, as production serves it (DEBUG off redirects plain HTTP).
+    response = browser.get(url, secure=True)
     if response.status_code != 200:
         raise SystemExit(f"the dashboard answered {response.status_code} to {url}")
     # The page's own scope: the same days, "now" being now.
     pages, builds = [], []
     for _ in range(repeat):
-        pages.append(timed(lambda: browser.get(url))[0])
+        pages.append(timed(lambda: browser.get(url, secure=True))[0])
         page_scope = type(scope)(scope.clinic, scope.start, scope.end, now=None)
         builds.append(timed(lambda sc=page_scope: metrics.build(sc))[0])
     return statistics.median(pages), statistics.median(builds)

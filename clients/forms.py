@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
-from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,16 +16,17 @@ from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client
-from clients.selectors import practitioner_choices
-from clients.services import EDITABLE_FIELDS
+from clients.phones import phone_e164, region_for_timezone
+from clients.selectors import possible_duplicates, practitioner_choices
+from clients.services import EDITABLE_FIELDS, withdrawal_message
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 # Rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
 CLEARANCE_FLAGS = [spec for spec in FLAG_SPECS.values() if spec.asks_clearance]
 
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()\-./]{6,}$",
-    "Enter a phone number using digits, spaces and + ( ) - only, e.g. +44 7700 900123.",
+PHONE_MESSAGE = (
+    "Enter a phone number using digits, spaces and + ( ) - only, e.g. 07700 900123, or +44 7700 900123 "
+    "for a number abroad."
 )
 
 
@@ -126,7 +126,6 @@ class ClientForm(forms.ModelForm):
             empty_label="No usual practitioner",
             error_messages={"invalid_choice": "Choose a practitioner who works at this clinic."},
         )
-        self.fields["phone"].validators.append(phone_validator)
         # A line break in a name would break every email header it goes into (issue 11).
         refuse_control_characters_in(self, "first_name", "last_name")
         self.fields["date_of_birth"].widget.attrs.update(
@@ -151,10 +150,17 @@ class ClientForm(forms.ModelForm):
         self.fields["consent_email"].help_text = (
             self.fields["consent_email"].help_text or "Needs an email address. Can be withdrawn at any time."
         )
+        if not is_new and client.email_consent_withdrawal is not None:
+            # Stop means stop: the box cannot undo the client's own withdrawal (a disabled field keeps its value).
+            self.fields["consent_email"].disabled = True
+            self.fields["consent_email"].help_text = withdrawal_message(client)
 
         cancel_url = reverse("clients:list") if is_new else reverse("clients:detail", args=[client.pk])
+        # A new client who may already be on file: the page lists them until the practitioner says otherwise.
+        self.duplicates: list[Client] = []
         self.helper = FormHelper()
         self.helper.form_tag = True
+        self.helper.form_id = "client-form"
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Fieldset(
@@ -211,6 +217,16 @@ class ClientForm(forms.ModelForm):
             raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
         return dob
 
+    def clean_phone(self) -> str:
+        """Stored in E.164; a number without its country code is read in the clinic's region."""
+        text = self.cleaned_data.get("phone", "").strip()
+        if not text:
+            return ""
+        number = phone_e164(text, region_for_timezone(self.clinic.timezone))
+        if number is None:
+            raise forms.ValidationError(PHONE_MESSAGE)
+        return number
+
     def clean_physician_clearance_date(self) -> dt.date | None:
         day = self.cleaned_data.get("physician_clearance_date")
         if day and day > self.today:
@@ -226,6 +242,20 @@ class ClientForm(forms.ModelForm):
         if not email and not phone and "email" not in self.errors and "phone" not in self.errors:
             msg = "Enter a phone number or an email address so the clinic can reach the client."
             self.add_error("phone", msg)
+        if self.instance.pk is None and not self.errors and not self.data.get("not_a_duplicate"):
+            self.duplicates = possible_duplicates(
+                clinic=self.clinic,
+                email=email or "",
+                first_name=data.get("first_name") or "",
+                last_name=data.get("last_name") or "",
+                date_of_birth=data.get("date_of_birth"),
+            )
+            if self.duplicates:
+                self.add_error(
+                    None,
+                    "This may be a client you already have: open their record below, "
+                    "or tick “This is a different person” and add again.",
+                )
         return data
 
     @property
@@ -237,3 +267,44 @@ class ClientForm(forms.ModelForm):
         data = {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if name in self.cleaned_data}
         data["flags"] = self.flags
         return data
+
+
+class RenewedConsentForm(forms.Form):
+    """The client's renewed consent to routine emails after they stopped them: when, and their say-so.
+
+    Who records it is the signed-in practitioner."""
+
+    said_at = forms.DateTimeField(
+        label="When the client said so",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={
+            "required": "Enter when the client agreed again.",
+            "invalid": "Enter a date and time, e.g. 2026-05-17 09:30.",
+        },
+    )
+    note = forms.CharField(
+        label="What the client said",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In their words where you can, and how they said it (in person, by phone, in writing).",
+        error_messages={"required": "Write down what the client said when they agreed again."},
+    )
+
+    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.zone = ZoneInfo(client.clinic.timezone)
+        self.fields["said_at"].initial = timezone.localtime(timezone=self.zone).replace(second=0, microsecond=0)
+
+    def clean_said_at(self) -> dt.datetime:
+        said_at = self.cleaned_data["said_at"]
+        if timezone.is_naive(said_at):
+            said_at = said_at.replace(tzinfo=self.zone)
+        if said_at > timezone.now():
+            raise forms.ValidationError("The time the client agreed cannot be in the future.")
+        withdrawal = self.client.email_consent_withdrawal
+        # To the minute, as the field is entered: agreeing again in the minute of the stop is fine.
+        if withdrawal is not None and said_at < withdrawal.at.replace(second=0, microsecond=0):
+            raise forms.ValidationError("The client agreed again after they stopped the emails; check the time.")
+        return said_at

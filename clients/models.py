@@ -10,13 +10,16 @@ from accounts.models import TIMEZONE_CHOICES, Clinic
 
 # The flags and their specs live in health_flags.py; re-exported for the modules that know them from here.
 from .health_flags import FlagSpec, FlagTier, HealthFlag, flag_spec  # noqa: F401
+from .phones import phone_search_digits, region_for_timezone, stored_phone
 
 
 class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
 
-    def search(self, text: str):
+    def search(self, text: str, *, region: str | None = None):
+        """Every word in a name, the email or the phone; or, for text that is (part of) a phone
+        number, the number whatever its spacing or +44/0 prefix (read in `region`)."""
         text = (text or "").strip()
         if not text:
             return self
@@ -28,6 +31,8 @@ class ClientQuerySet(models.QuerySet):
                 | Q(email__icontains=word)
                 | Q(phone__icontains=word)
             )
+        if digits := phone_search_digits(text, region):
+            q |= Q(phone__contains=digits)
         return self.filter(q)
 
 
@@ -92,6 +97,14 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def save(self, *args, **kwargs) -> None:
+        # E.164 whoever writes the row (intake, admin, demo data), so search finds the number
+        # however it is typed; read in the clinic's region (clients/phones.py).
+        update_fields = kwargs.get("update_fields")
+        if self.phone and (update_fields is None or "phone" in update_fields):
+            self.phone = stored_phone(self.phone, region_for_timezone(self.clinic.timezone))
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return full_name(self.first_name, self.last_name)
@@ -115,6 +128,17 @@ class Client(models.Model):
         return self.age_on(dt.date.today())
 
     @property
+    def email_consent_withdrawal(self) -> ConsentRecord | None:
+        """Item "stop means stop": the client's own withdrawal of routine emails, while it stands.
+
+        Assigning a routine is refused until the practitioner records renewed consent. A client
+        whose current consent is given has none standing (consent_record keeps the two in step)."""
+        if self.consent_email:
+            return None
+        latest = self.consent_records.filter(kind=ConsentKind.ROUTINE_EMAILS).first()
+        return latest if latest is not None and not latest.given and latest.by_client else None
+
+    @property
     def flag_codes(self) -> set[str]:
         # Uses the prefetched rows when the list view prefetched them.
         return {f.flag for f in self.health_flags.all()}
@@ -134,6 +158,14 @@ class Client(models.Model):
         return any(s.asks_clearance for s in self.flag_specs) and not self.physician_clearance.strip()
 
     @property
+    def uncleared_medical_flags(self) -> list[FlagSpec]:
+        """Flags of the tier "needs medical permission" while no clearance is recorded: recording a
+        session waits for the clearance, or for the practitioner's override with a reason."""
+        if self.physician_clearance.strip():
+            return []
+        return [s for s in self.flag_specs if s.is_medical]
+
+    @property
     def email_advice(self) -> list[str]:
         """Rule 9: what every routine email to this client advises, from the client's flags."""
         return [s.email_advice for s in self.flag_specs if s.email_advice]
@@ -144,12 +176,63 @@ class Client(models.Model):
         return next((s for s in self.flag_specs if s.rules_out_feet), None)
 
     @property
+    def ruled_out_maps(self) -> dict:
+        """The groups of reflex maps the client's flags rule out, each with the flag's warning (why)."""
+        return {group: s.treatment for s in self.flag_specs for group in s.rules_out}
+
+    @property
     def uses_hands_at_home(self) -> bool:
         """Rule 1: hands when a flag rules out the feet, or by preference unless a flag rules out the hands."""
         specs = self.flag_specs
         if any(s.rules_out_feet for s in specs):
             return True
         return self.prefers_hands and not any(s.rules_out_hands for s in specs)
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Consent to treatment"
+    ROUTINE_EMAILS = "routine_emails", "Consent to routine emails"
+
+
+class ConsentSource(models.TextChoices):
+    INTAKE = "intake", "the intake form"
+    EMAIL_LINK = "email_link", "the stop link in a routine email"
+    ONE_CLICK = "one_click", "the one-click unsubscribe of their mail program"
+    RENEWED = "renewed", "the client's renewed consent, recorded by the practitioner"
+    MIGRATED = "migrated", "the intake, before consent history was kept"
+
+
+class ConsentRecord(models.Model):
+    """One consent given or withdrawn: the history of a client's consents, never edited.
+
+    The client's `consent_treatment`/`consent_email` fields (and their `_at`) are the
+    latest record of each kind, written by clients.services.consent_record in the same
+    transaction as the row, so list filters and the routine dispatcher read one column.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consent_records")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    given = models.BooleanField()
+    at = models.DateTimeField(help_text="When the client gave or withdrew it.")
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True, help_text="The client's say-so, in their words or the practitioner's.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Latest recorded first: that one is current, even when its `at` is backdated to when the client said so.
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {'given' if self.given else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def by_client(self) -> bool:
+        """The client withdrew it themselves (from an email); only their renewed say-so undoes that."""
+        return self.source in (ConsentSource.EMAIL_LINK, ConsentSource.ONE_CLICK)
 
 
 class ClientHealthFlag(models.Model):

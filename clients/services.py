@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Clinic, User
-from clients.models import Client, ClientHealthFlag, HealthFlag
+from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource, HealthFlag
 
 logger = logging.getLogger(__name__)
 
@@ -35,26 +38,87 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "notes",
 )
 
-# (consent flag, its timestamp)
-_CONSENTS = (("consent_treatment", "consent_treatment_at"), ("consent_email", "consent_email_at"))
+# Each kind of consent and the client fields that hold its latest record (flag, when given).
+CONSENT_FIELDS: dict[str, tuple[str, str]] = {
+    ConsentKind.TREATMENT: ("consent_treatment", "consent_treatment_at"),
+    ConsentKind.ROUTINE_EMAILS: ("consent_email", "consent_email_at"),
+}
 
 
-def _apply(client: Client, data: Mapping[str, Any], stored: Client | None) -> None:
-    """Copy the edited fields and stamp consents. `stored` is the row as it is in the
-    database (None for a new client): a ModelForm has already written the posted values
-    onto the instance, so only the stored row says whether consent was given before."""
+class ConsentRefused(ValidationError):
+    """A consent change that only the client can make (they stopped the emails themselves)."""
+
+
+def withdrawal_message(client: Client) -> str:
+    """What the practitioner reads while the client's own withdrawal of routine emails stands."""
+    withdrawal = client.email_consent_withdrawal
+    when = timezone.localtime(withdrawal.at, ZoneInfo(client.clinic.timezone))
+    return (
+        f"{client.full_name} stopped routine emails on {date_format(when, 'j F Y, H:i')} "
+        f"(from {withdrawal.get_source_display()}). No routine can be assigned until you record their "
+        "renewed consent on the client's page: when they said so, and what they said."
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    client: Client,
+    kind: str,
+    given: bool,
+    source: str,
+    by: User | None = None,
+    at: dt.datetime | None = None,
+    note: str = "",
+) -> ConsentRecord:
+    """Record a consent given or withdrawn, and make it the client's current one.
+
+    A routine-email consent the client withdrew from an email comes back only with their
+    renewed say-so (source RENEWED, with a note): the intake's checkbox cannot undo it."""
+    kind = ConsentKind(kind)
+    source = ConsentSource(source)
+    at = at or timezone.now()
+    note = (note or "").strip()
+    giving_emails = given and kind == ConsentKind.ROUTINE_EMAILS
+    if giving_emails and source != ConsentSource.RENEWED and client.email_consent_withdrawal is not None:
+        raise ConsentRefused({"consent_email": withdrawal_message(client)})
+    if source == ConsentSource.RENEWED and not (given and note):
+        raise ValidationError({"note": "Write down what the client said when they agreed again."})
+    record = ConsentRecord.objects.create(
+        client=client, kind=kind, given=given, at=at, source=source, recorded_by=by, note=note
+    )
+    flag, stamp = CONSENT_FIELDS[kind]
+    values = {flag: given, stamp: at if given else None}
+    Client.objects.filter(pk=client.pk).update(**values, updated_at=timezone.now())
+    for name, value in values.items():
+        setattr(client, name, value)
+    return record
+
+
+def _apply(client: Client, data: Mapping[str, Any], stored: Client | None) -> dict[str, bool]:
+    """Copy the edited fields; return the consents the intake changes, {kind: given}.
+
+    `stored` is the row as it is in the database (None for a new client): a ModelForm has
+    already written the posted values onto the instance, so only the stored row says
+    what the consents were. They stay as stored here; consent_record changes them and
+    keeps the history (re-saving the intake keeps the moment consent was first given)."""
     for name in EDITABLE_FIELDS:
         if name in data:
             setattr(client, name, data[name])
-    now = timezone.now()
-    for flag, stamp in _CONSENTS:
-        if not getattr(client, flag):
-            setattr(client, stamp, None)
-        elif stored is not None and getattr(stored, flag) and getattr(stored, stamp):
-            # Re-saving the intake keeps the moment consent was first given.
-            setattr(client, stamp, getattr(stored, stamp))
-        else:
-            setattr(client, stamp, now)
+    changes = {}
+    for kind, (flag, stamp) in CONSENT_FIELDS.items():
+        wanted = bool(getattr(client, flag))
+        was = bool(stored is not None and getattr(stored, flag))
+        setattr(client, flag, was)
+        setattr(client, stamp, getattr(stored, stamp) if stored is not None and was else None)
+        if wanted != was:
+            changes[kind] = wanted
+    return changes
+
+
+def _record_intake_consents(client: Client, changes: dict[str, bool], by: User) -> None:
+    for kind, given in changes.items():
+        consent_record(client=client, kind=kind, given=given, source=ConsentSource.INTAKE, by=by)
 
 
 def _set_flags(client: Client, flags: Iterable[str]) -> None:
@@ -76,9 +140,10 @@ def _validate(client: Client) -> None:
 @transaction.atomic
 def client_create(*, clinic: Clinic, by: User, data: Mapping[str, Any]) -> Client:
     client = Client(clinic=clinic)
-    _apply(client, data, stored=None)
+    changes = _apply(client, data, stored=None)
     _validate(client)
     client.save()
+    _record_intake_consents(client, changes, by)
     _set_flags(client, data.get("flags", ()))
     logger.info("Client %s created in clinic %s by user %s", client.pk, clinic.pk, by.pk)
     return client
@@ -86,10 +151,15 @@ def client_create(*, clinic: Clinic, by: User, data: Mapping[str, Any]) -> Clien
 
 @transaction.atomic
 def client_update(*, client: Client, by: User, data: Mapping[str, Any]) -> Client:
-    stored = Client.objects.select_for_update().only(*(f for pair in _CONSENTS for f in pair)).get(pk=client.pk)
-    _apply(client, data, stored=stored)
+    stored = (
+        Client.objects.select_for_update()
+        .only(*(f for pair in CONSENT_FIELDS.values() for f in pair))
+        .get(pk=client.pk)
+    )
+    changes = _apply(client, data, stored=stored)
     _validate(client)
     client.save()
+    _record_intake_consents(client, changes, by)
     if "flags" in data:
         _set_flags(client, data["flags"])
     logger.info("Client %s updated by user %s", client.pk, by.pk)

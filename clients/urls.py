@@ -8,6 +8,8 @@ urlpatterns = [
     path("add/", views.client_add, name="add"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/edit/", views.client_edit, name="edit"),
+    path("<int:pk>/consent/emails/", views.client_consent_renew, name="consent_renew"),
     path("<int:pk>/archive/", views.client_archive, name="archive"),
+    path("<int:pk>/archive/confirm/", views.client_archive_confirm, name="archive_confirm"),
     path("<int:pk>/unarchive/", views.client_unarchive, name="unarchive"),
 ]

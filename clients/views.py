@@ -7,12 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts.tenancy import clinic_get, clinic_required
-from clients import panels, selectors, services
+from clients import archiving, panels, selectors, services
 from clients.charts import PainChart
-from clients.forms import ClientForm, ClientSearchForm
-from clients.models import Client
+from clients.forms import ClientForm, ClientSearchForm, RenewedConsentForm
+from clients.models import Client, ConsentKind, ConsentSource
 
 PAGE_SIZE = 25
 
@@ -105,12 +106,67 @@ def _archive_action(request: HttpRequest, pk: int, change, message: str) -> Http
     return redirect("clients:detail", pk=client.pk)
 
 
+ARCHIVE_CHOICES = {"cancel": True, "keep": False}
+
+
+@clinic_required
+def client_archive_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archiving asks first, and says what happens to future appointments and the routine."""
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    if client.is_archived:
+        return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/archive_confirm.html",
+        {"client": client, "effects": archiving.archive_effects(client), "error": request.GET.get("choose") == "1"},
+    )
+
+
 @clinic_required
 def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    message = "{name} was archived. Their records are kept; unarchive to see them again."
-    return _archive_action(request, pk, services.client_archive, message)
+    client = clinic_get(Client, request.clinic, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    choice = request.POST.get("future", "")
+    effects = archiving.archive_effects(client)
+    if effects.future_appointments and choice not in ARCHIVE_CHOICES:
+        # Nothing happens until the practitioner says what to do with the booked visits.
+        return redirect(reverse("clients:archive_confirm", args=[client.pk]) + "?choose=1")
+    archiving.client_archive_with_effects(
+        client=client, by=request.user, cancel_future=ARCHIVE_CHOICES.get(choice, False)
+    )
+    messages.success(request, f"{client.full_name} was archived. Their records are kept; unarchive to see them again.")
+    return redirect("clients:detail", pk=client.pk)
 
 
 @clinic_required
 def client_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     return _archive_action(request, pk, services.client_unarchive, "{name} is back on the client list.")
+
+
+@clinic_required
+def client_consent_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop means stop: after the client stopped routine emails, only their renewed
+    say-so, recorded here with who, when and what they said, lets a routine start again."""
+    client = selectors.client_for_page(clinic=request.clinic, pk=pk)
+    if client.email_consent_withdrawal is None:
+        messages.info(request, f"{client.full_name} has not stopped routine emails; there is nothing to renew.")
+        return redirect("clients:detail", pk=client.pk)
+    form = RenewedConsentForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        services.consent_record(
+            client=client,
+            kind=ConsentKind.ROUTINE_EMAILS,
+            given=True,
+            source=ConsentSource.RENEWED,
+            by=request.user,
+            at=form.cleaned_data["said_at"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, f"Renewed consent recorded: routines can be assigned to {client.full_name} again.")
+        return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/consent_renew.html",
+        {"client": client, "form": form, "withdrawal": client.email_consent_withdrawal},
+    )

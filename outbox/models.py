@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     ROUTINE = "routine", "Home routine"
     CONFIRMATION = "confirmation", "Appointment confirmation"
     REMINDER = "reminder", "Appointment reminder"
+    CHANGE = "appointment_change", "Appointment moved"
+    CANCELLATION = "cancellation", "Appointment cancelled"
     STAFF_INVITATION = "staff_invitation", "Staff invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
 
@@ -40,11 +42,14 @@ ONCE_PER: dict[str, tuple[str, ...]] = {
     Kind.ROUTINE: ("routine", "local_date"),  # one routine email per client-local day
     Kind.CONFIRMATION: ("appointment", "kind"),
     Kind.REMINDER: ("appointment", "kind"),
+    Kind.CANCELLATION: ("appointment", "kind"),
+    Kind.CHANGE: ("appointment", "sequence"),  # one notice per move (the calendar SEQUENCE it carries)
 }
 # Constraint names, per set of fields (the names the database already has).
 _CONSTRAINT_NAMES = {
     ("routine", "local_date"): "one_routine_email_per_local_day",
     ("appointment", "kind"): "one_appointment_email_per_kind",
+    ("appointment", "sequence"): "one_appointment_change_per_sequence",
 }
 
 
@@ -91,6 +96,8 @@ class Delivery(models.Model):
     appointment = models.ForeignKey(
         "appointments.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
     )
+    # For an appointment change notice: the calendar SEQUENCE of the appointment it announces.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     # The client-local day a routine email is for; for other emails, the day it is due.
     local_date = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)

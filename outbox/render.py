@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.mime.image import MIMEImage
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from functools import lru_cache
 from io import BytesIO
 from typing import TYPE_CHECKING
@@ -153,17 +153,18 @@ def _render(template_name: str, context: dict) -> str:
     return template.template.render(Context(context, autoescape=autoescape, use_l10n=False))
 
 
-def render_email(kind: EmailKind, parts: EmailParts, *, to: str) -> ClinicEmail:
-    """Subject, text and (for an HTML kind) HTML from the kind's template folder."""
+def render_email(kind: EmailKind, parts: EmailParts, *, to: str, clinic=None) -> ClinicEmail:
+    """Subject, text and (for an HTML kind) HTML from the kind's template folder, sent as
+    `clinic` (its name in From, its address in Reply-To) when one is given."""
     with timezone.override(ZoneInfo(parts.timezone)) if parts.timezone else nullcontext():
         subject, body, *html = (_render(name, parts.context) for name in kind.templates)
     message = ClinicEmail(
         subject=" ".join(subject.split()),
         body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender(clinic),
         to=[to],
         headers=dict(parts.headers),
-        reply_to=[parts.reply_to] if parts.reply_to else None,
+        reply_to=[answer_to] if (answer_to := parts.reply_to or (reply_to(clinic) if clinic else "")) else None,
         inline_images=parts.inline_images,
     )
     for alternative in html:
@@ -188,6 +189,13 @@ def recipient(delivery: Delivery) -> str:
     return address(delivery.to_name, delivery.to_email)
 
 
+def sender(clinic=None) -> str:
+    """From: the clinic's name with the installation's address (DEFAULT_FROM_EMAIL's), so the
+    client sees who writes while the address stays one the installation may send from."""
+    name, email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return address(clinic.name if clinic else name, email)
+
+
 def reply_to(clinic) -> str:
     """The clinic's own address, so a client's reply reaches the clinic, not the sender."""
     return address(clinic.name, clinic.email) if clinic.email else ""
@@ -197,9 +205,9 @@ def render_delivery(delivery: Delivery) -> ClinicEmail:
     """The message for a row: its kind's builder and templates, to the row's recipient.
     (The mailer adds the row's Message-ID: outbox.mailer.message_for.)"""
     kind = kinds.get(delivery.kind)
-    return render_email(kind, kind.build(delivery), to=recipient(delivery))
+    return render_email(kind, kind.build(delivery), to=recipient(delivery), clinic=delivery.clinic)
 
 
-def preview(slug: str, parts: EmailParts, *, to: str) -> ClinicEmail:
+def preview(slug: str, parts: EmailParts, *, to: str, clinic=None) -> ClinicEmail:
     """A message for no row (a preview): the same templates and renderer, no Message-ID."""
-    return render_email(kinds.get(slug), parts, to=to)
+    return render_email(kinds.get(slug), parts, to=to, clinic=clinic)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
+    "attention",
     "privacy",
     "demo",
 ]
@@ -136,7 +137,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: EMAIL_URL in django-environ's form (smtp://user:pass@host:25, smtp+tls://...).
-# Without it, every email is written as a file under var/mail/ where a person can read it.
+# Without it, every email is one .eml file under var/mail/ (reflexclinic/email_files.py),
+# which any mail program opens as the client would see it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="reflexclinic.local")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReflexClinic <no-reply@reflexclinic.local>")
@@ -152,7 +154,7 @@ DELIVERY_STUCK_AFTER_SECONDS = env.int("DELIVERY_STUCK_AFTER_SECONDS", default=3
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "reflexclinic.email_files.EmlFileBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # Celery: REDIS_URL in production; by default a filesystem broker under var/ so the

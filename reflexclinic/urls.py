@@ -1,7 +1,16 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from reflexclinic.health import health
+
+
+def favicon(request):
+    # The static name is looked up per request: with hashed names (production) the manifest
+    # exists only after collectstatic, not whenever the URLconf is imported.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,7 +23,10 @@ urlpatterns = [
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
     path("reports/", include("reports.urls")),
+    path("attention/", include("attention.urls")),
     path("privacy/", include("privacy.urls")),
+    # Pages without a <link rel="icon"> (the email preview) make browsers ask for this.
+    path("favicon.ico", favicon),
 ]
 
 handler404 = "accounts.views.page_not_found"

@@ -42,7 +42,7 @@ from sessions.charts import zone_tally as zone_tally_of
 from sessions.models import ReflexMap, ReflexZone, TreatmentSession
 
 from .charts import Chart
-from .scope import Scope, appointments_qs, checkins_qs, deliveries_qs, notes_qs, sessions_qs
+from .scope import Scope, appointments_qs, checkins_qs, deliveries_qs, notes_qs, sessions_qs, signed_sql
 from .tables import (
     Column,
     Computed,
@@ -142,12 +142,13 @@ def clients(scope: Scope) -> Computed:
                    COUNT(CASE WHEN s.started_at < %(start_at)s THEN 1 END) AS before
             FROM {SESSIONS} s
             WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(lapse_from)s AND s.started_at < %(end_at)s
-              {_practitioner_sql(scope)}
+              AND {signed_sql("s")} {_practitioner_sql(scope)}
             GROUP BY s.client_id
         )
         SELECT COUNT(CASE WHEN in_range > 0 THEN 1 END) AS active,
                COUNT(CASE WHEN in_range > 0 AND (before > 0 OR EXISTS (
-                   SELECT 1 FROM {SESSIONS} e WHERE e.client_id = per.client_id AND e.started_at < %(lapse_from)s
+                   SELECT 1 FROM {SESSIONS} e
+                   WHERE e.client_id = per.client_id AND e.started_at < %(lapse_from)s AND {signed_sql("e")}
                )) THEN 1 END) AS returned,
                COUNT(CASE WHEN in_range = 0 AND before > 0 THEN 1 END) AS lapsed
         FROM per
@@ -284,7 +285,8 @@ def routines(scope: Scope) -> Computed:
     # A check-in carries its email's client-local day, so the range's answers are read
     # from the check-ins' own day index. A "done" link exists only in a routine email that
     # went out (one answer per email: unique per delivery and kind), the same count the
-    # adherence bands use.
+    # adherence bands use. A pain score corrected the same day leaves its earlier answer
+    # under another kind (PAIN_REPLACED), so kind "pain" is each email's latest answer.
     answers = checkins_qs(scope).aggregate(
         done=Count("kind", filter=Q(kind=CheckIn.Kind.DONE)),
         n=Count("kind", filter=Q(kind=CheckIn.Kind.PAIN, pain__isnull=False)),
@@ -390,7 +392,7 @@ def _outcomes_sql(scope: Scope) -> str:
             SELECT s.client_id, MAX(CASE WHEN s.pain_before IS NOT NULL THEN 1 ELSE 0 END) AS scored_in_range
             FROM {SESSIONS} s
             WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
-              {_practitioner_sql(scope)}
+              AND {signed_sql("s")} {_practitioner_sql(scope)}
             GROUP BY s.client_id
         ),
         history AS (
@@ -399,7 +401,7 @@ def _outcomes_sql(scope: Scope) -> str:
                    FIRST_VALUE(s.pain_before) OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS first_pain,
                    COUNT(*) OVER (PARTITION BY s.client_id ORDER BY s.started_at) AS upto
             FROM {SESSIONS} s JOIN active a ON a.client_id = s.client_id
-            WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s
+            WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s AND {signed_sql("s")}
         ),
         per AS (
             SELECT client_id, scored_in_range, COUNT(pain_before) AS scored,

@@ -13,7 +13,7 @@ from clients.models import Client
 from routines.models import CheckIn, check_in_words
 from sessions.models import TreatmentSession
 
-from .scope import Scope, clients_qs
+from .scope import SIGNED, Scope, clients_qs
 
 # A printed report stays a few pages long; the client page has the full delivery log.
 CHECK_IN_DAYS = 60
@@ -36,10 +36,10 @@ class CheckInDay:
 
 
 def client_sessions(client: Client) -> list[TreatmentSession]:
-    """The client's sessions oldest first, with who treated them and how many zones were
-    worked (pressure notes), in one query."""
+    """The client's signed sessions oldest first (a draft is not a result yet), with who
+    treated them and how many zones were worked (pressure notes), in one query."""
     return list(
-        TreatmentSession.objects.filter(clinic=client.clinic_id, client=client)
+        TreatmentSession.objects.filter(clinic=client.clinic_id, client=client, **SIGNED)
         .select_related("practitioner")
         .annotate(zones_worked=Count("pressure_notes"))
         .order_by("started_at", "id")

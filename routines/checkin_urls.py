@@ -8,5 +8,8 @@ from routines.checkin_views import checkin_page
 app_name = "checkin"
 
 urlpatterns = [
+    # Links name their clinic (routines/links.py); preview links and links sent before
+    # that carry the token alone.
+    path("<str:clinic>/<str:token>/", checkin_page, name="page"),
     path("<str:token>/", checkin_page, name="page"),
 ]

@@ -5,6 +5,10 @@ link previews fetch every URL in an email, so a GET that recorded "I did it" or 
 the emails would act for the client before they ever read it. The one exception is the
 RFC 8058 one-click unsubscribe: a mail provider POSTs `List-Unsubscribe=One-Click` to
 the stop link, with no cookie and so no CSRF token, and that stops the emails at once.
+
+The expired and broken-link pages name the clinic and how to reach it: an expired link's
+signature is still good, so its delivery says which clinic; a broken one has only the
+link's signed clinic segment (routines/links.py).
 """
 
 from __future__ import annotations
@@ -17,17 +21,30 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Clinic
 from outbox.models import Delivery
-from routines.checkins import ANSWERABLE, checkin_record, pause_ends, resumes_on
-from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
+from routines.checkins import ANSWERABLE, checkin_record, pain_correctable, pause_ends, resumes_on
+from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, clinic_from_segment, read_checkin_token
 from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"
 
 
-def _problem(request: HttpRequest, status: int) -> HttpResponse:
-    return render(request, PROBLEM, {"expired": status == 410}, status=status)
+def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
+    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
+    context = {"expired": status == 410, "clinic": clinic, "clinic_name": clinic.name if clinic else ""}
+    return render(request, PROBLEM, context, status=status)
+
+
+def _expired_links_clinic(token: str, segment: str) -> int | None:
+    """The clinic of an expired link: its delivery's (the signature is good, only old), else its segment's."""
+    try:
+        payload = read_checkin_token(token, max_age=None)
+    except LinkInvalid:  # (a signed shape we never issue: expiry is checked before the shape)
+        return clinic_from_segment(segment)
+    clinic_id = Delivery.objects.filter(pk=payload.delivery_id).values_list("clinic_id", flat=True).first()
+    return clinic_id if clinic_id is not None else clinic_from_segment(segment)
 
 
 def _chosen_pain(request: HttpRequest, payload: LinkPayload) -> int | None:
@@ -61,14 +78,17 @@ def _context(delivery: Delivery | None, payload: LinkPayload, **extra) -> dict:
     return context
 
 
-def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> HttpResponse:
+def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload, one_click: bool = False) -> HttpResponse:
     pain = _chosen_pain(request, payload) if payload.kind == CheckIn.Kind.PAIN else None
     if payload.kind == CheckIn.Kind.PAIN and pain is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", error="Choose a number from 0 to 10."))
-    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain)
+    # A number chosen on the page is the client's answer now, even if they answered before
+    # today; a bare POST of a link repeats that link's score and changes nothing.
+    correction = payload.kind == CheckIn.Kind.PAIN and "pain" in request.POST
+    result = checkin_record(delivery=delivery, kind=payload.kind, pain=pain, correction=correction, one_click=one_click)
     if result.check_in is None:
         return render(request, PAGE, _context(delivery, payload, state="ask", stopped=True, routine=result.routine))
-    state = "done" if result.created else "already"
+    state = "corrected" if result.corrected else "done" if result.created else "already"
     return render(
         request,
         PAGE,
@@ -79,13 +99,13 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload) -> H
 @never_cache
 @csrf_exempt  # only for the one-click unsubscribe; every other POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
-def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
+def checkin_page(request: HttpRequest, token: str, clinic: str = "") -> HttpResponse:
     try:
         payload = read_checkin_token(token)
     except LinkExpired:
-        return _problem(request, 410)
+        return _problem(request, 410, _expired_links_clinic(token, clinic))
     except LinkInvalid:
-        return _problem(request, 400)
+        return _problem(request, 400, clinic_from_segment(clinic))
 
     if payload.is_preview:
         # A practitioner trying the links of a preview: show the page, record nothing.
@@ -97,15 +117,19 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
         .first()
     )
     if delivery is None:
-        return _problem(request, 400)
+        return _problem(request, 400, clinic_from_segment(clinic))
 
     if request.method == "POST":
         one_click = payload.kind == CheckIn.Kind.STOP and request.POST.get("List-Unsubscribe") == "One-Click"
         if one_click:
-            return _record(request, delivery, payload)
+            return _record(request, delivery, payload, one_click=True)
         return csrf_protect(_record)(request, delivery, payload)
 
     existing = CheckIn.objects.filter(delivery=delivery, kind=payload.kind).first()
+    correctable = delivery.routine.status in ANSWERABLE and pain_correctable(delivery)
+    if existing is not None and payload.kind == CheckIn.Kind.PAIN and correctable:
+        # The same day, a pain answer can still be changed: ask again, saying what we have.
+        return render(request, PAGE, _context(delivery, payload, state="ask", check_in=existing))
     if existing is not None:
         return render(request, PAGE, _context(delivery, payload, state="already", check_in=existing))
     # A routine that has stopped or ended takes no further answers.

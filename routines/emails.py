@@ -24,6 +24,7 @@ from outbox.models import Delivery
 from outbox.render import ClinicEmail, InlineImage, address, preview, reply_to
 from routines.links import PAIN_SCORES, checkin_url_maker
 from routines.models import CheckIn, Routine, RoutineStep, SideOrder, StepKind
+from routines.wording import instruction_in_routine, sides_heading
 from sessions.charts import zone_label, zone_picture_svg
 from sessions.models import ReflexZone
 from sessions.reflex_maps import map_spec
@@ -69,6 +70,7 @@ class StepView:
     instruction: str
     minutes: int
     sides: str = ""
+    sides_heading: str = ""
     pressure: str = ""
     picture: InlineImage | None = None
     picture_note: str = ""
@@ -96,16 +98,18 @@ class RoutineContent:
 def _routine_content(routine: Routine) -> RoutineContent:
     content = RoutineContent()
     images: dict[tuple[int, str], InlineImage] = {}
-    for step in routine.steps.all():
+    steps = list(routine.steps.all())
+    for step in steps:
         if step.kind == StepKind.LIFESTYLE:
             content.tips.append(step)
             continue
         view = StepView(
             number=len(content.steps) + 1,
             title=step.title,
-            instruction=step.instruction,
+            instruction=instruction_in_routine(step, steps),
             minutes=step.minutes,
             sides=side_order_in_words(step),
+            sides_heading=sides_heading(step),
             pressure=step.pressure_in_words,  # rule 8
         )
         if step.zone is not None:
@@ -176,4 +180,4 @@ def preview_routine_email(routine: Routine, local_date: dt.date) -> ClinicEmail:
     """Exactly what the client will get, with links that lead to a page recording nothing."""
     client = routine.client
     parts = routine_parts(routine, local_date, None)
-    return preview(Delivery.Kind.ROUTINE, parts, to=address(client.full_name, client.email))
+    return preview(Delivery.Kind.ROUTINE, parts, to=address(client.full_name, client.email), clinic=client.clinic)

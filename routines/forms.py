@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.inputs import DayField, ManyIdsField, refuse_control_characters_in
+from accounts.models import Clinic
 from sessions.models import PressureLevel, ReflexZone
 
 from .models import LibraryStep, Routine, RoutineStep, StepKind
@@ -123,6 +124,16 @@ class AddStepForm(forms.Form):
         if step is None:
             raise forms.ValidationError("Choose a step from your clinic's library.")
         return step
+
+
+class RoutineMinutesForm(forms.ModelForm):
+    """The owner's "a few minutes a day" (rule 7); the bounds and their message are the model's."""
+
+    class Meta:
+        model = Clinic
+        fields = ["routine_minutes"]
+        labels = {"routine_minutes": "A proposed home routine takes at most (minutes a day)"}
+        widgets = {"routine_minutes": forms.NumberInput(attrs={"min": 3, "max": 20, "inputmode": "numeric"})}
 
 
 class LibraryStepForm(forms.ModelForm):

@@ -90,7 +90,7 @@ _HANDS = [
      "thumb and index finger, and roll it gently for a few breaths."),
     ("brain", "Feel-good fingertips",
      "Press the pad of each fingertip and thumb tip in turn, holding each for a slow breath. Many people "
-     "find this pleasant and relaxing: a good way to end the routine.", 1),
+     "find this pleasant and relaxing.", 1),
     ("solar_plexus", "Solar plexus, the calming hollow of the palm",
      "Press your thumb into the hollow in the middle of the palm. Breathe in, and as you breathe out "
      "slowly, press a little deeper; let go as you breathe in. Repeat five times.", 1),
@@ -131,7 +131,7 @@ _FEET = [
      "bone."),
     ("brain", "Feel-good toe tips",
      "Press the pad of each toe in turn, starting with the big toe, holding each for a slow breath. Many "
-     "people find this pleasant and relaxing: a good way to end the routine.", 1),
+     "people find this pleasant and relaxing.", 1),
     ("solar_plexus", "Solar plexus, just below the ball of the foot",
      "Press your thumb into the soft spot just below the ball of the foot, in line with the second and "
      "third toes. Breathe out slowly as you press; let go as you breathe in. Repeat five times.", 1),
@@ -179,7 +179,7 @@ _EAR_BACK = StandardStep(
     kind="reflex",
     title="Back, on the inner ridge of the ear",
     instruction=(
-        "An alternative when hands or feet are not convenient. With your index finger and thumb, gently "
+        "With your index finger and thumb, gently "
         "press along the curved inner ridge of the ear, from just above the earlobe up to where the ridge "
         "forks. Work one ear, then the other."
     ),

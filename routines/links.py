@@ -5,6 +5,12 @@ pain links, the score: never a name or an address, so a forwarded email or a pro
 gives nothing away. The salt keeps these tokens apart from any other signed value the
 site makes, and the purpose inside the signature means a "done" link can never stop
 the emails. Links expire, so an old email lying in an inbox stops working.
+
+A link also names its clinic, in a path segment of its own before the token
+(`/r/<clinic>/<token>/`) and signed apart from it: when an email program breaks the
+token, or the link has expired, the page can still say which clinic sent it and how to
+reach them. The segment is signed so that the page only ever names a clinic one of our
+own emails named; a changed segment names none.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from outbox.models import Delivery
 from routines.models import CheckIn
 
 SALT = "routines.checkin"
+CLINIC_SALT = "routines.checkin.clinic"
 MAX_AGE = dt.timedelta(days=14)
-KINDS = frozenset(CheckIn.Kind.values)
+# What a link can be for; a replaced pain answer is history, never a link.
+KINDS = frozenset(CheckIn.Kind.values) - {CheckIn.Kind.PAIN_REPLACED}
 PAIN_SCORES = range(11)
 
 
@@ -56,6 +65,23 @@ def _sign(signer: signing.TimestampSigner, delivery: Delivery | None, kind: str,
     return signer.sign_object({"d": delivery.pk if delivery else None, "k": kind, "p": pain}, compress=True)
 
 
+def _clinic_mac(clinic_id: int) -> str:
+    # 64 bits of an HMAC: enough that nobody guesses one, short enough for 14 links an email.
+    return salted_hmac(CLINIC_SALT, str(clinic_id)).hexdigest()[:16]
+
+
+def clinic_segment(clinic_id: int) -> str:
+    return f"{clinic_id}-{_clinic_mac(clinic_id)}"
+
+
+def clinic_from_segment(segment: str) -> int | None:
+    """The clinic id a link's clinic segment names, or None if it was changed."""
+    clinic_id, _, mac = segment.partition("-")
+    if not clinic_id.isdigit() or len(clinic_id) > 12:
+        return None
+    return int(clinic_id) if constant_time_compare(mac, _clinic_mac(int(clinic_id))) else None
+
+
 def make_token(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
     return _sign(signing.TimestampSigner(salt=SALT), delivery, kind, pain)
 
@@ -68,15 +94,20 @@ def checkin_url(delivery: Delivery | None, kind: str, pain: int | None = None) -
 def checkin_url_maker() -> Callable[..., str]:
     """`checkin_url` for the many links of one email: the URL pattern is reversed and the
     signer made once, not once per link. Tokens are URL-safe (base64url, ':' and '.'), which
-    `reverse` leaves as they are, so the link is the reversed path around the token."""
-    marker = "TOKEN"
-    prefix, _, suffix = (settings.SITE_URL.rstrip("/") + reverse("checkin:page", kwargs={"token": marker})).rpartition(
-        marker
-    )
+    `reverse` leaves as they are, so the link is the reversed path around the token. A preview
+    link (no delivery) has no clinic segment: it records nothing anyway."""
+    site = settings.SITE_URL.rstrip("/")
+    prefix, _, suffix = (site + reverse("checkin:page", kwargs={"token": "TOKEN"})).rpartition("TOKEN")
+    # From the right: the site's own name may hold anything, "CLINIC" included.
+    head, _, _ = (site + reverse("checkin:page", kwargs={"clinic": "CLINIC", "token": "TOKEN"})).rpartition("TOKEN")
+    clinic_prefix, _, between = head.rpartition("CLINIC")
     signer = signing.TimestampSigner(salt=SALT)
 
     def url(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
-        return prefix + _sign(signer, delivery, kind, pain) + suffix
+        token = _sign(signer, delivery, kind, pain)
+        if delivery is None:
+            return prefix + token + suffix
+        return clinic_prefix + clinic_segment(delivery.clinic_id) + between + token + suffix
 
     return url
 

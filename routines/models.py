@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from accounts.models import Clinic
 from clients.models import Client
@@ -138,18 +139,27 @@ class CheckIn(models.Model):
         PAIN = "pain", "Pain today"
         PAUSE = "pause", "Paused for a week"
         STOP = "stop", "Stopped the emails"
+        # A pain answer the client corrected the same day: kept as history under its own
+        # kind, so every count and mean over kind "pain" reads the latest answer only.
+        PAIN_REPLACED = "pain_replaced", "Pain today, corrected later the same day"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="check_ins")
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="check_ins")
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="check_ins")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     local_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["delivery", "kind"], name="one_check_in_per_link")]
+        constraints = [
+            # One answer per email and purpose: "done" once a day (an email is one client-local
+            # day), and one current pain answer; corrected ones are history (PAIN_REPLACED).
+            models.UniqueConstraint(
+                fields=["delivery", "kind"], condition=~Q(kind="pain_replaced"), name="one_check_in_per_link"
+            )
+        ]
         indexes = [
             # Reports: a clinic's check-ins by day, and a client's "done" ones counted.
             # The report counts a range's answers by kind, and averages pain, from the index alone.
@@ -176,9 +186,11 @@ _CHECK_IN_WORDS = {
 
 def check_in_words(kind: str, pain: int | None, *, brief: bool = False) -> str:
     """'Did the routine', 'Pain 3 out of 10' (brief: 'Did it', 'Pain 3/10')."""
-    if kind == CheckIn.Kind.PAIN:
+    if kind in (CheckIn.Kind.PAIN, CheckIn.Kind.PAIN_REPLACED):
+        words = f"Pain {pain}/10" if brief else f"Pain {pain} out of 10"
         if pain is None:
-            return "Pain not given"
-        return f"Pain {pain}/10" if brief else f"Pain {pain} out of 10"
+            words = "Pain not given"
+        # An answer the client corrected the same day stays in the history, said as such.
+        return f"{words}, corrected later" if kind == CheckIn.Kind.PAIN_REPLACED else words
     full, short = _CHECK_IN_WORDS[kind]
     return short if brief else full

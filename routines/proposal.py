@@ -5,8 +5,14 @@ the practitioner's pressure in words (rule 8) and a few minutes (rule 7). A clie
 uses hands at home gets the hand zone of the same body area instead of a foot zone
 (rule 1); hand steps go right hand first (rule 2); a shoulder on the hands is worked on
 the palm and on the back of the hand (rule 3). The feel-good fingertip/toe step (rule 5)
-and two or three lifestyle tips (rule 10) close the routine. The result is a DRAFT the
+and one lifestyle tip (rule 10) close the routine. The result is a DRAFT the
 practitioner edits and assigns.
+
+A few minutes a day (rule 7): the self-reflexology totals at most the clinic's
+`routine_minutes` (10 by default). What the session shows matters most goes in first: the
+zones found tender or worked longest, in the order they were worked, then the rest,
+longest first; the feel-good step when there is a minute left. Lifestyle tips are habits
+for the day, not minutes of the routine, as the email's "It takes about N minutes" says.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from django.utils import timezone
 
 from accounts.localtime import local_to_utc, local_today, local_zone
 from clients.models import Client
-from sessions.models import HAND_MAPS, PressureLevel, ReflexZone, Side, TreatmentSession
+from sessions.models import HAND_MAPS, TENDER_RESPONSES, PressureLevel, ReflexZone, Side, TreatmentSession
 from sessions.reflex_maps import map_spec
 
 from .library import FEET, HANDS, MAP_GROUPS, map_group
@@ -27,8 +33,8 @@ from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
 
 # A step at home is short: a few minutes a day is the point (rule 7).
 MAX_STEP_MINUTES = 3
-TIPS_AFTER_SESSION = 3
-TIPS_FOR_MAINTENANCE = 2
+# One tip at a time: one new habit is one a client keeps up.
+TIPS = 1
 
 # Why a flag that rules out the feet sends the routine to the hands is in that flag's spec.
 HANDS_BECAUSE_PREFERRED = (
@@ -90,6 +96,8 @@ class _Planned:
     minutes: int | None = None
     sides: set[str] = field(default_factory=set)
     replaces: ReflexZone | None = None
+    worked: int = 0  # minutes the practitioner spent on it in the session, both sides
+    tender: bool = False  # found tender (or gritty) on either side
 
 
 class _Library:
@@ -126,6 +134,10 @@ class _Library:
             ):
                 return step
         return None
+
+    def source_for(self, zone: ReflexZone) -> LibraryStep | None:
+        """The library step a worked zone becomes at home: the one showing it, else its body area's."""
+        return self.by_zone.get(zone.pk) or self.reflex_step(zone.body_area, map_group(zone.reflex_map))
 
     def tips(self, areas: list[str], count: int) -> list[LibraryStep]:
         wanted = [TIPS_BY_AREA[a] for a in areas if a in TIPS_BY_AREA] + list(DEFAULT_TIPS)
@@ -183,11 +195,47 @@ def _plan(notes, *, lib: _Library, use_hands: bool, left_out: list[str]) -> dict
             p.pressure = min(p.pressure, note.pressure)
             p.minutes = max(p.minutes or 0, note.minutes)
             p.sides.add(note.side)
+            p.worked += note.minutes
+            p.tender = p.tender or note.response in TENDER_RESPONSES
     return planned
 
 
+def _by_importance(planned: list[_Planned], lib: _Library) -> list[_Planned]:
+    """What the session shows matters most first: the steps whose zones were found tender or
+    worked longest, in the order they were worked, then the rest, longest first (session
+    order on ties). Zones of one library step make one step at home, so they weigh together
+    and stay in session order (the first is the one the step shows)."""
+    steps: dict[object, list[_Planned]] = {}
+    for p in planned:
+        source = lib.source_for(p.zone)
+        steps.setdefault(source.pk if source else ("zone", p.zone.pk), []).append(p)
+    worked = {key: sum(p.worked for p in ps) for key, ps in steps.items()}
+    longest = max(worked.values(), default=0)
+    first = [key for key, ps in steps.items() if worked[key] == longest or any(p.tender for p in ps)]
+    rest = sorted((key for key in steps if key not in first), key=lambda key: -worked[key])
+    return [p for key in first + rest for p in steps[key]]
+
+
+def _within(steps: list[RoutineStep], minutes: int) -> tuple[list[RoutineStep], list[RoutineStep]]:
+    """The steps that fit in `minutes`, in order (the last one shortened to fit), and the rest."""
+    kept: list[RoutineStep] = []
+    for index, step in enumerate(steps):
+        left = minutes - total_minutes(kept)
+        if left < 1:
+            return kept, steps[index:]
+        step.minutes = min(step.minutes, left)
+        kept.append(step)
+    return kept, []
+
+
+def total_minutes(steps) -> int:
+    """How long a routine takes each day: its self-reflexology steps (tips are habits for the
+    day). The editor shows it, the email says it."""
+    return sum(s.minutes for s in steps if s.kind == StepKind.REFLEX)
+
+
 def _step_from_plan(p: _Planned, lib: _Library) -> RoutineStep:
-    source = lib.by_zone.get(p.zone.pk) or lib.reflex_step(p.zone.body_area, map_group(p.zone.reflex_map))
+    source = lib.source_for(p.zone)
     minutes = min(p.minutes or (source.minutes if source else 2), MAX_STEP_MINUTES)
     return RoutineStep(
         kind=StepKind.REFLEX,
@@ -270,7 +318,8 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     """A DRAFT routine built from the signed `session`'s pressure notes.
 
     Zones with no hand equivalent for a hands client are left out; their names are on
-    `routine.left_out` (not stored) so the page can say so.
+    `routine.left_out` (not stored) so the page can say so, and the titles of the steps
+    that did not fit in the clinic's minutes are on `routine.left_out_for_time`.
     """
     if not session.is_signed:
         raise RoutineNotProposable("Sign the session first: a routine is built from the signed record.")
@@ -280,20 +329,26 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     group = HANDS if use_hands else FEET
     notes = list(session.pressure_notes.select_related("zone").order_by("position", "pk"))
     left_out: list[str] = []
-    planned = _plan(notes, lib=lib, use_hands=use_hands, left_out=left_out)
+    planned = _by_importance(list(_plan(notes, lib=lib, use_hands=use_hands, left_out=left_out).values()), lib)
+    budget = session.clinic.routine_minutes
 
-    steps = _merge_same_library_step([_step_from_plan(p, lib) for p in planned.values()])
-    areas = [p.zone.body_area for p in planned.values()]
+    steps, too_long = _within(_merge_same_library_step([_step_from_plan(p, lib) for p in planned]), budget)
+    areas = [p.zone.body_area for p in planned]
+    extra: list[RoutineStep] = []
     if not notes:
         # Maintenance for a client with no pain (rule 7): the spine, gently, every day.
         spine = lib.reflex_step("spine", group)
         if spine:
-            steps += steps_from_library(spine, client=client, zones=lib.zones_of("spine", group))
+            extra += steps_from_library(spine, client=client, zones=lib.zones_of("spine", group))
     if "brain" not in areas and (brain := lib.reflex_step("brain", group)):
-        steps += steps_from_library(
+        extra += steps_from_library(
             brain, client=client, zones=lib.zones_of("brain", group), pressure=PressureLevel.LIGHT
         )
-    for tip in lib.tips(areas, TIPS_AFTER_SESSION if notes else TIPS_FOR_MAINTENANCE):
+    # The maintenance and feel-good steps only where they fit whole.
+    for step in extra:
+        if total_minutes(steps) + step.minutes <= budget:
+            steps.append(step)
+    for tip in lib.tips(areas, TIPS):
         steps += steps_from_library(tip, client=client)
 
     routine = Routine.objects.create(
@@ -311,4 +366,5 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
         step.position = position
     RoutineStep.objects.bulk_create(steps)
     routine.left_out = left_out
+    routine.left_out_for_time = [s.title for s in too_long]
     return routine

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clients.services import withdrawal_message
+
 from .models import LibraryStep, Routine, RoutineStep
 from .proposal import steps_from_library
 
@@ -97,6 +99,9 @@ def routine_assign(*, routine: Routine, by, now: dt.datetime | None = None) -> R
         raise RoutineCannotBeAssigned("This routine has already been assigned.")
     if client.is_archived:
         raise RoutineCannotBeAssigned(f"{client.full_name} is archived, so no routine emails can go out.")
+    if client.email_consent_withdrawal is not None:
+        # Stop means stop: only the client's renewed say-so, recorded by the practitioner, undoes it.
+        raise RoutineCannotBeAssigned(withdrawal_message(client))
     if not client.email:
         raise RoutineCannotBeAssigned(
             f"{client.full_name} has no email address. Add one on the client's page, then assign the routine."

@@ -15,13 +15,15 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.inputs import parse_id
 from accounts.localtime import local_today
+from accounts.services import clinic_set_routine_minutes
 from accounts.tenancy import clinic_get, clinic_required, owner_required
+from clients.services import withdrawal_message
 from sessions.models import TreatmentSession
 
 from .emails import preview_routine_email
-from .forms import AddStepForm, LibraryStepForm, ScheduleForm, StepForm, StopForm
+from .forms import AddStepForm, LibraryStepForm, RoutineMinutesForm, ScheduleForm, StepForm, StopForm
 from .models import LibraryStep, Routine, StepKind
-from .proposal import RoutineNotProposable, routine_propose
+from .proposal import RoutineNotProposable, routine_propose, total_minutes
 from .selectors import draft_for_session, library_steps, routine_queryset
 from .services import (
     EDITABLE,
@@ -69,6 +71,13 @@ def routine_propose_view(request: HttpRequest, session_pk: int) -> HttpResponse:
             request,
             "No hand reflex matches " + ", ".join(routine.left_out) + ", so the draft leaves it out.",
         )
+    if routine.left_out_for_time:
+        messages.info(
+            request,
+            f"To keep the routine to {request.clinic.routine_minutes} minutes a day, the draft leaves out: "
+            + ", ".join(routine.left_out_for_time)
+            + ". Add a step back from the library if it matters more.",
+        )
     return redirect("routines:edit", pk=routine.pk)
 
 
@@ -86,10 +95,13 @@ def _editor_context(request, routine: Routine, **forms) -> dict:
         "running": routine.status in RUNNING,
         # Rule 9: the flags whose advice every routine email carries, from their specs.
         "advised_flags": [spec for spec in client.flag_specs if spec.email_advice],
-        "total_minutes": sum(s.minutes for s in steps if s.kind == StepKind.REFLEX),
+        "total_minutes": total_minutes(steps),
+        # Rule 7: the clinic's few minutes a day; the editor warns above them.
+        "routine_minutes": request.clinic.routine_minutes,
         "add_form": forms.get("add_form") or AddStepForm(clinic=request.clinic),
         "schedule_form": forms.get("schedule_form") or ScheduleForm(instance=routine, prefix="schedule"),
         "can_email": bool(client.email and client.consent_email and not client.is_archived),
+        "withdrawal": withdrawal_message(client) if client.email_consent_withdrawal else "",
     }
 
 
@@ -246,10 +258,17 @@ def routine_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @owner_required
 def library_list(request: HttpRequest) -> HttpResponse:
+    """The library, and how many minutes a day a proposed routine may take (rule 7)."""
+    minutes_form = RoutineMinutesForm(request.POST or None, instance=request.clinic)
+    if request.method == "POST" and minutes_form.is_valid():
+        clinic_set_routine_minutes(clinic=request.clinic, minutes=minutes_form.cleaned_data["routine_minutes"])
+        messages.success(request, f"Proposed routines now take at most {request.clinic.routine_minutes} minutes a day.")
+        return redirect("routines:library")
     steps = list(library_steps(clinic=request.clinic))
     reflex = [s for s in steps if s.kind == StepKind.REFLEX]
     tips = [s for s in steps if s.kind == StepKind.LIFESTYLE]
-    return render(request, "routines/library_list.html", {"reflex": reflex, "tips": tips})
+    context = {"reflex": reflex, "tips": tips, "minutes_form": minutes_form}
+    return render(request, "routines/library_list.html", context, status=400 if minutes_form.errors else 200)
 
 
 def _library_form_page(request: HttpRequest, step: LibraryStep | None) -> HttpResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q, QuerySet
@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from .chart_shapes import _n
 from .models import TENDER_RESPONSES, PressureLevel, PressureNote, ReflexZone, Side
-from .reflex_maps import MAP_ORDER, group_by_map, map_spec
+from .reflex_maps import MAP_ORDER, MapGroup, group_by_map, map_spec
 
 SIDES = (Side.LEFT.value, Side.RIGHT.value)  # drawn left | right, as the body is
 
@@ -103,10 +103,20 @@ class ChartPane:
     reflex_map: str
     label: str
     figures: list[tuple[str, str]]  # (side, svg)
+    # Why this map is not to be worked for the client (their health flag's warning), or "".
+    caution: str = ""
 
 
-def picker_panes(zones: Iterable[ReflexZone], selected: Iterable[tuple[int, str]] = ()) -> list[ChartPane]:
-    """Both sides of every map that has active zones, each zone a keyboard-focusable button."""
+def picker_panes(
+    zones: Iterable[ReflexZone],
+    selected: Iterable[tuple[int, str]] = (),
+    cautions: Mapping[MapGroup, str] | None = None,
+) -> list[ChartPane]:
+    """Both sides of every map that has active zones, each zone a keyboard-focusable button.
+
+    `cautions`: the groups of maps a client's flags rule out, with the flag's warning
+    (Client.ruled_out_maps); their panes carry it, so a tap there asks first and says why."""
+    cautions = cautions or {}
     chosen = {(int(zid), s) for zid, s in selected}
     panes = []
     for reflex_map, map_zones in group_by_map(z for z in zones if z.is_active).items():
@@ -129,7 +139,8 @@ def picker_panes(zones: Iterable[ReflexZone], selected: Iterable[tuple[int, str]
                 reflex_map, side, "".join(parts), label=f"{_side_label(reflex_map, side)}: tap a zone", role="group"
             )
             figures.append((side, svg))
-        panes.append(ChartPane(reflex_map, map_spec(reflex_map).label, figures))
+        spec = map_spec(reflex_map)
+        panes.append(ChartPane(reflex_map, spec.label, figures, caution=cautions.get(spec.group, "")))
     return panes
 
 

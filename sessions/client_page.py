@@ -66,7 +66,13 @@ def client_zone_heat(*, client: Client) -> list[ZoneHeat]:
 
 def panel(client: Client) -> dict:
     history = client_history(client=client)
-    return {"timeline": history.timeline, "pain_sessions": history.sessions, "heat": client_zone_heat(client=client)}
+    # The pain chart draws signed sessions only: a draft's scores are not a result yet
+    # (the timeline lists the draft, marked Draft).
+    return {
+        "timeline": history.timeline,
+        "pain_sessions": [s for s in history.sessions if s.is_signed],
+        "heat": client_zone_heat(client=client),
+    }
 
 
 def register() -> None:

@@ -185,6 +185,17 @@ class BasePressureNoteFormSet(forms.BaseFormSet):
         return [form.cleaned_data for form in self.forms if self._keeps(form)]
 
 
+def blank_rows(indexes) -> dict[str, str]:
+    """Posted data for spare rows at `indexes`: each field's default, as a browser posts an
+    untouched spare row (no zone), so the formset sees the rows as unchanged."""
+    return {
+        f"{NOTES_PREFIX}-{index}-{name}": str(field.initial)
+        for index in indexes
+        for name, field in PressureNoteForm.base_fields.items()
+        if field.initial is not None
+    }
+
+
 PressureNoteFormSet = forms.formset_factory(
     PressureNoteForm,
     formset=BasePressureNoteFormSet,

@@ -104,6 +104,11 @@ class TreatmentSession(models.Model):
     )
     focus = models.CharField(max_length=200, blank=True, help_text="What the session concentrated on, e.g. lower back.")
     notes = models.TextField(blank=True)
+    # Recorded although a "needs medical permission" flag had no clearance: why, who and when.
+    clearance_override = models.TextField(blank=True)
+    clearance_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

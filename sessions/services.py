@@ -4,6 +4,7 @@ that keeps the record as it was."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment
+from appointments.services import status_change_log
 
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
@@ -42,6 +44,49 @@ class SessionNotSigned(SessionError):
 
 class NothingChanged(SessionError):
     pass
+
+
+class NoTreatmentConsent(SessionError):
+    pass
+
+
+class TooEarly(SessionError):
+    pass
+
+
+class NeedsClearance(SessionError):
+    pass
+
+
+# A session may be recorded a few minutes before its appointment starts (setting up, an early start).
+START_GRACE = dt.timedelta(minutes=10)
+
+
+def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = None) -> SessionError | None:
+    """Why a session of `client` starting at `starts_at` cannot be recorded or signed now, or None.
+
+    Consent to treatment before treatment; no record before its time (a few minutes' grace)."""
+    now = now or timezone.now()
+    if not client.consent_treatment:
+        return NoTreatmentConsent(
+            f"{client.full_name} has no recorded consent to treatment. Ask them, record it on the intake, "
+            "then record the session."
+        )
+    if now < starts_at - START_GRACE:
+        return TooEarly("This appointment has not started yet. Record the session once it has begun.")
+    return None
+
+
+def clearance_blocker(*, client) -> NeedsClearance | None:
+    """A "needs medical permission" flag without a recorded clearance blocks recording, unless overridden."""
+    flags = client.uncleared_medical_flags
+    if not flags:
+        return None
+    names = " and ".join(f"“{s.label}”" for s in flags)
+    return NeedsClearance(
+        f"{client.full_name} has {names} on record, which needs medical permission, and no physician "
+        "clearance is recorded. Record the clearance on the intake, or say why you are treating without it."
+    )
 
 
 def _sync_notes(*, session: TreatmentSession, notes: list[NoteData]) -> None:
@@ -86,13 +131,25 @@ def _locked(session: TreatmentSession) -> TreatmentSession:
 
 @transaction.atomic
 def treatment_session_record(
-    *, appointment: Appointment, data: dict[str, Any], notes: list[NoteData]
+    *,
+    appointment: Appointment,
+    data: dict[str, Any],
+    notes: list[NoteData],
+    by: User | None = None,
+    override_reason: str = "",
 ) -> TreatmentSession:
     """Create the session of `appointment` with its pressure notes, and mark the
-    appointment attended. Raises SessionAlreadyRecorded when a session exists."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment attended. Raises SessionAlreadyRecorded when a session exists,
+    NoTreatmentConsent, TooEarly, or NeedsClearance without `override_reason`."""
+    appointment = Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise AppointmentCancelled("This appointment was cancelled.")
+    blocker = record_blocker(client=appointment.client, starts_at=appointment.starts_at)
+    override_reason = (override_reason or "").strip()
+    if blocker is None and not override_reason:
+        blocker = clearance_blocker(client=appointment.client)
+    if blocker is not None:
+        raise blocker
     existing = TreatmentSession.objects.filter(appointment=appointment).first()
     if existing is not None:
         raise SessionAlreadyRecorded(existing)
@@ -105,14 +162,18 @@ def treatment_session_record(
                 client_id=appointment.client_id,
                 practitioner_id=appointment.practitioner_id,
                 started_at=appointment.starts_at,
+                clearance_override=override_reason if appointment.client.uncleared_medical_flags else "",
+                clearance_override_by=by if override_reason and appointment.client.uncleared_medical_flags else None,
                 **_field_values(data),
             )
     except IntegrityError:
         raise SessionAlreadyRecorded(TreatmentSession.objects.get(appointment=appointment)) from None
     _sync_notes(session=session, notes=notes)
     if appointment.status != Appointment.Status.ATTENDED:
+        was = appointment.status
         appointment.status = Appointment.Status.ATTENDED
         appointment.save(update_fields=["status", "updated_at"])
+        status_change_log(appointment=appointment, from_status=was, by=by)
     return session
 
 
@@ -128,8 +189,12 @@ def treatment_session_update(*, session: TreatmentSession, data: dict[str, Any],
 
 def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
     """Sign and lock the session. Returns False when it was already signed; the
-    conditional update means two clicks cannot both sign it."""
+    conditional update means two clicks cannot both sign it. Raises NoTreatmentConsent
+    or TooEarly as recording does."""
     now = timezone.now()
+    blocker = record_blocker(client=session.client, starts_at=session.started_at, now=now)
+    if blocker is not None:
+        raise blocker
     signed = TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True).update(
         signed_at=now, signed_by=by, updated_at=now
     )

@@ -14,7 +14,7 @@ from accounts.tenancy import clinic_get, clinic_required
 from appointments.models import Appointment
 from clients.models import Client
 
-from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm
+from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm, blank_rows
 from .models import PressureLevel, Response, TreatmentSession
 from .selectors import (
     active_zones,
@@ -27,9 +27,14 @@ from .selectors import (
 )
 from .services import (
     AppointmentCancelled,
+    NeedsClearance,
     NothingChanged,
+    NoTreatmentConsent,
     SessionAlreadyRecorded,
+    SessionError,
     SessionLocked,
+    clearance_blocker,
+    record_blocker,
     treatment_session_amend,
     treatment_session_record,
     treatment_session_sign,
@@ -43,6 +48,17 @@ SIGNED_MESSAGE = (
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     return render(request, f"sessions/{template}", context, status=status)
+
+
+def _blocked(request: HttpRequest, error: SessionError, *, client: Client, appointment: Appointment) -> HttpResponse:
+    """Why the session cannot be recorded or signed yet, with the way forward (the intake, or the appointment)."""
+    context = {
+        "message": str(error),
+        "client": client,
+        "appointment": appointment,
+        "needs_consent": isinstance(error, NoTreatmentConsent),
+    }
+    return _render(request, "session_blocked.html", context, status=409)
 
 
 def _copy_from_last(
@@ -76,6 +92,7 @@ def _form_page(
     session: TreatmentSession | None = None,
     reason_form: AmendmentReasonForm | None = None,
     copy_notice: dict[str, Any] | None = None,
+    override: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The one form page behind record (an appointment), edit and amend (a session)."""
     appointment = appointment or session.appointment
@@ -88,6 +105,7 @@ def _form_page(
         "formset": formset,
         "zones": formset.zones,
         "reason_form": reason_form,
+        "override": override,
         "copy_notice": copy_notice,
         "can_copy": mode in ("record", "edit"),
         "pressure_levels": PressureLevel.choices,
@@ -104,8 +122,11 @@ def _bind(request: HttpRequest, *, zones: list, session: TreatmentSession | None
     if adding_rows:
         data = data.copy()
         key = f"{NOTES_PREFIX}-TOTAL_FORMS"
-        if (total := parse_id(data.get(key))) is not None:
-            data[key] = str(total + PressureNoteFormSet.extra)
+        if (rows := parse_id(data.get(key))) is not None:
+            data[key] = str(rows + PressureNoteFormSet.extra)
+            # The new rows hold the defaults the first spare rows showed, so they come back
+            # unchanged and saving skips them, rather than failing on rows nobody touched.
+            data.update(blank_rows(range(rows, rows + PressureNoteFormSet.extra)))
     return TreatmentSessionForm(data, instance=session), PressureNoteFormSet(data, zones=zones), adding_rows
 
 
@@ -128,27 +149,46 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
         return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
 
     client = appointment.client
+    blocker = record_blocker(client=client, starts_at=appointment.starts_at)
+    if blocker is not None:
+        return _blocked(request, blocker, client=client, appointment=appointment)
+    needs_clearance = clearance_blocker(client=client)
+    # The override of a missing clearance: asked for on the page, kept on the session with who and why.
+    override = {"message": str(needs_clearance), "reason": "", "error": ""} if needs_clearance else None
     zones = active_zones(clinic=request.clinic)
     copy_notice = None
     if request.method == "POST":
         form, formset, adding_rows = _bind(request, zones=zones)
+        if override is not None:
+            override["reason"] = request.POST.get("override_reason", "").strip()[:1000]
         if not adding_rows and form.is_valid() and formset.is_valid():
             try:
                 session = treatment_session_record(
-                    appointment=appointment, data=form.cleaned_data, notes=formset.notes()
+                    appointment=appointment,
+                    data=form.cleaned_data,
+                    notes=formset.notes(),
+                    by=request.user,
+                    override_reason=override["reason"] if override else "",
                 )
             except SessionAlreadyRecorded as exc:
                 messages.info(request, "This appointment already has a session; here it is.")
                 return redirect("sessions:detail", pk=exc.session.pk)
             except AppointmentCancelled:
                 return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
+            except NeedsClearance:
+                override["error"] = "Say why you are treating without the clearance, or record it on the intake first."
+                return _form_page(request, "record", form, formset, appointment=appointment, override=override)
+            except SessionError as exc:
+                return _blocked(request, exc, client=client, appointment=appointment)
             messages.success(request, f"Session recorded for {client.full_name}. Sign it when the record is complete.")
             return redirect("sessions:detail", pk=session.pk)
     else:
         form = TreatmentSessionForm()
         initial, copy_notice = _copy_from_last(request, client=client, zones=zones, exclude_pk=None)
         formset = PressureNoteFormSet(initial=initial, zones=zones)
-    return _form_page(request, "record", form, formset, appointment=appointment, copy_notice=copy_notice)
+    return _form_page(
+        request, "record", form, formset, appointment=appointment, copy_notice=copy_notice, override=override
+    )
 
 
 @clinic_required
@@ -199,8 +239,15 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
     if session.is_signed:
         messages.info(request, "This session is already signed.")
         return redirect("sessions:detail", pk=session.pk)
+    blocker = record_blocker(client=session.client, starts_at=session.started_at)
+    if blocker is not None:
+        return _blocked(request, blocker, client=session.client, appointment=session.appointment)
     if request.method == "POST":
-        if treatment_session_sign(session=session, by=request.user):
+        try:
+            signed = treatment_session_sign(session=session, by=request.user)
+        except SessionError as exc:
+            return _blocked(request, exc, client=session.client, appointment=session.appointment)
+        if signed:
             messages.success(request, "Session signed. From now on, changes are recorded as amendments.")
         else:
             messages.info(request, "This session is already signed.")

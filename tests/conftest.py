@@ -201,3 +201,13 @@ def outbox_sends(outbox_sends_at_once, django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return committed
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A Tuesday a week or two ahead: in the future and away from any clock change."""
+    today = timezone.localdate()
+    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
+    while tuesday.month in (3, 10) and tuesday.day > 20:
+        tuesday += dt.timedelta(days=14)
+    return tuesday

@@ -127,6 +127,13 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
     focus = "Lower back"
 
 
+class SignedSessionFactory(TreatmentSessionFactory):
+    """A session signed when it was held: what reports and pain charts count (a draft is not)."""
+
+    signed_at = factory.LazyAttribute(lambda s: s.started_at)
+    signed_by = factory.SelfAttribute("practitioner")
+
+
 class PressureNoteFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PressureNote

@@ -8,11 +8,10 @@ database also refuses it (tested at the end, including two simultaneous bookings
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from tests.factories import (
     TreatmentSessionFactory,
     UserFactory,
 )
+from tests.races import book_at_once
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
@@ -49,16 +49,6 @@ def appointment_for(practitioner, start: dt.datetime, minutes: int = 60, **kwarg
 def last_sunday(year: int, month: int) -> dt.date:
     day = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
     return day - dt.timedelta(days=(day.weekday() + 1) % 7)
-
-
-@pytest.fixture
-def day() -> dt.date:
-    """A Tuesday a week or two ahead: in the future and away from any clock change."""
-    today = timezone.localdate()
-    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
-    while tuesday.month in (3, 10) and tuesday.day > 20:
-        tuesday += dt.timedelta(days=14)
-    return tuesday
 
 
 @pytest.fixture
@@ -333,7 +323,8 @@ def test_cancel_asks_first_then_cancels_with_a_reason_and_frees_the_slot(practit
 
 @pytest.mark.parametrize(("status", "shown"), [("attended", "marked attended"), ("no_show", "marked a no-show")])
 def test_mark_attended_or_no_show(practitioner_client, practitioner, day, status, shown):
-    appointment = appointment_for(practitioner, local(day, 10))
+    # Two weeks before `day`: in the past, since a no-show cannot be marked before the start (issue 10, item 7).
+    appointment = appointment_for(practitioner, local(day - dt.timedelta(days=14), 10))
 
     response = practitioner_client.post(
         reverse("appointments:mark", kwargs={"pk": appointment.pk}), {"status": status}, follow=True
@@ -670,45 +661,21 @@ def test_exclusion_constraint_refuses_an_overlapping_row_written_directly(practi
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_bookings_for_one_slot_exactly_one_wins(clinic, practitioner, day, monkeypatch):
     """Both threads pass the service's check before either inserts: only the database can stop the second."""
-    barrier = threading.Barrier(2, timeout=15)
-    checked = threading.local()
-    real_check = selectors.clashing_appointments
-
-    def check_then_wait(**kwargs):
-        result = real_check(**kwargs)
-        if not getattr(checked, "done", False):
-            checked.done = True
-            barrier.wait()
-        return result
-
-    monkeypatch.setattr(selectors, "clashing_appointments", check_then_wait)
     clients = [ClientFactory(clinic=clinic, first_name=name, last_name="Racer") for name in ("Ada", "Bea")]
     start = local(day, 10)
-    outcomes: dict[str, object] = {}
 
-    def book(client):
-        try:
-            services.appointment_book(
-                clinic=clinic,
-                client=client,
-                practitioner=practitioner,
-                starts_at=start,
-                ends_at=start + dt.timedelta(hours=1),
-            )
-            outcomes[client.first_name] = "booked"
-        except services.BookingError as exc:
-            # The loser passed the check too: it must have been stopped by the database.
-            outcomes[client.first_name] = exc.messages if isinstance(exc.__cause__, IntegrityError) else exc
-        except Exception as exc:  # surfaced by the assertion below
-            outcomes[client.first_name] = exc
-        finally:
-            connection.close()
+    def booking_of(client):
+        return lambda: services.appointment_book(
+            clinic=clinic,
+            client=client,
+            practitioner=practitioner,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+        )
 
-    threads = [threading.Thread(target=book, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    outcomes = book_at_once(
+        monkeypatch, selectors, "clashing_appointments", {c.first_name: booking_of(c) for c in clients}
+    )
 
     assert sorted(outcomes) == ["Ada", "Bea"]
     winners = [name for name, outcome in outcomes.items() if outcome == "booked"]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from outbox.models import Delivery, DeliveryAttempt
 from routines.links import SALT, LinkExpired, LinkInvalid, checkin_url, make_token, read_checkin_token
 from routines.models import CheckIn, Routine
+from routines.selectors import home_pain
 from tests.factories import (
     ClientFactory,
     DeliveryFactory,
@@ -327,3 +328,107 @@ def test_client_page_query_count_stays_the_same_with_3_and_30_emails(practitione
         CheckIn.objects.create(clinic=d.clinic, client=client, delivery=d, kind="pain", pain=3, local_date=d.local_date)
         CheckIn.objects.create(clinic=d.clinic, client=client, delivery=d, kind="done", local_date=d.local_date)
     assert _detail_queries(practitioner_client, client) == with_three
+
+
+# --- correcting a pain score the same day (issue 10, item 16) --------------------------
+
+
+@pytest.fixture
+def todays_delivery(delivery):
+    delivery.local_date = _local_today(delivery.client)
+    delivery.save(update_fields=["local_date"])
+    return delivery
+
+
+def test_a_client_who_taps_the_wrong_pain_score_can_correct_it_the_same_day(todays_delivery, anon, practitioner_client):
+    delivery = todays_delivery
+    first = anon.post(_path(delivery, "pain", 8), {"pain": "8"})
+    assert "Your pain today: <strong>8 out of 10</strong>" in first.content.decode()
+    # Back in the email, the client taps the number they meant: the page says what we have
+    # and offers to change it.
+    page = anon.get(_path(delivery, "pain", 3)).content.decode()
+    assert "You told us <strong>8 out of 10</strong> earlier today" in page
+    assert 'value="3" autocomplete="off" checked' in page and "Change my answer" in page
+    changed = anon.post(_path(delivery, "pain", 3), {"pain": "3"}).content.decode()
+    assert "Thank you, your answer is changed" in changed and "<strong>3 out of 10</strong>" in changed
+    # The latest answer counts; the earlier one stays in the history.
+    assert list(CheckIn.objects.order_by("id").values_list("kind", "pain")) == [("pain_replaced", 8), ("pain", 3)]
+    assert home_pain(delivery.client) == [(delivery.local_date, 3)]
+    client_page = practitioner_client.get(reverse("clients:detail", args=[delivery.client.pk])).content.decode()
+    # The delivery log keeps the history, saying which answer was corrected.
+    assert "Pain 3/10" in client_page and "Pain 8/10, corrected later" in client_page
+    report = practitioner_client.get(reverse("reports:client_report", args=[delivery.client.pk])).content.decode()
+    assert "Pain 3 out of 10" in report and "Pain 8 out of 10, corrected later" in report
+    # Choosing the same number again changes nothing.
+    again = anon.post(_path(delivery, "pain", 3), {"pain": "3"}).content.decode()
+    assert "Already recorded, thank you" in again
+    assert CheckIn.objects.count() == 2
+
+
+def test_reports_count_only_the_latest_pain_answer_of_each_email(todays_delivery, anon):
+    from reports.metrics import routines as routine_figures
+    from reports.scope import Scope
+
+    delivery = todays_delivery
+    anon.post(_path(delivery, "pain", 9), {"pain": "9"})
+    anon.post(_path(delivery, "pain", 2), {"pain": "2"})
+    day = delivery.local_date
+    rows = routine_figures(Scope(clinic=delivery.clinic, start=day, end=day)).rows
+    figures = {row["measure"]: row["value"] for row in rows}
+    assert figures["Pain check-ins"] == 1 and figures["Mean at-home pain"] == 2
+
+
+def test_a_pain_score_from_an_earlier_day_can_no_longer_be_changed(delivery, anon):
+    delivery.local_date = _local_today(delivery.client) - dt.timedelta(days=1)
+    delivery.save(update_fields=["local_date"])
+    anon.post(_path(delivery, "pain", 8), {"pain": "8"})
+    page = anon.get(_path(delivery, "pain", 3)).content.decode()
+    assert "Already recorded, thank you" in page and 'type="submit"' not in page
+    response = anon.post(_path(delivery, "pain", 3), {"pain": "3"}).content.decode()
+    assert "Already recorded" in response and "8 out of 10" in response
+    assert list(CheckIn.objects.values_list("kind", "pain")) == [("pain", 8)]
+
+
+def test_done_still_counts_once_a_day(todays_delivery, anon):
+    url = _path(todays_delivery, "done")
+    anon.post(url)
+    assert "Already recorded, thank you" in anon.post(url).content.decode()
+    assert CheckIn.objects.filter(kind="done").count() == 1
+
+
+# --- pages of links that no longer work name the clinic (issue 10, item 17) ------------
+
+
+@pytest.fixture
+def reachable_clinic(delivery):
+    clinic = delivery.clinic
+    clinic.name, clinic.phone, clinic.email = "Willow Reflexology", "+44 20 7946 0958", "hello@willow.example"
+    clinic.save()
+    return clinic
+
+
+def test_the_expired_link_page_names_the_clinic_and_how_to_reach_it(delivery, reachable_clinic, anon):
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 15 * 24 * 3600):
+        old = _path(delivery, "done")
+    page = anon.get(old).content.decode()
+    assert "This link has expired" in page
+    assert "To reach <strong>Willow Reflexology</strong>" in page
+    assert "+44 20 7946 0958" in page and "hello@willow.example" in page
+
+
+def test_the_tampered_link_page_names_the_clinic_and_how_to_reach_it(delivery, reachable_clinic, anon):
+    url = _path(delivery, "stop")
+    cut_short = url.rstrip("/")[:-12] + "/"  # an email program broke the long link
+    response = anon.get(cut_short)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This link does not work" in page and "To reach <strong>Willow Reflexology</strong>" in page
+    assert "+44 20 7946 0958" in page and "hello@willow.example" in page
+
+
+def test_a_changed_clinic_part_of_a_link_names_no_clinic(delivery, reachable_clinic, other_clinic, anon):
+    url = _path(delivery, "stop")
+    _, _, segment, token, _ = url.split("/")
+    forged = f"/r/{other_clinic.pk}-{segment.split('-')[1]}/{token[:-3]}xyz/"
+    page = anon.get(forged).content.decode()
+    assert "This link does not work" in page and "To reach" not in page and other_clinic.name not in page

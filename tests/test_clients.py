@@ -18,8 +18,10 @@ from tests.factories import (
     AppointmentFactory,
     ClientFactory,
     ClientHealthFlagFactory,
+    ClinicFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
+    SignedSessionFactory,
     TreatmentSessionFactory,
     UserFactory,
 )
@@ -484,7 +486,7 @@ def test_pain_chart_has_both_series_a_legend_and_the_numbers_table(practitioner_
     client = ClientFactory(clinic=clinic)
     start = timezone.now() - dt.timedelta(days=40)
     for i, (before, after) in enumerate([(8, 5), (6, 3), (4, 2)]):
-        TreatmentSessionFactory(
+        SignedSessionFactory(
             clinic=clinic,
             client=client,
             practitioner=practitioner,
@@ -653,3 +655,62 @@ def test_admin_lists_and_searches_clients_but_never_deletes_them(clinic):
     assert http.get(reverse("admin:clients_client_change", args=[client.pk])).status_code == 200
     assert http.get(reverse("admin:clients_client_delete", args=[client.pk])).status_code == 403
     assert http.get(reverse("admin:clients_clienthealthflag_changelist")).status_code == 200
+
+
+# --- phone numbers (issue 10, item 15) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["07700 900123", "07700900123", "+44 7700 900123", "+447700900123", "0044 7700 900 123", "+44 (0)7700 900123"],
+)
+def test_client_search_finds_a_phone_number_whatever_its_spacing_or_plus44_or_0_prefix(
+    practitioner_client, clinic, typed
+):
+    practitioner_client.post(ADD, intake(first_name="Oona", last_name="Marsh", phone="07700 900 123"))
+    ClientFactory(clinic=clinic, first_name="Other", last_name="Person", phone="020 7946 0958")
+    assert Client.objects.get(last_name="Marsh").phone == "+447700900123"
+    page = practitioner_client.get(LIST, {"q": typed}).content.decode()
+    assert "Marsh, Oona" in page and "Person, Other" not in page
+    # Shown as people read it, dialled as stored.
+    assert 'href="tel:+447700900123"' in page and "07700 900123" in page
+
+
+def test_part_of_a_phone_number_finds_the_client_too(practitioner_client, clinic):
+    ClientFactory(clinic=clinic, first_name="Oona", last_name="Marsh", phone="07700 900123")
+    for part in ("07700", "900 123", "7700 900"):
+        assert "Marsh, Oona" in practitioner_client.get(LIST, {"q": part}).content.decode(), part
+
+
+def test_a_number_without_a_country_code_is_read_in_the_clinics_region(practitioner_client, clinic):
+    clinic.timezone = "America/New_York"
+    clinic.save()
+    practitioner_client.post(ADD, intake(last_name="Abbott", phone="(212) 555-0147"))
+    assert Client.objects.get(last_name="Abbott").phone == "+12125550147"
+    page = practitioner_client.get(LIST, {"q": "212-555-0147"}).content.decode()
+    assert "Abbott, Maya" in page
+
+
+def test_an_intake_phone_that_is_not_a_number_gets_a_message_by_the_field(practitioner_client):
+    response = practitioner_client.post(ADD, intake(phone="ring after 6"))
+    assert response.context["form"].errors["phone"][0].startswith("Enter a phone number using digits")
+    assert not Client.objects.exists()
+
+
+def test_existing_numbers_are_normalised_and_text_that_is_no_number_is_kept(clinic):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    dublin = ClinicFactory(slug="dublin-phones", timezone="Europe/Dublin")
+    rows = {
+        "london": ClientFactory(clinic=clinic, last_name="London"),
+        "dublin": ClientFactory(clinic=dublin, last_name="Dublin"),
+        "words": ClientFactory(clinic=clinic, last_name="Words"),
+    }
+    # As older rows were stored, before numbers were normalised on save.
+    for key, typed in (("london", "07700 900 123"), ("dublin", "085 123 4567"), ("words", "ask reception")):
+        Client.objects.filter(pk=rows[key].pk).update(phone=typed)
+    import_module("clients.migrations.0002_phone_numbers_e164").to_e164(apps, None)
+    phones = dict(Client.objects.values_list("last_name", "phone"))
+    assert phones == {"London": "+447700900123", "Dublin": "+353851234567", "Words": "ask reception"}

@@ -23,7 +23,7 @@ from outbox import mailer, render
 from outbox.models import Delivery
 from routines import emails
 from routines.emails import build_routine_email, preview_routine_email
-from routines.links import make_token, read_checkin_token
+from routines.links import clinic_segment, make_token, read_checkin_token
 from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
@@ -279,11 +279,14 @@ def test_the_email_has_every_one_click_link_signed_for_this_delivery(delivery):
 
 
 def test_every_link_is_the_sites_address_and_the_check_in_page_for_its_signed_token(delivery, settings):
-    settings.SITE_URL = "https://TOKEN.example.com/"  # the site's own name may hold anything
+    settings.SITE_URL = "https://TOKEN.CLINIC.example.com/"  # the site's own name may hold anything
+    # Each link names its clinic before the token (signed apart, for the pages of broken links).
+    segment = clinic_segment(delivery.clinic_id)
     with mock.patch("django.core.signing.time.time", return_value=1_760_000_000):
         text, html = _bodies(build_routine_email(delivery))
         expected = {
-            "https://TOKEN.example.com" + reverse("checkin:page", kwargs={"token": make_token(delivery, kind, pain)})
+            "https://TOKEN.CLINIC.example.com"
+            + reverse("checkin:page", kwargs={"clinic": segment, "token": make_token(delivery, kind, pain)})
             for kind, pain in [("done", None), ("pause", None), ("stop", None)] + [("pain", n) for n in range(11)]
         }
     assert set(re.findall(r'href="([^"]+)"', html)) == expected

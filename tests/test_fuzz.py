@@ -179,8 +179,10 @@ def one_valid_answer_at_most(response, before: dict[str, int], what: str) -> Non
     """A check-in page answers on the page itself: at most one answer, and a sensible one."""
     after = row_counts()
     changed = {label for label in after if after[label] != before[label]}
-    assert changed <= {"routines.CheckIn"}, f"{what} changed {changed}"
+    # A stop also withdraws the client's consent to routine emails: one consent row (issue 10, item 1).
+    assert changed <= {"routines.CheckIn", "clients.ConsentRecord"}, f"{what} changed {changed}"
     assert after["routines.CheckIn"] - before["routines.CheckIn"] <= 1, what
+    assert after["clients.ConsentRecord"] - before["clients.ConsentRecord"] <= 1, what
     assert not CheckIn.objects.exclude(pain=None).exclude(pain__in=PAIN_SCORES).exists(), what
 
 

@@ -100,11 +100,11 @@ def test_a_filename_without_the_extension_gets_it():
 def test_a_report_table_downloads_with_its_negative_change_as_a_number(clinic, practitioner):
     from reports.metrics import TABLES
     from reports.scope import Scope
-    from tests.factories import ClientFactory, TreatmentSessionFactory
+    from tests.factories import ClientFactory, SignedSessionFactory
 
     client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Zoë")
     for day, pain in ((3, 7), (10, 4)):
-        TreatmentSessionFactory(
+        SignedSessionFactory(
             clinic=clinic,
             client=client,
             practitioner=practitioner,

@@ -34,7 +34,7 @@ from tests.factories import (
     PressureNoteFactory,
     ReflexZoneFactory,
     RoutineFactory,
-    TreatmentSessionFactory,
+    SignedSessionFactory,
     UserFactory,
 )
 
@@ -49,7 +49,7 @@ def at(day: str, time: str = "10:00") -> dt.datetime:
 
 
 def session(client, practitioner, when, before=None, after=None, appointment=None):
-    return TreatmentSessionFactory(
+    return SignedSessionFactory(
         clinic=client.clinic,
         client=client,
         practitioner=practitioner,

@@ -27,7 +27,7 @@ from tests.factories import (
     PressureNoteFactory,
     ReflexZoneFactory,
     RoutineFactory,
-    TreatmentSessionFactory,
+    SignedSessionFactory,
     UserFactory,
 )
 
@@ -85,7 +85,7 @@ def make_history(clinic, practitioner, colleague, copies: int = 1) -> dict:
             ends_at=_ago(6, hour) + dt.timedelta(hours=1),
             status=Appointment.Status.NO_SHOW,
         )
-        first = TreatmentSessionFactory(
+        first = SignedSessionFactory(
             clinic=clinic,
             client=alma,
             practitioner=practitioner,
@@ -94,10 +94,10 @@ def make_history(clinic, practitioner, colleague, copies: int = 1) -> dict:
             pain_before=7,
             pain_after=4,
         )
-        second = TreatmentSessionFactory(
+        second = SignedSessionFactory(
             clinic=clinic, client=alma, practitioner=practitioner, started_at=_ago(3), pain_before=5, pain_after=2
         )
-        TreatmentSessionFactory(
+        SignedSessionFactory(
             clinic=clinic, client=basil, practitioner=colleague, started_at=_ago(4), pain_before=6, pain_after=5
         )
         PressureNoteFactory(session=first, zone=spine, response="tender")
@@ -412,6 +412,6 @@ def test_client_report_query_count_is_pinned(
     alma = make_history(clinic, practitioner, colleague, copies=copies)["alma"]
     # Three times the sessions and emails for the same client.
     for _ in range(copies - 1):
-        TreatmentSessionFactory(clinic=clinic, client=alma, practitioner=practitioner, started_at=_ago(2))
+        SignedSessionFactory(clinic=clinic, client=alma, practitioner=practitioner, started_at=_ago(2))
     with django_assert_num_queries(CLIENT_REPORT_QUERIES):
         assert owner_client.get(reverse("reports:client_report", args=[alma.pk])).status_code == 200

@@ -166,7 +166,11 @@ def test_a_non_ascii_digit_as_a_routine_step_is_a_404(practitioner_client, clini
 
 
 def test_a_non_ascii_digit_as_the_notes_count_is_a_form_message(practitioner_client, clinic, practitioner):
-    appointment = AppointmentFactory(clinic=clinic, practitioner=practitioner)
+    # Begun half an hour ago: no session is recorded before its appointment starts (issue 10, item 7).
+    start = timezone.now() - dt.timedelta(minutes=30)
+    appointment = AppointmentFactory(
+        clinic=clinic, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
     url = reverse("sessions:record", args=[appointment.pk])
     for extra in ({}, {"add_rows": "1"}):
         response = practitioner_client.post(url, {"notes-TOTAL_FORMS": "²", "notes-INITIAL_FORMS": "0", **extra})

@@ -4,6 +4,7 @@ session, signing, amendments, and that nobody outside the clinic gets near them.
 from __future__ import annotations
 
 import datetime as dt
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -643,3 +644,85 @@ def test_anonymous_visitor_is_sent_to_log_in_for_every_session_view(anon, urls, 
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
     assert _everything() == before
+
+
+# --- adding rows without JavaScript (issue 10, item 14) ---------------------------------
+
+
+class _FormFields(HTMLParser):
+    """What a browser without JavaScript posts from the page's form: every named field's
+    current value (the selected option, else the first; checked boxes only), leaving out
+    the <template> the script would copy rows from."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self.in_template = 0
+        self.select: str | None = None
+        self.first_option: str | None = None
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "template":
+            self.in_template += 1
+        if self.in_template:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.data[a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self.select, self.first_option = a.get("name"), None
+        elif tag == "option" and self.select:
+            if self.first_option is None:
+                self.first_option = a.get("value", "")
+            if "selected" in a:
+                self.data[self.select] = a.get("value", "")
+        elif tag == "textarea":
+            self.textarea = a.get("name")
+            self.data[self.textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self.in_template -= 1
+        elif tag == "select" and self.select:
+            self.data.setdefault(self.select, self.first_option or "")
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea and not self.in_template:
+            self.data[self.textarea] += data
+
+
+def posted_from(page: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(page)
+    parser.data.pop("csrfmiddlewaretoken", None)
+    return parser.data
+
+
+def test_without_javascript_add_more_rows_keeps_new_rows_blank_and_saving_ignores_them(
+    practitioner_client, appointment, zones
+):
+    first = practitioner_client.get(record_url(appointment)).content.decode()
+    data = posted_from(first)
+    data.update({"notes-0-zone": zones["spine"].pk, "notes-0-note": "Keep me"})
+    more = practitioner_client.post(record_url(appointment), {**data, "add_rows": "1"})
+    page = more.content.decode()
+    assert more.status_code == 200 and counts() == (0, 0)
+    assert "Keep me" in page and 'class="invalid-feedback' not in page
+    # The three new rows show the same defaults as the spare rows did, no zone chosen.
+    new_rows = posted_from(page)
+    for i in range(3, 6):
+        assert new_rows[f"notes-{i}-zone"] == ""
+        assert (new_rows[f"notes-{i}-side"], new_rows[f"notes-{i}-minutes"]) == ("right", "2")
+    # The practitioner fills one new row and saves: the untouched rows are skipped.
+    new_rows.update({"notes-4-zone": zones["shoulder"].pk, "notes-4-side": "left"})
+    saved = practitioner_client.post(record_url(appointment), new_rows)
+    assert saved.status_code == 302
+    assert sorted(PressureNote.objects.values_list("zone__code", "side", "note")) == [
+        ("test-shoulder", "left", ""),
+        ("test-spine", "right", "Keep me"),
+    ]

@@ -53,7 +53,8 @@ def test_defaults_need_no_server_sqlite_file_mail_folder_and_filesystem_broker(t
     s = settings_with(tmp_path)
     assert s["engine"] == "django.db.backends.sqlite3"
     assert s["name"] == str(tmp_path / "reflexclinic.sqlite3")
-    assert s["email_backend"] == "django.core.mail.backends.filebased.EmailBackend"
+    # One .eml file per email (issue 10, item 18; was Django's one-file-per-connection backend).
+    assert s["email_backend"] == "reflexclinic.email_files.EmlFileBackend"
     assert s["email_file_path"] == str(tmp_path / "mail")
     assert s["broker"] == "filesystem://"
     assert (tmp_path / "broker" / "queue").is_dir()

@@ -16,7 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appointments.models import Appointment
-from clients.models import Client
+from clients.models import Client, ConsentRecord
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
@@ -48,7 +48,9 @@ CASES: dict[str, Case] = {
     "clients:detail": Case(obj="client"),
     "clients:edit": Case(obj="client"),
     "clients:archive": Case(obj="client"),
+    "clients:archive_confirm": Case(obj="client"),
     "clients:unarchive": Case(obj="client"),
+    "clients:consent_renew": Case(obj="client"),
     "appointments:day": Case(query="?practitioner=all&date={day}"),
     "appointments:week": Case(query="?practitioner=all&date={day}"),
     "appointments:book": Case(query="?client={client}"),
@@ -57,6 +59,7 @@ CASES: dict[str, Case] = {
     "appointments:reschedule": Case(obj="appointment"),
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
+    "appointments:unmark": Case(obj="appointment"),
     "sessions:zone_list": Case(),
     "sessions:zone_add": Case(),
     "sessions:zone_edit": Case(obj="zone"),
@@ -77,6 +80,9 @@ CASES: dict[str, Case] = {
     "reports:dashboard": Case(query="?range=year"),
     "reports:export": Case(kwargs=(("table", "practitioners"),), query="?range=year"),
     "reports:client_report": Case(obj="client"),
+    "attention:mine": Case(),
+    "attention:clinic": Case(),
+    "attention:count": Case(),
     "privacy:retention": Case(),
     "privacy:subject_access": Case(obj="client"),
     "privacy:subject_access_json": Case(obj="client"),
@@ -137,6 +143,7 @@ def _snapshot(clinic):
         list(Routine.objects.filter(clinic=clinic).order_by("pk").values()),
         list(RoutineStep.objects.filter(routine__clinic=clinic).order_by("pk").values()),
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
         list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
     )
 

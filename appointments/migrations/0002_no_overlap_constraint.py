@@ -8,27 +8,17 @@ IMMEDIATE write transactions (see reflexclinic/settings.py and appointments/serv
 
 from django.db import migrations
 
+from appointments.overlap import add_no_overlap, drop_no_overlap
+
 CONSTRAINT = "appointment_no_overlap"
 
 
 def add_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    table = schema_editor.quote_name(apps.get_model("appointments", "Appointment")._meta.db_table)
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-    schema_editor.execute(
-        f"ALTER TABLE {table} ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist "
-        "(practitioner_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&) "
-        "WHERE (status <> 'cancelled')"
-    )
+    add_no_overlap(apps, schema_editor, column="practitioner_id", name=CONSTRAINT)
 
 
 def drop_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    table = schema_editor.quote_name(apps.get_model("appointments", "Appointment")._meta.db_table)
-    # The extension stays: other objects may use it, and it is harmless on its own.
-    schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
+    drop_no_overlap(apps, schema_editor, name=CONSTRAINT)
 
 
 class Migration(migrations.Migration):

@@ -2,6 +2,7 @@
 
 {% reflex_chart_picker zones %}        every map, left and right, each zone a focusable button
 {% reflex_chart_picker zones selected=pairs id_prefix="pn" %}  pairs: (zone_id, side) shown as selected
+{% reflex_chart_picker zones client=client %}  opens on a map the client's flags allow; ruled-out maps ask first
 {% reflex_heatmap heat %}              heat: the list from sessions.charts.zone_heat
 {% reflex_zone_picture zone "right" %} one zone marked on its map, a standalone SVG
 """
@@ -18,15 +19,24 @@ register = template.Library()
 
 def _safe_panes(panes):
     # The SVG strings are built in sessions.charts with escape() on every value.
+    # The picker opens on the first map without a caution (the hands when the feet are ruled out).
+    opens = next((i for i, p in enumerate(panes) if not p.caution), 0)
     return [
-        {"map": p.reflex_map, "label": p.label, "figures": [(side, mark_safe(svg)) for side, svg in p.figures]}
-        for p in panes
+        {
+            "map": p.reflex_map,
+            "label": p.label,
+            "figures": [(side, mark_safe(svg)) for side, svg in p.figures],
+            "caution": p.caution,
+            "active": i == opens,
+        }
+        for i, p in enumerate(panes)
     ]
 
 
 @register.inclusion_tag("sessions/charts/picker.html")
-def reflex_chart_picker(zones, selected=(), id_prefix="rc-picker"):
-    return {"panes": _safe_panes(charts.picker_panes(zones, selected or ())), "prefix": id_prefix}
+def reflex_chart_picker(zones, selected=(), id_prefix="rc-picker", client=None):
+    cautions = client.ruled_out_maps if client is not None else None
+    return {"panes": _safe_panes(charts.picker_panes(zones, selected or (), cautions)), "prefix": id_prefix}
 
 
 @register.inclusion_tag("sessions/charts/heatmap.html")

@@ -228,6 +228,9 @@
   if (picker && modal) {
     picker.hidden = false;
     var open = function (el) {
+      // A map the client's health flag rules out: ask first, and say why (the flag's warning).
+      var pane = el.closest("[data-caution]");
+      if (pane && !window.confirm(pane.getAttribute("data-caution") + "\n\nWork this zone anyway?")) return;
       openDialog(el.getAttribute("data-zone-id"), el.getAttribute("data-side"), el.getAttribute("data-zone-name"), el);
     };
     picker.addEventListener("click", function (event) {

@@ -39,6 +39,7 @@ def main_pages(clinic) -> list[MainPage]:
         ("clients", reverse("clients:list"), "owner"),
         ("client-add", reverse("clients:add"), "owner"),
         ("reports", reverse("reports:dashboard"), "owner"),
+        ("needs-attention", reverse("attention:clinic"), "owner"),
         ("staff", reverse("staff_list"), "owner"),
         ("staff-add", reverse("staff_add"), "owner"),
         ("zones", reverse("sessions:zone_list"), "owner"),

@@ -169,12 +169,14 @@ class ClinicSeeder:
         practitioner would assign them. The first one is due at the time of seeding, so
         `make run` shows a routine email in var/mail/ on the first beat tick."""
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
-        for index, client in enumerate(clients.order_by("pk")):
+        due_now = True  # the first client who gets a routine, not the first client (who may get none)
+        for client in clients.order_by("pk"):
             latest = client.treatment_sessions.order_by("-started_at").first()
             if latest is None or not latest.is_signed:
                 continue
             client_now = local_now(client, self.now)
-            if index == 0:
+            if due_now:
+                due_now = False
                 client.routine_time = client_now.time().replace(second=0, microsecond=0)
                 client.save(update_fields=["routine_time"])
             try:

@@ -1,0 +1,146 @@
+"""What needs attention: one source per kind of loose end, each a query scoped to the
+clinic (the owner's list) or to one practitioner (their own list).
+
+A source is one entry in SOURCES: a title, what an empty source says, its rows as a
+queryset, and how one row reads. The page lists every source; the navigation's count
+adds them up in one query (a UNION ALL of the sources' ids, counted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tenancy import for_clinic
+from appointments.models import Appointment
+from outbox.models import Delivery
+from routines.checkins import STOP_REASON
+from routines.models import Routine
+from sessions.models import TreatmentSession
+
+# Failed emails and opt-outs stay on the list this long; then they are history (the
+# delivery log and the routine keep them). Drafts and open appointments stay until done.
+RECENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The owner's whole clinic (practitioner None) or one practitioner's own work."""
+
+    clinic: object
+    practitioner: object | None = None
+
+    def own(self, qs: QuerySet, path: str) -> QuerySet:
+        qs = for_clinic(qs, self.clinic)
+        return qs if self.practitioner is None else qs.filter(**{path: self.practitioner})
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    slug: str
+    title: str
+    empty: str
+    rows: Callable[[Scope, dt.datetime], QuerySet]
+    item: Callable[[object], Item]
+
+
+def _when(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%a %-d %b %Y, %H:%M")
+
+
+def unsigned_sessions(scope: Scope, now: dt.datetime) -> QuerySet:
+    qs = TreatmentSession.objects.filter(signed_at__isnull=True)
+    return scope.own(qs, "practitioner").select_related("client").order_by("started_at", "id")
+
+
+def failed_emails(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, Nothing lost: a failed email is marked failed with its reason, which the practitioner can see.
+    since = (now - dt.timedelta(days=RECENT_DAYS)).date()
+    qs = Delivery.objects.filter(status=Delivery.Status.FAILED, local_date__gte=since)
+    return scope.own(qs, "client__practitioner").select_related("client").order_by("-local_date", "-id")
+
+
+def opted_out(scope: Scope, now: dt.datetime) -> QuerySet:
+    # Today: a routine the client stopped from its "stop" link (docs/domain.md, rule 12).
+    qs = Routine.objects.filter(
+        status=Routine.Status.STOPPED, stop_reason=STOP_REASON, stopped_at__gte=now - dt.timedelta(days=RECENT_DAYS)
+    )
+    return scope.own(qs, "client__practitioner").select_related("client").order_by("-stopped_at", "-id")
+
+
+def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
+    qs = Appointment.objects.filter(status=Appointment.Status.BOOKED, ends_at__lt=now)
+    return scope.own(qs, "practitioner").select_related("client").order_by("starts_at", "id")
+
+
+SOURCES: list[Source] = [
+    Source(
+        "unsigned",
+        "Sessions waiting to be signed",
+        "Every session is signed.",
+        unsigned_sessions,
+        lambda s: Item(
+            s.client.full_name, reverse("sessions:detail", args=[s.pk]), f"Draft from {_when(s.started_at)}"
+        ),
+    ),
+    Source(
+        "failed-emails",
+        "Emails that could not be sent",
+        f"No email failed in the last {RECENT_DAYS} days.",
+        failed_emails,
+        lambda d: Item(
+            d.client.full_name if d.client else d.to_email,
+            reverse("clients:detail", args=[d.client_id]) if d.client_id else "",
+            f"{d.get_kind_display()} for {d.local_date:%-d %b %Y}: {d.last_error or 'no reason recorded'}",
+        ),
+    ),
+    Source(
+        "opted-out",
+        "Clients who stopped their emails",
+        f"No client stopped their emails in the last {RECENT_DAYS} days.",
+        opted_out,
+        lambda r: Item(
+            r.client.full_name, reverse("clients:detail", args=[r.client_id]), f"Stopped on {_when(r.stopped_at)}"
+        ),
+    ),
+    Source(
+        "past-booked",
+        "Past appointments still marked booked",
+        "Every past appointment is marked attended, no-show or cancelled.",
+        past_still_booked,
+        lambda a: Item(
+            a.client.full_name, reverse("appointments:detail", args=[a.pk]), f"Booked for {_when(a.starts_at)}"
+        ),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    source: Source
+    items: list[Item]
+
+
+def attention_list(scope: Scope, *, now: dt.datetime | None = None, limit: int = 50) -> list[Section]:
+    """Every source with its rows (at most `limit` each), one query per source."""
+    now = now or timezone.now()
+    return [Section(source, [source.item(row) for row in source.rows(scope, now)[:limit]]) for source in SOURCES]
+
+
+def attention_count(scope: Scope, *, now: dt.datetime | None = None) -> int:
+    """How many rows all sources hold, in one query."""
+    now = now or timezone.now()
+    first, *rest = (source.rows(scope, now).order_by().values_list("pk") for source in SOURCES)
+    return first.union(*rest, all=True).count()

@@ -1,0 +1,117 @@
+"""What needs attention is in one place (issue 10, item 10): a practitioner's own list,
+the owner's list for the whole clinic, and the count in the navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Appointment
+from attention.selectors import SOURCES, Scope, attention_count
+from outbox.models import Delivery
+from routines.checkins import STOP_REASON
+from routines.models import Routine
+from tests.factories import (
+    AppointmentFactory,
+    ClientFactory,
+    DeliveryFactory,
+    RoutineFactory,
+    SignedSessionFactory,
+    TreatmentSessionFactory,
+    UserFactory,
+)
+
+
+def _loose_ends(clinic, practitioner, name: str) -> None:
+    """One of each kind of loose end for `practitioner`'s client called `name`, and one of
+    each that is done and needs nothing."""
+    now = timezone.now()
+    client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name=name, last_name="Loose")
+    TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
+    SignedSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
+    routine = RoutineFactory(
+        clinic=clinic, client=client, status=Routine.Status.STOPPED, stopped_at=now, stop_reason=STOP_REASON
+    )
+    DeliveryFactory(routine=routine, status=Delivery.Status.FAILED, last_error="550 Mailbox does not exist")
+    DeliveryFactory(routine=routine, status=Delivery.Status.SENT, local_date=timezone.localdate() - dt.timedelta(1))
+    start = now - dt.timedelta(hours=3)
+    AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    AppointmentFactory(
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        starts_at=start - dt.timedelta(days=1),
+        ends_at=start - dt.timedelta(days=1, hours=-1),
+        status=Appointment.Status.ATTENDED,
+    )
+
+
+@pytest.fixture
+def colleague(clinic):
+    return UserFactory(clinic=clinic, username="pat", first_name="Pat", last_name="Colleague")
+
+
+@pytest.fixture
+def loose_ends(clinic, practitioner, colleague):
+    _loose_ends(clinic, practitioner, "Mine")
+    _loose_ends(clinic, colleague, "Theirs")
+
+
+def _section(page: str, title: str) -> str:
+    start = page.index(title)
+    return page[start : page.index("</section>", start)]
+
+
+def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_and_past_booked_appointments(
+    practitioner_client, loose_ends
+):
+    page = practitioner_client.get(reverse("attention:mine")).content.decode()
+    for title in (
+        "Sessions waiting to be signed",
+        "Emails that could not be sent",
+        "Clients who stopped their emails",
+        "Past appointments still marked booked",
+    ):
+        section = _section(page, title)
+        assert section.count("Mine Loose") == 1, title
+        assert "Theirs Loose" not in section, title
+    assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
+    assert "4 things to look at in your own work" in page
+
+
+def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
+    owner_client, practitioner_client, loose_ends
+):
+    page = owner_client.get(reverse("attention:clinic")).content.decode()
+    assert "Needs attention: the whole clinic" in page
+    for source in SOURCES:
+        section = _section(page, source.title)
+        assert "Mine Loose" in section and "Theirs Loose" in section, source.title
+    assert practitioner_client.get(reverse("attention:clinic")).status_code == 404
+
+
+def test_an_empty_list_says_nothing_needs_attention(practitioner_client):
+    page = practitioner_client.get(reverse("attention:mine")).content.decode()
+    assert "Nothing needs attention" in page
+    assert "Every session is signed." in page
+
+
+def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_query(
+    practitioner_client, owner_client, clinic, practitioner, loose_ends
+):
+    page = practitioner_client.get(reverse("appointments:day")).content.decode()
+    assert f'href="{reverse("attention:mine")}">Needs attention' in page
+    assert f'data-src="{reverse("attention:count")}"' in page
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 4}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 8}
+
+    with CaptureQueriesContext(connection) as queries:
+        assert attention_count(Scope(clinic, practitioner)) == 4
+    assert len(queries) == 1
