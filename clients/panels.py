@@ -9,6 +9,10 @@ module.
 
 - A list column: a name and a function returning a query expression (a subquery, so the
   list stays a fixed number of queries whatever the page size), annotated on the list.
+- An archive effect: what archiving a client does in another app (future appointments
+  cancelled or kept, the routine stopped). `lookup(client)` says what it would touch, for
+  the confirmation page; `apply(client, by, cancel_future)` does it, in the archiving
+  transaction (clients/archiving.py).
 - A panel: a function (client) -> template context for clients/client_detail.html. Besides
   its own keys a panel may supply `pain_sessions` (sessions oldest first) and `home_pain`
   ((client-local day, pain) from the routine emails): the client view draws the pain chart
@@ -30,6 +34,7 @@ Panel = Callable[[Client], dict]
 # Keyed by name, so registering again (an app's ready() run twice) replaces, never repeats.
 _list_columns: dict[str, ListColumn] = {}
 _panels: dict[str, Panel] = {}
+_archive_effects: dict[str, tuple[Callable[[Client], Any], Callable[..., None]]] = {}
 
 
 def register_list_column(name: str, expression: ListColumn) -> None:
@@ -38,6 +43,14 @@ def register_list_column(name: str, expression: ListColumn) -> None:
 
 def register_panel(name: str, panel: Panel) -> None:
     _panels[name] = panel
+
+
+def register_archive_effect(name: str, *, lookup: Callable[[Client], Any], apply: Callable[..., None]) -> None:
+    _archive_effects[name] = (lookup, apply)
+
+
+def archive_effects() -> dict[str, tuple[Callable[[Client], Any], Callable[..., None]]]:
+    return dict(_archive_effects)
 
 
 def with_list_columns(clients: QuerySet[Client]) -> QuerySet[Client]:

@@ -129,7 +129,7 @@ def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     choice = request.POST.get("future", "")
     effects = archiving.archive_effects(client)
-    if effects.future_appointments and choice not in ARCHIVE_CHOICES:
+    if effects.get("future_appointments") and choice not in ARCHIVE_CHOICES:
         # Nothing happens until the practitioner says what to do with the booked visits.
         return redirect(reverse("clients:archive_confirm", args=[client.pk]) + "?choose=1")
     archiving.client_archive_with_effects(

@@ -8,6 +8,8 @@ from clients import panels
 from clients.models import Client
 
 from . import selectors
+from .models import Routine
+from .services import RUNNING, routine_stop
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -24,5 +26,17 @@ def panel(client: Client) -> dict:
     }
 
 
+def running_routine(client: Client) -> Routine | None:
+    """What archiving would stop: the client's routine still running."""
+    return Routine.objects.filter(client=client, status__in=RUNNING).order_by("-assigned_at").first()
+
+
+def archive(*, client: Client, by, cancel_future: bool, reason: str) -> None:
+    """Archiving stops every running routine of the client."""
+    for routine in Routine.objects.filter(client=client, status__in=RUNNING):
+        routine_stop(routine=routine, by=by, reason=reason)
+
+
 def register() -> None:
     panels.register_panel("routines", panel)
+    panels.register_archive_effect("running_routine", lookup=running_routine, apply=archive)
