@@ -3,12 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-
-from outbox.models import Delivery
+from django.db import transaction
 
 from .inputs import refuse_control_characters_in
-from .models import User
-from .services import password_email_create
+from .models import Clinic, User
+from .services import password_reset_recipients
 
 
 class LoginForm(AuthenticationForm):
@@ -24,21 +23,23 @@ class LoginForm(AuthenticationForm):
 
 
 class ClinicPasswordResetForm(PasswordResetForm):
-    """Also reaches staff added with "email them a link" who never chose a password:
-    there is no external sign-in here, so an unusable password only means "not set yet".
-    Demo accounts are left out: their password is public and must stay `demo`."""
+    """Who it reaches: accounts.services.password_reset_recipients."""
 
     def get_users(self, email):
-        return User.objects.filter(email__iexact=email, is_active=True, is_demo=False).exclude(clinic=None)
+        return password_reset_recipients(email=email)
 
     def save(self, **kwargs) -> None:
-        """Each matching account gets a reset email through the outbox, in the delivery log.
+        """Only queues the look-up (accounts.tasks.password_reset_task): the request does the
+        same work, in the same time, whether or not the address has an account, and sends
+        nothing itself. The worker puts each matching account's email in the outbox.
 
         Django's arguments (domain, templates, token generator) are not needed: the
         email kind builds the link from SITE_URL when it is sent (accounts/email_kinds.py).
         """
-        for user in self.get_users(self.cleaned_data["email"]):
-            password_email_create(user=user, kind=Delivery.Kind.PASSWORD_RESET)
+        from .tasks import password_reset_task
+
+        email = self.cleaned_data["email"]
+        transaction.on_commit(lambda: password_reset_task.delay(email), robust=True)
 
 
 class StaffForm(forms.ModelForm):
@@ -130,3 +131,18 @@ class StaffEditForm(StaffForm):
             **StaffForm.Meta.help_texts,
             "is_active": "Untick when someone leaves: their records stay, but they can no longer log in.",
         }
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The six digits your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = ["require_two_factor", "idle_timeout_minutes"]

@@ -23,6 +23,22 @@ class Clinic(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
+    # Sign-in rules the owner sets on the clinic settings page (issue 11): every member of
+    # staff must use an authenticator app, and a shared tablet signs out after idle minutes.
+    require_two_factor = models.BooleanField(
+        "Require two-factor sign-in for everyone",
+        default=False,
+        help_text="Everyone is asked to set up an authenticator app the next time they log in.",
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "Sign out after this many idle minutes",
+        default=30,
+        validators=[
+            MinValueValidator(5, "Choose at least 5 minutes."),
+            MaxValueValidator(480, "Choose at most 480 minutes (8 hours)."),
+        ],
+        help_text="Someone who leaves a tablet signed in is signed out after this long without using it (5 to 480).",
+    )
     # docs/domain.md, rule 7: a proposed home routine takes at most this many minutes a day.
     routine_minutes = models.PositiveSmallIntegerField(
         "Home routine length (minutes)",

@@ -122,6 +122,22 @@ def staff_update(
     return user
 
 
+def password_reset_recipients(*, email: str):
+    """The accounts a reset for `email` reaches. Also staff added with "email them a link"
+    who never chose a password: there is no external sign-in here, so an unusable password
+    only means "not set yet". Demo accounts are left out: their password is public and must
+    stay `demo`."""
+    return User.objects.filter(email__iexact=email, is_active=True, is_demo=False).exclude(clinic=None)
+
+
+def password_reset_emails_create(*, email: str) -> int:
+    """A reset email in the outbox for each account of `email` (none for an unknown one)."""
+    users = list(password_reset_recipients(email=email).select_related("clinic"))
+    for user in users:
+        password_email_create(user=user, kind=Delivery.Kind.PASSWORD_RESET)
+    return len(users)
+
+
 def password_email_create(*, user: User, kind: str) -> Delivery:
     """Email `user` a link to choose a password (kind: Delivery.Kind.STAFF_INVITATION or
     PASSWORD_RESET), through the outbox: a row in the delivery log, sent by the workers

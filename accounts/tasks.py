@@ -12,3 +12,11 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     logger.info("heartbeat %s", now)
     return now
+
+
+@shared_task
+def password_reset_task(email: str) -> int:
+    """The look-up behind "Forgot your password?", off the request (accounts.forms)."""
+    from .services import password_reset_emails_create
+
+    return password_reset_emails_create(email=email)

@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Two-factor sign-in (accounts/twofactor.py): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "charts",
     "accounts",
     "outbox",
@@ -63,6 +67,11 @@ MIDDLEWARE = [
     # After authentication: the signed-in user is the actor of the audit rows a request writes.
     "audit.actor.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-in rules (accounts/middleware.py): idle sign-out first, then the owed second
+    # factor; no-store on every page the app renders (most show client data).
+    "accounts.middleware.NoStoreMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -114,6 +123,13 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.ClinicBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# "Forgot your password?" (accounts.views.PasswordResetView): requests counted in the
+# cache, per email address and per client address, within a window.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=20)
+PASSWORD_RESET_LIMIT_WINDOW_SECONDS = env.int("PASSWORD_RESET_LIMIT_WINDOW_SECONDS", default=3600)
+# The name authenticator apps show next to the codes (accounts/twofactor.py).
+OTP_TOTP_ISSUER = "ReflexClinic"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -72,6 +72,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Rate-limit counts (accounts.ratelimit) live in the cache, which outlives a test run
+    # (files under var/, or Redis): every test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def clinic(db):
     return ClinicFactory(name="Calm Feet Reflexology", slug="calm-feet")

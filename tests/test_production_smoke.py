@@ -5,7 +5,7 @@ runs what README's "Running in production" tells a self-hoster to run: bin/build
 files under hashed names), bin/migrate, `manage.py createowner`, then bin/web (gunicorn
 with two processes), bin/worker and bin/beat, each as the subprocess it would be under a
 process supervisor or in the compose file. Then, through a client that talks to gunicorn
-as a TLS-terminating proxy would, it signs in, loads the main pages, fetches a static file
+as a TLS-terminating proxy would, it signs in with a second factor, loads the main pages, fetches a static file
 by its hashed name, and waits for one routine email at a loopback SMTP server.
 
 Beat's minute is shortened to two seconds (DISPATCH_INTERVAL_SECONDS) so the routine
@@ -28,12 +28,15 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import twofactor
 from accounts.models import User
 from clients.models import Client
 from tests.delivery_data import due_routines
 from tests.production import BASE_DIR, ProxiedBrowser, production_env, run
 from tests.smtp_sink import free_port, smtp_sink_fixture  # noqa: F401
+from tests.totp import totp_code
 from tests.worker_process import ProcessGroup, database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
@@ -42,10 +45,15 @@ OWNER_PASSWORD = "a-firm-thumb-walk-along-the-spine"
 CLINIC = "Harbour Lights Reflexology"
 
 
-def sign_in(browser: ProxiedBrowser, username: str, password: str) -> None:
-    """Sign in as staff do. The one place a second factor will be answered, when there is one."""
+def sign_in(browser: ProxiedBrowser, username: str, password: str, *, app: TOTPDevice) -> None:
+    """Sign in as staff do: the password, then the code their authenticator app shows."""
     response = browser.post_form(reverse("login"), {"username": username, "password": password})
     assert (response.status, response.headers["Location"]) == (302, reverse("home")), response.text[:500]
+    # Nothing opens before the second factor.
+    held = browser.get(reverse("home"))
+    assert held.status == 302 and held.headers["Location"].startswith(reverse("two_factor_verify")), held.status
+    answered = browser.post_form(reverse("two_factor_verify"), {"code": totp_code(app)})
+    assert (answered.status, answered.headers["Location"]) == (302, reverse("home")), answered.text[:500]
 
 
 def json_log_lines(text: str) -> list[dict]:
@@ -104,6 +112,10 @@ def test_production_command_lines_serve_pages_static_files_and_routine_emails(tm
     )
     assert created.returncode == 0, created.stderr
     owner = User.objects.get(username="marina")
+    # The owner has set up an authenticator app (signing in needs its code, issue 11).
+    app = twofactor.totp_device_start(user=owner)
+    app.confirmed = True
+    app.save()
     [routine_id] = due_routines(clinic=owner.clinic, created_by=owner, count=1, prefix="harbour")
     client = Client.objects.get(routines__pk=routine_id)
 
@@ -126,7 +138,7 @@ def test_production_command_lines_serve_pages_static_files_and_routine_emails(tm
     assert login_page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
     # Signed in, the main pages.
-    sign_in(browser, "marina", OWNER_PASSWORD)
+    sign_in(browser, "marina", OWNER_PASSWORD, app=app)
     pages = [
         reverse("appointments:day"),
         reverse("appointments:week"),
@@ -142,6 +154,8 @@ def test_production_command_lines_serve_pages_static_files_and_routine_emails(tm
         assert page.status == 200, (path, page.status, page.text[:300])
         assert f"{CLINIC} · Marina Quayle" in page.text, path
     assert client.first_name in browser.get(reverse("clients:list")).text
+    # A client's page is never kept by the browser or a proxy (shared tablets, issue 11).
+    assert "no-store" in browser.get(reverse("clients:detail", args=[client.pk])).headers["Cache-Control"]
 
     # With DEBUG off, a missing page is the friendly one, not Django's technical page.
     missing = browser.get("/no-such-page/")

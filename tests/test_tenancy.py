@@ -38,6 +38,11 @@ CASES: dict[str, Case] = {
     "staff_add": Case(),
     "staff_edit": Case(obj="staff"),
     "staff_unlock": Case(obj="staff"),
+    "clinic_settings": Case(),
+    # The signed-in person's own sign-in pages: about no clinic's data.
+    "security": Case(),
+    "two_factor_enrol": Case(),
+    "two_factor_verify": Case(),
     "clients:list": Case(query="?q=Zebedee"),
     "clients:add": Case(),
     "clients:detail": Case(obj="client"),
