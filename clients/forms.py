@@ -21,7 +21,7 @@ from clients.selectors import possible_duplicates, practitioner_choices
 from clients.services import EDITABLE_FIELDS, withdrawal_message
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
-# Rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
+# docs/domain.md, rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
 CLEARANCE_FLAGS = [spec for spec in FLAG_SPECS.values() if spec.asks_clearance]
 
 PHONE_MESSAGE = (
@@ -194,7 +194,7 @@ class ClientForm(forms.ModelForm):
                         Column("physician_clearance_date", css_class="col-md-4"),
                     ),
                     css_id="clearance-fields",
-                    # client_form.js points at these fields when one of these flags is ticked (rule 9).
+                    # client_form.js points at these fields when one of these flags is ticked (docs/domain.md, rule 9).
                     data_clearance_flags=" ".join(spec.value for spec in CLEARANCE_FLAGS),
                 ),
                 "medical_notes",

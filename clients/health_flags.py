@@ -65,13 +65,13 @@ class FlagSpec:
     tier: FlagTier
     # What the practitioner reads wherever they act on the client (the health warnings).
     treatment: str
-    # Rule 9: treat only with a physician's referral or clearance on record; warned until there is one.
+    # docs/domain.md, rule 9: treat only with a physician's referral or clearance on record; warned until there is one.
     asks_clearance: bool = False
-    # Rule 9: said in every routine email to the client, read from the flags when the email is built.
+    # docs/domain.md, rule 9: said in every routine email to the client, read from the flags when the email is built.
     email_advice: str = ""
     # Groups of maps not to work while the flag is on.
     rules_out: tuple[MapGroup, ...] = ()
-    # Rule 1: when the flag rules out the feet, why the home routine uses the hands, in the email's words.
+    # docs/domain.md, rule 1: when the flag rules out the feet, why the routine uses the hands (email words).
     hands_reason: str = ""
 
     @property

@@ -154,7 +154,7 @@ class Client(models.Model):
 
     @property
     def needs_clearance(self) -> bool:
-        """Rule 9: a flag asks for a physician's referral or clearance, and none is recorded yet."""
+        """docs/domain.md, rule 9: a flag asks for a physician's referral or clearance, and none is recorded yet."""
         return any(s.asks_clearance for s in self.flag_specs) and not self.physician_clearance.strip()
 
     @property
@@ -167,12 +167,12 @@ class Client(models.Model):
 
     @property
     def email_advice(self) -> list[str]:
-        """Rule 9: what every routine email to this client advises, from the client's flags."""
+        """docs/domain.md, rule 9: what every routine email to this client advises, from the client's flags."""
         return [s.email_advice for s in self.flag_specs if s.email_advice]
 
     @property
     def feet_ruled_out_by(self) -> FlagSpec | None:
-        """Rule 1: the flag that rules out the feet (its spec says why the routine uses the hands)."""
+        """docs/domain.md, rule 1: the flag that rules out the feet (its spec says why the routine uses the hands)."""
         return next((s for s in self.flag_specs if s.rules_out_feet), None)
 
     @property
@@ -182,7 +182,7 @@ class Client(models.Model):
 
     @property
     def uses_hands_at_home(self) -> bool:
-        """Rule 1: hands when a flag rules out the feet, or by preference unless a flag rules out the hands."""
+        """docs/domain.md, rule 1: hands when a flag rules out the feet, or by preference unless one rules out hands."""
         specs = self.flag_specs
         if any(s.rules_out_feet for s in specs):
             return True

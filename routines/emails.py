@@ -39,7 +39,7 @@ def _limb(reflex_map: str) -> str:
 
 
 def side_order_in_words(step: RoutineStep) -> str:
-    """Rule 2 in the client's words: "Right hand first, then the left."."""
+    """docs/domain.md, rule 2 in the client's words: "Right hand first, then the left."."""
     if step.zone is None or not step.side_order:
         return ""
     limb = _limb(step.zone.reflex_map)
@@ -110,7 +110,7 @@ def _routine_content(routine: Routine) -> RoutineContent:
             minutes=step.minutes,
             sides=side_order_in_words(step),
             sides_heading=sides_heading(step),
-            pressure=step.pressure_in_words,  # rule 8
+            pressure=step.pressure_in_words,  # docs/domain.md, rule 8
         )
         if step.zone is not None:
             side = step.first_side  # the picture shows the side worked first
@@ -158,7 +158,7 @@ def routine_parts(routine: Routine, local_date: dt.date, delivery: Delivery | No
         "tips": content.tips,
         "total_minutes": content.total_minutes,
         "hands_reason": routine.hands_reason,
-        # Rule 9: in every routine email, read from the client's flag specs at sending time.
+        # docs/domain.md, rule 9: in every routine email, read from the client's flag specs at sending time.
         "physician_advice": " ".join(client.email_advice),
         "links": links,
         "is_preview": delivery is None,

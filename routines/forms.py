@@ -127,7 +127,7 @@ class AddStepForm(forms.Form):
 
 
 class RoutineMinutesForm(forms.ModelForm):
-    """The owner's "a few minutes a day" (rule 7); the bounds and their message are the model's."""
+    """The owner's "a few minutes a day" (docs/domain.md, rule 7); the bounds and their message are the model's."""
 
     class Meta:
         model = Clinic

@@ -141,7 +141,7 @@ _FEET = [
 ]
 # fmt: on
 
-# Rule 3: the shoulder reflex is worked on the palm and on the back of the hand, so the
+# docs/domain.md, rule 3: the shoulder reflex is worked on the palm and on the back of the hand, so the
 # library has one step for each spot (each with its own picture).
 _HAND_SHOULDERS = [
     StandardStep(
@@ -279,7 +279,7 @@ def install_standard_library(clinic) -> int:
     return install_library(LibraryStep, ReflexZone, clinic.pk)
 
 
-# Rule 8: the practitioner's pressure, said so that the client can copy it at home.
+# docs/domain.md, rule 8: the practitioner's pressure, said so that the client can copy it at home.
 PRESSURE_PHRASES: dict[int, str] = {
     1: "Press very lightly, no harder than you would touch a closed eyelid.",
     2: "Press lightly, about as hard as you would press a ripe peach without leaving a mark.",

@@ -84,7 +84,7 @@ class Routine(models.Model):
     starts_on = models.DateField(help_text="First client-local day an email may go out.")
     ends_on = models.DateField(null=True, blank=True, help_text="Last day; otherwise until the next session.")
     paused_until = models.DateField(null=True, blank=True)
-    # Why this routine uses hands instead of feet, said in the email (rule 1).
+    # Why this routine uses hands instead of feet, said in the email (docs/domain.md, rule 1).
     hands_reason = models.CharField(max_length=200, blank=True)
     intro = models.TextField(blank=True, help_text="A personal line from the practitioner at the top of the email.")
     assigned_at = models.DateTimeField(null=True, blank=True)
@@ -108,12 +108,12 @@ class RoutineStep(models.Model):
     library_step = models.ForeignKey(LibraryStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     side_order = models.CharField(max_length=20, choices=SideOrder.choices, blank=True)
-    # The practitioner's pressure in the session, told to the client in words (rule 8).
+    # The practitioner's pressure in the session, told to the client in words (docs/domain.md, rule 8).
     pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, null=True, blank=True)
     minutes = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(30)])
     title = models.CharField(max_length=120)
     instruction = models.TextField()
-    # Set when a hand zone replaced the foot zone the practitioner worked (rule 1).
+    # Set when a hand zone replaced the foot zone the practitioner worked (docs/domain.md, rule 1).
     replaces_zone = models.ForeignKey(ReflexZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
@@ -124,7 +124,7 @@ class RoutineStep(models.Model):
 
     @property
     def pressure_in_words(self) -> str:
-        """How hard to press, in words the client can copy (rule 8); empty for tips."""
+        """How hard to press, in words the client can copy (docs/domain.md, rule 8); empty for tips."""
         return library.pressure_in_words(self.pressure)
 
     @property

@@ -1,14 +1,14 @@
 """A home routine proposed from a signed session (docs/domain.md, rules 1, 2, 3, 5, 7, 8, 10).
 
 Each zone the practitioner worked becomes a self-care step for the same body area, with
-the practitioner's pressure in words (rule 8) and a few minutes (rule 7). A client who
+the practitioner's pressure in words (docs/domain.md, rule 8) and a few minutes (docs/domain.md, rule 7). A client who
 uses hands at home gets the hand zone of the same body area instead of a foot zone
-(rule 1); hand steps go right hand first (rule 2); a shoulder on the hands is worked on
-the palm and on the back of the hand (rule 3). The feel-good fingertip/toe step (rule 5)
-and one lifestyle tip (rule 10) close the routine. The result is a DRAFT the
+(docs/domain.md, rule 1); hand steps go right hand first (docs/domain.md, rule 2); a shoulder on the hands is worked on
+the palm and on the back of the hand (docs/domain.md, rule 3). The feel-good fingertip/toe step (docs/domain.md, rule 5)
+and one lifestyle tip (docs/domain.md, rule 10) close the routine. The result is a DRAFT the
 practitioner edits and assigns.
 
-A few minutes a day (rule 7): the self-reflexology totals at most the clinic's
+A few minutes a day (docs/domain.md, rule 7): the self-reflexology totals at most the clinic's
 `routine_minutes` (10 by default). What the session shows matters most goes in first: the
 zones found tender or worked longest, in the order they were worked, then the rest,
 longest first; the feel-good step when there is a minute left. Lifestyle tips are habits
@@ -32,7 +32,7 @@ from sessions.reflex_maps import map_spec
 from .library import FEET, HANDS, MAP_GROUPS, map_group
 from .models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
 
-# A step at home is short: a few minutes a day is the point (rule 7).
+# A step at home is short: a few minutes a day is the point (docs/domain.md, rule 7).
 MAX_STEP_MINUTES = 3
 # One tip at a time: one new habit is one a client keeps up.
 TIPS = 1
@@ -65,7 +65,7 @@ class RoutineNotProposable(Exception):
 
 
 def hands_reason(client: Client) -> str:
-    """Why this client's routine uses hands (rule 1), in words for the email; empty if it does not."""
+    """Why this client's routine uses hands (docs/domain.md, rule 1), in words for the email; empty if it does not."""
     if not client.uses_hands_at_home:
         return ""
     feet_flag = client.feet_ruled_out_by
@@ -84,7 +84,7 @@ def first_routine_day(client: Client, now: dt.datetime | None = None) -> dt.date
 def side_order_for(zone: ReflexZone, sides_worked: set[str]) -> str:
     if len(zone.side_values) == 1:
         return zone.side_values[0]
-    # Rule 2: on the hands, always right first, then left.
+    # docs/domain.md, rule 2: on the hands, always right first, then left.
     if zone.reflex_map in HAND_MAPS or sides_worked >= {Side.LEFT, Side.RIGHT} or not sides_worked:
         return SideOrder.RIGHT_THEN_LEFT
     return next(iter(sides_worked))
@@ -156,7 +156,7 @@ class _Library:
 
 def zones_to_work(zones: list[ReflexZone], *, prefer_map: str | None = None) -> list[ReflexZone]:
     """The zones of one body area a step should show: one zone, except a shoulder on the
-    hands, which is worked on the palm and on the back of the hand (rule 3)."""
+    hands, which is worked on the palm and on the back of the hand (docs/domain.md, rule 3)."""
     if not zones:
         return []
     hand = [z for z in zones if z.reflex_map in HAND_MAPS]
@@ -337,7 +337,7 @@ def routine_propose(*, session: TreatmentSession, by, now: dt.datetime | None = 
     areas = [p.zone.body_area for p in planned]
     extra: list[RoutineStep] = []
     if not notes:
-        # Maintenance for a client with no pain (rule 7): the spine, gently, every day.
+        # Maintenance for a client with no pain (docs/domain.md, rule 7): the spine, gently, every day.
         spine = lib.reflex_step("spine", group)
         if spine:
             extra += steps_from_library(spine, client=client, zones=lib.zones_of("spine", group))

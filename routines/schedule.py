@@ -37,7 +37,7 @@ def matches_frequency(
 
 
 def _newer_session() -> Exists:
-    # "Until the client's next session" (rule 12): any session that started after the
+    # "Until the client's next session" (docs/domain.md, rule 12): any session that started after the
     # one that set the routine (or after its assignment when it came from no session).
     since = Coalesce(OuterRef("session__started_at"), OuterRef("assigned_at"), OuterRef("created_at"))
     return Exists(TreatmentSession.objects.filter(client_id=OuterRef("client_id"), started_at__gt=since))

@@ -93,10 +93,10 @@ def _editor_context(request, routine: Routine, **forms) -> dict:
         ],
         "editable": routine.status in EDITABLE,
         "running": routine.status in RUNNING,
-        # Rule 9: the flags whose advice every routine email carries, from their specs.
+        # docs/domain.md, rule 9: the flags whose advice every routine email carries, from their specs.
         "advised_flags": [spec for spec in client.flag_specs if spec.email_advice],
         "total_minutes": total_minutes(steps),
-        # Rule 7: the clinic's few minutes a day; the editor warns above them.
+        # docs/domain.md, rule 7: the clinic's few minutes a day; the editor warns above them.
         "routine_minutes": request.clinic.routine_minutes,
         "add_form": forms.get("add_form") or AddStepForm(clinic=request.clinic),
         "schedule_form": forms.get("schedule_form") or ScheduleForm(instance=routine, prefix="schedule"),
@@ -258,7 +258,7 @@ def routine_stop_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @owner_required
 def library_list(request: HttpRequest) -> HttpResponse:
-    """The library, and how many minutes a day a proposed routine may take (rule 7)."""
+    """The library, and how many minutes a day a proposed routine may take (docs/domain.md, rule 7)."""
     minutes_form = RoutineMinutesForm(request.POST or None, instance=request.clinic)
     if request.method == "POST" and minutes_form.is_valid():
         clinic_set_routine_minutes(clinic=request.clinic, minutes=minutes_form.cleaned_data["routine_minutes"])

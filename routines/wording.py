@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .library import EAR, FEET, HANDS, map_group
 from .models import RoutineStep, SideOrder, StepKind
 
-FEEL_GOOD_AREA = "brain"  # rule 5: the tips of the toes and fingers
+FEEL_GOOD_AREA = "brain"  # docs/domain.md, rule 5: the tips of the toes and fingers
 ENDING = "It makes a good way to end the routine."
 LIMBS = {HANDS: "hands", FEET: "feet"}
 
@@ -29,7 +29,7 @@ def instruction_in_routine(step: RoutineStep, steps: Sequence[RoutineStep]) -> s
     if step.kind != StepKind.REFLEX or step.zone is None:
         return step.instruction
     if _group(step) == EAR:
-        # Rule 6: the ear is an alternative to the hands or feet this routine uses.
+        # docs/domain.md, rule 6: the ear is an alternative to the hands or feet this routine uses.
         limbs = [LIMBS[g] for g in (HANDS, FEET) if any(_group(s) == g for s in reflex)]
         if limbs:
             return f"An alternative when your {' or '.join(limbs)} are not convenient. {step.instruction}"

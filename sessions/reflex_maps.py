@@ -44,7 +44,7 @@ class MapSpec:
     group: MapGroup
     shape: MapShape  # the outline and its view box, for the right side
     code_prefix: str  # of the standard zones' codes: "sole-spine"
-    # Rule 1: the hand map a client who uses hands at home works instead of this foot map.
+    # docs/domain.md, rule 1: the hand map a client who uses hands at home works instead of this foot map.
     hand_equivalent: ReflexMap | None = None
 
     @property

@@ -1,5 +1,5 @@
 """Home routines stay "a few minutes, every day" (docs/domain.md, rule 7), and each step reads
-right for the routine it is in (rules 5 and 6): issue 10, items 12 and 13, from the
+right for the routine it is in (docs/domain.md, rules 5 and 6): issue 10, items 12 and 13, from the
 practitioner's and the owner's pages and the email the client gets."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The routine library and the routine proposed from a signed session (DOMAIN rules 1-10)."""
+"""The routine library and the routine proposed from a signed session (docs/domain.md, rules 1-10)."""
 
 from __future__ import annotations
 

@@ -337,7 +337,7 @@ class ClinicSeeder:
     def _zones_for(self, s: ClientSpec) -> tuple[list[ReflexZone], list[ReflexZone]]:
         """Zones on the maps this client is worked on: those matching the focus, and all of them."""
         ruled_out = {group for flag in s.flags for group in flag_spec(flag).rules_out}
-        if MapGroup.FEET in ruled_out:  # rule 1: the maps the flags leave (hands and ears)
+        if MapGroup.FEET in ruled_out:  # docs/domain.md, rule 1: the maps the flags leave (hands and ears)
             maps = {m for m, spec in MAP_SPECS.items() if spec.group not in ruled_out}
         elif s.prefers_hands:
             maps = set(HAND_MAPS)
