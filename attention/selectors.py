@@ -12,12 +12,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tenancy import for_clinic
 from appointments.models import Appointment
+from clients.health_flags import FLAG_SPECS
+from clients.models import Client, ClientHealthFlag
 from outbox.models import Delivery
 from routines.checkins import STOP_REASON
 from routines.models import Routine
@@ -80,6 +82,14 @@ def opted_out(scope: Scope, now: dt.datetime) -> QuerySet:
     return scope.own(qs, "client__practitioner").select_related("client").order_by("-stopped_at", "-id")
 
 
+def awaiting_clearance(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, rule 9: a flag whose spec asks for a physician's clearance, none recorded yet.
+    asking = [flag for flag, spec in FLAG_SPECS.items() if spec.asks_clearance]
+    flagged = ClientHealthFlag.objects.filter(client=OuterRef("pk"), flag__in=asking)
+    qs = Client.objects.filter(Exists(flagged), archived_at__isnull=True, physician_clearance="")
+    return scope.own(qs, "practitioner").prefetch_related("health_flags").order_by("last_name", "first_name", "id")
+
+
 def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
     qs = Appointment.objects.filter(status=Appointment.Status.BOOKED, ends_at__lt=now)
     return scope.own(qs, "practitioner").select_related("client").order_by("starts_at", "id")
@@ -113,6 +123,17 @@ SOURCES: list[Source] = [
         opted_out,
         lambda r: Item(
             r.client.full_name, reverse("clients:detail", args=[r.client_id]), f"Stopped on {_when(r.stopped_at)}"
+        ),
+    ),
+    Source(
+        "awaiting-clearance",
+        "Flags awaiting clearance from a physician",
+        "Every flag that asks for a clearance has one recorded.",
+        awaiting_clearance,
+        lambda c: Item(
+            c.full_name,
+            reverse("clients:detail", args=[c.pk]),
+            ", ".join(spec.label for spec in c.flag_specs if spec.asks_clearance) + ": no clearance recorded",
         ),
     ),
     Source(

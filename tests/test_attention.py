@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from attention.selectors import SOURCES, Scope, attention_count
+from clients.models import ClientHealthFlag, HealthFlag
 from outbox.models import Delivery
 from routines.checkins import STOP_REASON
 from routines.models import Routine
@@ -32,6 +33,7 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
     each that is done and needs nothing."""
     now = timezone.now()
     client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name=name, last_name="Loose")
+    ClientHealthFlag.objects.create(client=client, flag=HealthFlag.SERIOUS_BACK_INJURY)  # no clearance recorded
     TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
     SignedSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
     routine = RoutineFactory(
@@ -69,7 +71,7 @@ def _section(page: str, title: str) -> str:
     return page[start : page.index("</section>", start)]
 
 
-def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_and_past_booked_appointments(
+def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_awaiting_clearance_and_past_booked(
     practitioner_client, loose_ends
 ):
     page = practitioner_client.get(reverse("attention:mine")).content.decode()
@@ -77,13 +79,15 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_and_past_bo
         "Sessions waiting to be signed",
         "Emails that could not be sent",
         "Clients who stopped their emails",
+        "Flags awaiting clearance from a physician",
         "Past appointments still marked booked",
     ):
         section = _section(page, title)
         assert section.count("Mine Loose") == 1, title
         assert "Theirs Loose" not in section, title
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
-    assert "4 things to look at in your own work" in page
+    assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
+    assert "5 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -109,9 +113,9 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 4}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 8}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 5}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 10}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 4
+        assert attention_count(Scope(clinic, practitioner)) == 5
     assert len(queries) == 1
