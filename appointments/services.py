@@ -22,6 +22,7 @@ from accounts.localtime import is_skipped, local_to_utc, local_today, local_zone
 from accounts.models import User
 from audit.services import logged_update
 from clients.models import Client
+from clients.services import client_health_changed
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
@@ -322,9 +323,13 @@ def course_book(
         )
     if problems:
         raise BookingError(problems)
+    replanned = Course.objects.filter(client=client).exists()
     course = Course.objects.create(
         clinic=clinic, client=client, practitioner=practitioner, planned_sessions=sessions, interval_days=interval_days
     )
+    if replanned:
+        # docs/domain.md, rule 13: a new course after an earlier one changes the treatment plan.
+        client_health_changed(client=client)
     for starts_at, ends_at in slots:
         _save_guarded(
             Appointment(

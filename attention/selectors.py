@@ -20,6 +20,7 @@ from accounts.tenancy import for_clinic
 from appointments.models import Appointment
 from clients.health_flags import FLAG_SPECS
 from clients.models import Client, ClientHealthFlag
+from intake.models import IntakeSubmission
 from outbox.models import Delivery
 from routines.checkins import STOP_REASON
 from routines.models import Routine
@@ -90,6 +91,12 @@ def awaiting_clearance(scope: Scope, now: dt.datetime) -> QuerySet:
     return scope.own(qs, "practitioner").prefetch_related("health_flags").order_by("last_name", "first_name", "id")
 
 
+def intake_to_review(scope: Scope, now: dt.datetime) -> QuerySet:
+    # What a client sent through an intake link waits for the practitioner's review before it is in the record.
+    qs = IntakeSubmission.objects.filter(status=IntakeSubmission.Status.PENDING)
+    return scope.own(qs, "client__practitioner").select_related("client").order_by("submitted_at", "id")
+
+
 def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
     qs = Appointment.objects.filter(status=Appointment.Status.BOOKED, ends_at__lt=now)
     return scope.own(qs, "practitioner").select_related("client").order_by("starts_at", "id")
@@ -135,6 +142,13 @@ SOURCES: list[Source] = [
             reverse("clients:detail", args=[c.pk]),
             ", ".join(spec.label for spec in c.flag_specs if spec.asks_clearance) + ": no clearance recorded",
         ),
+    ),
+    Source(
+        "intake-review",
+        "Intake answers waiting for review",
+        "Every intake a client sent is reviewed.",
+        intake_to_review,
+        lambda i: Item(i.client.full_name, reverse("intake:review", args=[i.pk]), f"Sent on {_when(i.submitted_at)}"),
     ),
     Source(
         "past-booked",

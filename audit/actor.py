@@ -15,16 +15,20 @@ from contextvars import ContextVar
 from django.http import HttpRequest
 
 CLIENT_VIA_LINK = "the client via an email link"
+# What the client said through an intake link, accepted into the record by a practitioner.
+GIVEN_BY_CLIENT = "given by the client"
 SYSTEM = "system"
 NOT_SIGNED_IN = "someone not signed in"
 
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
-_label: ContextVar[str | None] = ContextVar("audit_label", default=None)
+_label: ContextVar[tuple[str, object] | None] = ContextVar("audit_label", default=None)
 
 
 @contextmanager
-def acting_as(label: str) -> Iterator[None]:
-    token = _label.set(label)
+def acting_as(label: str, user=None) -> Iterator[None]:
+    """Audit rows written inside say who in `label`; `user`, when given, is the staff member
+    who made it happen (a practitioner accepting what the client gave)."""
+    token = _label.set((label, user))
     try:
         yield
     finally:
@@ -33,9 +37,10 @@ def acting_as(label: str) -> Iterator[None]:
 
 def current_actor():
     """(the staff member or None, the label an audit row keeps whatever becomes of the account)."""
-    label = _label.get()
-    if label:
-        return None, label
+    acting = _label.get()
+    if acting:
+        label, user = acting
+        return user, label
     request = _request.get()
     if request is None:
         return None, SYSTEM

@@ -31,6 +31,7 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("treatment_sessions.PressureNote", clinic="session.clinic_id", client="session.client_id"),
     Tracked("routines.Routine", clinic="clinic_id", client="client_id"),
     Tracked("routines.RoutineStep", clinic="routine.clinic_id", client="routine.client_id"),
+    Tracked("intake.IntakeSubmission", clinic="clinic_id", client="client_id"),
 )
 
 # updated_at changes on every save and says nothing, so no row records it (and a save that

@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
 from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
-from clients.models import Client
+from clients.models import Client, ConsentKind
 from clients.phones import phone_e164, region_for_timezone
 from clients.selectors import possible_duplicates, practitioner_choices
 from clients.services import EDITABLE_FIELDS, withdrawal_message
@@ -82,6 +82,9 @@ class ClientForm(forms.ModelForm):
             "physician_clearance": "Physician's referral or clearance",
             "physician_clearance_date": "Date of referral or clearance",
             "medical_notes": "Medical notes",
+            "medications": "Medications",
+            "gp_name": "GP's name",
+            "gp_practice": "GP's practice",
             "notes": "Other notes",
         }
         help_texts = {
@@ -109,6 +112,7 @@ class ClientForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 2}),
             "physician_clearance": forms.Textarea(attrs={"rows": 2}),
             "medical_notes": forms.Textarea(attrs={"rows": 3}),
+            "medications": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -175,6 +179,7 @@ class ClientForm(forms.ModelForm):
                     Column("date_of_birth", css_class="col-md-6"),
                     Column("practitioner", css_class="col-md-6"),
                 ),
+                Row(Column("gp_name", css_class="col-md-6"), Column("gp_practice", css_class="col-md-6")),
                 "prefers_hands",
             ),
             Fieldset(
@@ -198,6 +203,7 @@ class ClientForm(forms.ModelForm):
                     data_clearance_flags=" ".join(spec.value for spec in CLEARANCE_FLAGS),
                 ),
                 "medical_notes",
+                "medications",
             ),
             Fieldset("Notes", "notes"),
             Div(
@@ -270,7 +276,8 @@ class ClientForm(forms.ModelForm):
 
 
 class RenewedConsentForm(forms.Form):
-    """The client's renewed consent to routine emails after they stopped them: when, and their say-so.
+    """The client's renewed consent, when, and their say-so: to routine emails after they
+    stopped them, or to treatment after their health or plan changed (docs/domain.md, rule 13).
 
     Who records it is the signed-in practitioner."""
 
@@ -291,9 +298,16 @@ class RenewedConsentForm(forms.Form):
         error_messages={"required": "Write down what the client said when they agreed again."},
     )
 
-    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, client: Client, kind: str = ConsentKind.ROUTINE_EMAILS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.client = client
+        if kind == ConsentKind.ROUTINE_EMAILS:
+            withdrawal = client.email_consent_withdrawal
+            self.after = withdrawal.at if withdrawal is not None else None
+            self.after_message = "The client agreed again after they stopped the emails; check the time."
+        else:
+            self.after = client.health_changed_at
+            self.after_message = "The client agreed again after their health or plan changed; check the time."
         self.zone = ZoneInfo(client.clinic.timezone)
         self.fields["said_at"].initial = timezone.localtime(timezone=self.zone).replace(second=0, microsecond=0)
 
@@ -303,8 +317,8 @@ class RenewedConsentForm(forms.Form):
             said_at = said_at.replace(tzinfo=self.zone)
         if said_at > timezone.now():
             raise forms.ValidationError("The time the client agreed cannot be in the future.")
-        withdrawal = self.client.email_consent_withdrawal
-        # To the minute, as the field is entered: agreeing again in the minute of the stop is fine.
-        if withdrawal is not None and said_at < withdrawal.at.replace(second=0, microsecond=0):
-            raise forms.ValidationError("The client agreed again after they stopped the emails; check the time.")
-        return said_at
+        # To the minute, as the field is entered: agreeing again in the minute of the change is fine.
+        if self.after is not None and said_at < self.after.replace(second=0, microsecond=0):
+            raise forms.ValidationError(self.after_message)
+        # Within that minute, the say-so counts from the change on (never before what it answers).
+        return max(said_at, self.after) if self.after is not None else said_at

@@ -73,6 +73,8 @@ class FlagSpec:
     rules_out: tuple[MapGroup, ...] = ()
     # docs/domain.md, rule 1: when the flag rules out the feet, why the routine uses the hands (email words).
     hands_reason: str = ""
+    # The question behind the flag on the client's own intake page, in plain client words (a yes/no box).
+    client_question: str = ""
 
     @property
     def value(self) -> str:
@@ -112,25 +114,56 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
                 "Because you have told us about a serious back injury, please check with your doctor that these "
                 "exercises are right for you, and stop and ask them if anything feels worse."
             ),
+            client_question="Have you had a serious back injury, such as a slipped disc or a broken bone in your back?",
         ),
         FlagSpec(
             HealthFlag.PREGNANCY,
             FlagTier.MEDICAL,
             treatment="Pregnancy: treat only with the midwife's or doctor's agreement; use light pressure.",
+            client_question="Are you pregnant, or might you be?",
         ),
         FlagSpec(
-            HealthFlag.THROMBOSIS, FlagTier.MEDICAL, treatment=f"Deep vein thrombosis or blood clots: {_DOCTOR_FIRST}"
+            HealthFlag.THROMBOSIS,
+            FlagTier.MEDICAL,
+            treatment=f"Deep vein thrombosis or blood clots: {_DOCTOR_FIRST}",
+            client_question="Have you ever had a blood clot or a deep vein thrombosis (DVT)?",
         ),
         FlagSpec(
-            HealthFlag.HEART_CONDITION, FlagTier.MEDICAL, treatment=f"Heart condition or pacemaker: {_DOCTOR_FIRST}"
+            HealthFlag.HEART_CONDITION,
+            FlagTier.MEDICAL,
+            treatment=f"Heart condition or pacemaker: {_DOCTOR_FIRST}",
+            client_question="Do you have a heart condition or a pacemaker?",
         ),
-        FlagSpec(HealthFlag.EPILEPSY, FlagTier.MEDICAL, treatment=f"Epilepsy: {_DOCTOR_FIRST}"),
-        FlagSpec(HealthFlag.CANCER_TREATMENT, FlagTier.MEDICAL, treatment=f"Cancer under treatment: {_DOCTOR_FIRST}"),
         FlagSpec(
-            HealthFlag.RECENT_SURGERY, FlagTier.MEDICAL, treatment=f"Recent surgery (last 3 months): {_DOCTOR_FIRST}"
+            HealthFlag.EPILEPSY,
+            FlagTier.MEDICAL,
+            treatment=f"Epilepsy: {_DOCTOR_FIRST}",
+            client_question="Do you have epilepsy?",
         ),
-        FlagSpec(HealthFlag.DIABETES, FlagTier.MEDICAL, treatment=f"Diabetes: {_DOCTOR_FIRST}"),
-        FlagSpec(HealthFlag.BLOOD_PRESSURE, FlagTier.MEDICAL, treatment=f"High or low blood pressure: {_DOCTOR_FIRST}"),
+        FlagSpec(
+            HealthFlag.CANCER_TREATMENT,
+            FlagTier.MEDICAL,
+            treatment=f"Cancer under treatment: {_DOCTOR_FIRST}",
+            client_question="Are you having treatment for cancer at the moment?",
+        ),
+        FlagSpec(
+            HealthFlag.RECENT_SURGERY,
+            FlagTier.MEDICAL,
+            treatment=f"Recent surgery (last 3 months): {_DOCTOR_FIRST}",
+            client_question="Have you had an operation in the last three months?",
+        ),
+        FlagSpec(
+            HealthFlag.DIABETES,
+            FlagTier.MEDICAL,
+            treatment=f"Diabetes: {_DOCTOR_FIRST}",
+            client_question="Do you have diabetes?",
+        ),
+        FlagSpec(
+            HealthFlag.BLOOD_PRESSURE,
+            FlagTier.MEDICAL,
+            treatment=f"High or low blood pressure: {_DOCTOR_FIRST}",
+            client_question="Do you have high or low blood pressure?",
+        ),
         FlagSpec(
             HealthFlag.FEET_INJURED,
             FlagTier.LOCAL,
@@ -140,32 +173,38 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
                 "Your feet need a rest at the moment, so this routine uses the reflexes on your hands instead: "
                 "they match the same parts of the body as the ones on your feet."
             ),
+            client_question="Are your feet injured or infected at the moment (a cut, a sprain, a verruca, athlete's foot)?",
         ),
         FlagSpec(
             HealthFlag.HANDS_INJURED,
             FlagTier.LOCAL,
             treatment="Hands injured or infected: avoid the hands; work the feet or ears.",
             rules_out=(MapGroup.HANDS,),
+            client_question="Are your hands injured or infected at the moment (a cut, a sprain, an infection)?",
         ),
         FlagSpec(
             HealthFlag.VARICOSE_VEINS,
             FlagTier.LOCAL,
             treatment="Varicose veins: no pressure on the veins; work gently around them.",
+            client_question="Do you have varicose veins?",
         ),
         FlagSpec(
             HealthFlag.ARTHRITIS,
             FlagTier.LOCAL,
             treatment="Arthritis or gout in feet or hands: go gently around painful or swollen joints.",
+            client_question="Do you have arthritis or gout in your feet or hands?",
         ),
         FlagSpec(
             HealthFlag.SKIN_CONDITION,
             FlagTier.LOCAL,
             treatment="Skin condition (eczema, psoriasis): avoid broken or sore skin; work around it.",
+            client_question="Do you have a skin condition such as eczema or psoriasis on your feet or hands?",
         ),
         FlagSpec(
             HealthFlag.SWELLING,
             FlagTier.LOCAL,
             treatment="Swelling or oedema in feet or legs: use light pressure and go gently around the swelling.",
+            client_question="Do your feet, ankles or legs swell?",
         ),
     )
 }
@@ -191,6 +230,8 @@ def spec_problems(members: Iterable[HealthFlag] = HealthFlag, specs: dict | None
         # The warning list shows the treatment text alone, so it names the flag itself.
         if not spec.treatment.startswith(f"{spec.label}:"):
             problems.append(f"The treatment text of {spec.value!r} should start with its label, {spec.label!r}.")
+        if not spec.client_question.strip():
+            problems.append(f"Health flag {spec.value!r} has no client_question for the client's intake page.")
         if spec.rules_out_feet and not spec.hands_reason:
             problems.append(f"Health flag {spec.value!r} rules out the feet but gives no hands reason (rule 1).")
     return problems

@@ -79,11 +79,17 @@ class Client(models.Model):
     medical_notes = models.TextField(
         blank=True, help_text="Medication, conditions, anything the practitioner should know."
     )
+    medications = models.TextField(blank=True, help_text="The medicines the client takes, in their words.")
+    gp_name = models.CharField(max_length=200, blank=True, help_text="The client's GP (family doctor).")
+    gp_practice = models.CharField(max_length=300, blank=True, help_text="The GP's practice: its name and town.")
     physician_clearance = models.TextField(
         blank=True, help_text="Physician's referral or clearance: who, when, and what they said."
     )
     physician_clearance_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # When the health flags or the treatment plan last changed: a consent to treatment given
+    # before then is due again (docs/domain.md, rule 13).
+    health_changed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -137,6 +143,13 @@ class Client(models.Model):
             return None
         latest = self.consent_records.filter(kind=ConsentKind.ROUTINE_EMAILS).first()
         return latest if latest is not None and not latest.given and latest.by_client else None
+
+    @property
+    def consent_due_again(self) -> bool:
+        """docs/domain.md, rule 13: consent to treatment was given, then the health flags or the
+        treatment plan changed; no session is signed until the client consents again."""
+        given, changed = self.consent_treatment_at, self.health_changed_at
+        return bool(self.consent_treatment and given and changed and changed > given)
 
     @property
     def flag_codes(self) -> set[str]:
@@ -200,6 +213,7 @@ class ConsentSource(models.TextChoices):
     ONE_CLICK = "one_click", "the one-click unsubscribe of their mail program"
     RENEWED = "renewed", "the client's renewed consent, recorded by the practitioner"
     MIGRATED = "migrated", "the intake, before consent history was kept"
+    CLIENT_LINK = "client_link", "given by the client through a link"
 
 
 class ConsentRecord(models.Model):
@@ -219,6 +233,11 @@ class ConsentRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True, help_text="The client's say-so, in their words or the practitioner's.")
+    # Given through a link: the exact statement the client saw and ticked, the name they typed,
+    # and which link it came through (e.g. "intake link 12").
+    statement = models.TextField(blank=True)
+    signed_name = models.CharField(max_length=200, blank=True)
+    link_ref = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -27,6 +28,8 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "phone",
     "address",
     "date_of_birth",
+    "gp_name",
+    "gp_practice",
     "timezone",
     "routine_time",
     "prefers_hands",
@@ -36,6 +39,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "physician_clearance",
     "physician_clearance_date",
     "medical_notes",
+    "medications",
     "notes",
 )
 
@@ -44,6 +48,10 @@ CONSENT_FIELDS: dict[str, tuple[str, str]] = {
     ConsentKind.TREATMENT: ("consent_treatment", "consent_treatment_at"),
     ConsentKind.ROUTINE_EMAILS: ("consent_email", "consent_email_at"),
 }
+
+
+# The client's own renewed say-so, which alone undoes their withdrawal of routine emails.
+RENEWING_SOURCES = (ConsentSource.RENEWED, ConsentSource.CLIENT_LINK)
 
 
 class ConsentRefused(ValidationError):
@@ -71,22 +79,38 @@ def consent_record(
     by: User | None = None,
     at: dt.datetime | None = None,
     note: str = "",
+    statement: str = "",
+    signed_name: str = "",
+    link_ref: str = "",
 ) -> ConsentRecord:
     """Record a consent given or withdrawn, and make it the client's current one.
 
     A routine-email consent the client withdrew from an email comes back only with their
-    renewed say-so (source RENEWED, with a note): the intake's checkbox cannot undo it."""
+    renewed say-so: recorded by the practitioner (source RENEWED, with a note) or given by
+    the client themselves through a link (CLIENT_LINK, with the statement they signed and
+    the link's reference); the intake's checkbox cannot undo it."""
     kind = ConsentKind(kind)
     source = ConsentSource(source)
     at = at or timezone.now()
     note = (note or "").strip()
     giving_emails = given and kind == ConsentKind.ROUTINE_EMAILS
-    if giving_emails and source != ConsentSource.RENEWED and client.email_consent_withdrawal is not None:
+    if giving_emails and source not in RENEWING_SOURCES and client.email_consent_withdrawal is not None:
         raise ConsentRefused({"consent_email": withdrawal_message(client)})
     if source == ConsentSource.RENEWED and not (given and note):
         raise ValidationError({"note": "Write down what the client said when they agreed again."})
+    if source == ConsentSource.CLIENT_LINK and not (statement and signed_name and link_ref):
+        raise ValueError("A consent given through a link keeps its statement, the signed name and the link.")
     record = ConsentRecord.objects.create(
-        client=client, kind=kind, given=given, at=at, source=source, recorded_by=by, note=note
+        client=client,
+        kind=kind,
+        given=given,
+        at=at,
+        source=source,
+        recorded_by=by,
+        note=note,
+        statement=statement,
+        signed_name=signed_name,
+        link_ref=link_ref,
     )
     flag, stamp = CONSENT_FIELDS[kind]
     values = {flag: given, stamp: at if given else None}
@@ -122,13 +146,33 @@ def _record_intake_consents(client: Client, changes: dict[str, bool], by: User) 
         consent_record(client=client, kind=kind, given=given, source=ConsentSource.INTAKE, by=by)
 
 
-def _set_flags(client: Client, flags: Iterable[str]) -> None:
+def _set_flags(client: Client, flags: Iterable[str], *, changed_at: dt.datetime | None = None) -> None:
+    """Make the client's flags `flags`. A change to an existing client's flags is a change
+    of health: with `changed_at`, consent to treatment given before it is due again."""
     wanted = {HealthFlag(f) for f in flags}
     current = set(client.health_flags.values_list("flag", flat=True))
     client.health_flags.exclude(flag__in=wanted).delete()
     logged_bulk_create(ClientHealthFlag, [ClientHealthFlag(client=client, flag=f) for f in sorted(wanted - current)])
     # A page that prefetched the flags must not keep showing the old ones.
     getattr(client, "_prefetched_objects_cache", {}).pop("health_flags", None)
+    if changed_at is not None and wanted != current:
+        client_health_changed(client=client, at=changed_at)
+
+
+def client_health_changed(*, client: Client, at: dt.datetime | None = None) -> None:
+    """docs/domain.md, rule 13: the client's health flags or treatment plan changed at `at`;
+    a consent to treatment given before then is due again."""
+    at = at or timezone.now()
+    # Never backwards: a later change stands (an earlier answer accepted late says nothing newer).
+    later = Q(health_changed_at__isnull=True) | Q(health_changed_at__lt=at)
+    if logged_update(Client.objects.filter(later, pk=client.pk), health_changed_at=at, updated_at=timezone.now()):
+        client.health_changed_at = at
+
+
+@transaction.atomic
+def client_flags_set(*, client: Client, flags: Iterable[str], changed_at: dt.datetime) -> None:
+    """The client's flags, as accepted from what they said (intake/services.py)."""
+    _set_flags(client, flags, changed_at=changed_at)
 
 
 def _validate(client: Client) -> None:
@@ -160,9 +204,10 @@ def client_update(*, client: Client, by: User, data: Mapping[str, Any]) -> Clien
     changes = _apply(client, data, stored=stored)
     _validate(client)
     client.save()
-    _record_intake_consents(client, changes, by)
+    # Flags first: a consent ticked in the same save is given knowing the new flags.
     if "flags" in data:
-        _set_flags(client, data["flags"])
+        _set_flags(client, data["flags"], changed_at=timezone.now())
+    _record_intake_consents(client, changes, by)
     logger.info("Client %s updated by user %s", client.pk, by.pk)
     return client
 

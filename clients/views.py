@@ -146,29 +146,65 @@ def client_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     return _archive_action(request, pk, services.client_unarchive, "{name} is back on the client list.")
 
 
-@clinic_required
-def client_consent_renew(request: HttpRequest, pk: int) -> HttpResponse:
-    """Stop means stop: after the client stopped routine emails, only their renewed
-    say-so, recorded here with who, when and what they said, lets a routine start again."""
+# What recording a renewed consent is about, per kind: why it is needed, and what follows.
+RENEWALS = {
+    ConsentKind.ROUTINE_EMAILS: {
+        "title": "Renewed consent to routine emails",
+        "needed": lambda client: client.email_consent_withdrawal is not None,
+        "nothing": "{name} has not stopped routine emails; there is nothing to renew.",
+        "done": "Renewed consent recorded: routines can be assigned to {name} again.",
+        "intro": "Record this only when {first} has told you they want home-routine emails again.",
+    },
+    ConsentKind.TREATMENT: {
+        "title": "Renewed consent to treatment",
+        "needed": lambda client: client.consent_due_again,
+        "nothing": "{name}'s consent to treatment is not due again; there is nothing to renew.",
+        "done": "Renewed consent to treatment recorded: {name}'s sessions can be signed again.",
+        "intro": (
+            "Record this only when {first} has agreed again to treatment, knowing their health flags and "
+            "treatment plan as they are now."
+        ),
+    },
+}
+
+
+def _consent_renew(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Only the client's renewed say-so, recorded here with who, when and what they said, ends
+    a stop of routine emails (stop means stop) or a consent to treatment due again (docs/domain.md, rule 13)."""
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
-    if client.email_consent_withdrawal is None:
-        messages.info(request, f"{client.full_name} has not stopped routine emails; there is nothing to renew.")
+    renewal = RENEWALS[kind]
+    names = {"name": client.full_name, "first": client.first_name}
+    if not renewal["needed"](client):
+        messages.info(request, renewal["nothing"].format(**names))
         return redirect("clients:detail", pk=client.pk)
-    form = RenewedConsentForm(request.POST or None, client=client)
+    form = RenewedConsentForm(request.POST or None, client=client, kind=kind)
     if request.method == "POST" and form.is_valid():
         services.consent_record(
             client=client,
-            kind=ConsentKind.ROUTINE_EMAILS,
+            kind=kind,
             given=True,
             source=ConsentSource.RENEWED,
             by=request.user,
             at=form.cleaned_data["said_at"],
             note=form.cleaned_data["note"],
         )
-        messages.success(request, f"Renewed consent recorded: routines can be assigned to {client.full_name} again.")
+        messages.success(request, renewal["done"].format(**names))
         return redirect("clients:detail", pk=client.pk)
-    return render(
-        request,
-        "clients/consent_renew.html",
-        {"client": client, "form": form, "withdrawal": client.email_consent_withdrawal},
-    )
+    context = {
+        "client": client,
+        "form": form,
+        "withdrawal": client.email_consent_withdrawal if kind == ConsentKind.ROUTINE_EMAILS else None,
+        "title": renewal["title"],
+        "intro": renewal["intro"].format(**names),
+    }
+    return render(request, "clients/consent_renew.html", context)
+
+
+@clinic_required
+def client_consent_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    return _consent_renew(request, pk, ConsentKind.ROUTINE_EMAILS)
+
+
+@clinic_required
+def client_treatment_consent_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    return _consent_renew(request, pk, ConsentKind.TREATMENT)

@@ -32,6 +32,8 @@ class Kind(models.TextChoices):
     CANCELLATION = "cancellation", "Appointment cancelled"
     STAFF_INVITATION = "staff_invitation", "Staff invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
+    INTAKE_LINK = "intake_link", "Intake form link"
+    CONSENT_COPY = "consent_copy", "Copy of a signed consent"
 
 
 # Kinds the database lets exist only once per subject: kind -> the fields naming that one

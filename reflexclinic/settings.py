@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
+    "intake",
     "reports",
     "auditlog",
     "audit",

@@ -22,6 +22,9 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    path("intake/", include("intake.urls")),
+    # The client's intake page, from the link in their email (no login).
+    path("i/", include("intake.public_urls")),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit_pages.urls")),
     path("attention/", include("attention.urls")),

@@ -7,10 +7,8 @@ site makes, and the purpose inside the signature means a "done" link can never s
 the emails. Links expire, so an old email lying in an inbox stops working.
 
 A link also names its clinic, in a path segment of its own before the token
-(`/r/<clinic>/<token>/`) and signed apart from it: when an email program breaks the
-token, or the link has expired, the page can still say which clinic sent it and how to
-reach them. The segment is signed so that the page only ever names a clinic one of our
-own emails named; a changed segment names none.
+(`/r/<clinic>/<token>/`) and signed apart from it, as every client link does
+(accounts/links.py, which also holds the exceptions).
 """
 
 from __future__ import annotations
@@ -22,8 +20,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts import links
+from accounts.links import LinkExpired, LinkInvalid
 from outbox.models import Delivery
 from routines.models import CheckIn
 
@@ -33,14 +32,6 @@ MAX_AGE = dt.timedelta(days=14)
 # What a link can be for; a replaced pain answer is history, never a link.
 KINDS = frozenset(CheckIn.Kind.values) - {CheckIn.Kind.PAIN_REPLACED}
 PAIN_SCORES = range(11)
-
-
-class LinkInvalid(Exception):
-    """The link was changed, cut short, or was never one of ours."""
-
-
-class LinkExpired(LinkInvalid):
-    """The link was genuine but is older than MAX_AGE."""
 
 
 @dataclass(frozen=True)
@@ -65,21 +56,13 @@ def _sign(signer: signing.TimestampSigner, delivery: Delivery | None, kind: str,
     return signer.sign_object({"d": delivery.pk if delivery else None, "k": kind, "p": pain}, compress=True)
 
 
-def _clinic_mac(clinic_id: int) -> str:
-    # 64 bits of an HMAC: enough that nobody guesses one, short enough for 14 links an email.
-    return salted_hmac(CLINIC_SALT, str(clinic_id)).hexdigest()[:16]
-
-
 def clinic_segment(clinic_id: int) -> str:
-    return f"{clinic_id}-{_clinic_mac(clinic_id)}"
+    return links.clinic_segment(clinic_id, salt=CLINIC_SALT)
 
 
 def clinic_from_segment(segment: str) -> int | None:
     """The clinic id a link's clinic segment names, or None if it was changed."""
-    clinic_id, _, mac = segment.partition("-")
-    if not clinic_id.isdigit() or len(clinic_id) > 12:
-        return None
-    return int(clinic_id) if constant_time_compare(mac, _clinic_mac(int(clinic_id))) else None
+    return links.clinic_from_segment(segment, salt=CLINIC_SALT)
 
 
 def make_token(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:

@@ -51,6 +51,10 @@ class NoTreatmentConsent(SessionError):
     pass
 
 
+class ConsentDueAgain(NoTreatmentConsent):
+    pass
+
+
 class TooEarly(SessionError):
     pass
 
@@ -72,6 +76,13 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
         return NoTreatmentConsent(
             f"{client.full_name} has no recorded consent to treatment. Ask them, record it on the intake, "
             "then record the session."
+        )
+    if client.consent_due_again:
+        # docs/domain.md, rule 13: a change of health or plan since the client consented.
+        return ConsentDueAgain(
+            f"{client.full_name}'s health flags or treatment plan changed after they consented to treatment, "
+            "so their consent is due again. Record their renewed consent on the client page, or send them a "
+            "renewal link, then sign the session."
         )
     if now < starts_at - START_GRACE:
         return TooEarly("This appointment has not started yet. Record the session once it has begun.")
