@@ -173,7 +173,7 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
                 "Your feet need a rest at the moment, so this routine uses the reflexes on your hands instead: "
                 "they match the same parts of the body as the ones on your feet."
             ),
-            client_question="Are your feet injured or infected at the moment (a cut, a sprain, a verruca, athlete's foot)?",
+            client_question="Are your feet injured or infected at the moment (a cut, a sprain, a verruca)?",
         ),
         FlagSpec(
             HealthFlag.HANDS_INJURED,
