@@ -29,6 +29,7 @@ from tests.factories import (
     AppointmentFactory,
     ClientFactory,
     ClinicFactory,
+    IntakeSubmissionFactory,
     OwnerFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
@@ -167,6 +168,7 @@ def world(clinic, practitioner, owner):
     RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
     clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
     return {
+        "intake_submission": IntakeSubmissionFactory(link__client=client),
         "clinic_export": clinic_export,
         "routine": routine,
         "library_step": LibraryStep.objects.filter(clinic=clinic).first(),

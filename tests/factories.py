@@ -11,6 +11,7 @@ from django.utils.timezone import now
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
 from clients.models import Client, ClientHealthFlag
+from intake.models import IntakeLink, IntakeSubmission
 from outbox.models import Delivery
 from routines.models import Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
@@ -193,3 +194,24 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     kind = Delivery.Kind.ROUTINE
     local_date = factory.LazyFunction(timezone.localdate)
     status = Delivery.Status.SENT
+
+
+class IntakeLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IntakeLink
+
+    client = factory.SubFactory(ClientFactory)
+    clinic = factory.SelfAttribute("client.clinic")
+
+
+class IntakeSubmissionFactory(factory.django.DjangoModelFactory):
+    """What a client sent through a link, waiting for review (answers as intake/review.py keeps them)."""
+
+    class Meta:
+        model = IntakeSubmission
+
+    link = factory.SubFactory(IntakeLinkFactory, used_at=factory.LazyFunction(now))
+    client = factory.SelfAttribute("link.client")
+    clinic = factory.SelfAttribute("link.clinic")
+    submitted_at = factory.LazyFunction(now)
+    answers = factory.LazyFunction(lambda: {"gp_name": "Dr Ama Mensah", "flags": ["pregnancy"]})

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appointments.models import Appointment
 from clients.models import Client, ConsentRecord
+from intake.models import IntakeLink, IntakeSubmission
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
@@ -51,6 +52,7 @@ CASES: dict[str, Case] = {
     "clients:archive_confirm": Case(obj="client"),
     "clients:unarchive": Case(obj="client"),
     "clients:consent_renew": Case(obj="client"),
+    "clients:treatment_consent_renew": Case(obj="client"),
     "appointments:day": Case(query="?practitioner=all&date={day}"),
     "appointments:week": Case(query="?practitioner=all&date={day}"),
     "appointments:book": Case(query="?client={client}"),
@@ -94,6 +96,8 @@ CASES: dict[str, Case] = {
     "privacy:exports": Case(),
     "privacy:export_status": Case(obj="clinic_export"),
     "privacy:export_download": Case(obj="clinic_export"),
+    "intake:send": Case(obj="client"),
+    "intake:review": Case(obj="intake_submission"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -107,6 +111,8 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # The same for the intake link (tests/test_intake_link.py): the token binds one link row.
+    "intake_public:page",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
 }
@@ -149,6 +155,8 @@ def _snapshot(clinic):
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
         list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
         list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(IntakeLink.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(IntakeSubmission.objects.filter(clinic=clinic).order_by("pk").values()),
     )
 
 
