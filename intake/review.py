@@ -37,6 +37,11 @@ def _show_flags(codes: list[str]) -> str:
     return "; ".join(flag_spec(code).label for code in codes) if codes else "None"
 
 
+def _flag_values(codes: set[str]) -> list[str]:
+    # In the intake's order, as the client's answers are kept.
+    return [f.value for f in HealthFlag if f.value in codes]
+
+
 @dataclass(frozen=True)
 class ReviewField:
     label: str
@@ -67,7 +72,7 @@ REVIEW_FIELDS: dict[str, ReviewField] = {
     "gp_practice": ReviewField("GP's practice", _attr("gp_practice")),
     "flags": ReviewField(
         "Health questions answered yes",
-        lambda c: [f.value for f in HealthFlag if f.value in c.flag_codes],
+        lambda c: _flag_values(c.flag_codes),
         to_record=list,
         show=_show_flags,
     ),

@@ -41,7 +41,9 @@ def intake_send(request: HttpRequest, pk: int) -> HttpResponse:
 def intake_review(request: HttpRequest, pk: int) -> HttpResponse:
     """What the client said against what the record holds, field by field; the practitioner accepts all or some."""
     submission = clinic_get(
-        IntakeSubmission.objects.select_related("client", "link", "treatment_consent", "email_consent", "reviewed_by"),
+        IntakeSubmission.objects.select_related(
+            "client", "link", "treatment_consent", "email_consent", "reviewed_by"
+        ).prefetch_related("client__health_flags"),
         request.clinic,
         pk=pk,
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from attention.selectors import SOURCES, Scope, attention_count
 from clients.models import ClientHealthFlag, HealthFlag
+from intake.models import IntakeSubmission
 from outbox.models import Delivery
 from routines.checkins import STOP_REASON
 from routines.models import Routine
@@ -21,6 +22,7 @@ from tests.factories import (
     AppointmentFactory,
     ClientFactory,
     DeliveryFactory,
+    IntakeSubmissionFactory,
     RoutineFactory,
     SignedSessionFactory,
     TreatmentSessionFactory,
@@ -53,6 +55,8 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
         ends_at=start - dt.timedelta(days=1, hours=-1),
         status=Appointment.Status.ATTENDED,
     )
+    IntakeSubmissionFactory(link__client=client)
+    IntakeSubmissionFactory(link__client=client, status=IntakeSubmission.Status.REVIEWED)
 
 
 @pytest.fixture
@@ -71,7 +75,7 @@ def _section(page: str, title: str) -> str:
     return page[start : page.index("</section>", start)]
 
 
-def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_awaiting_clearance_and_past_booked(
+def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_awaiting_clearance_past_booked_and_intakes(
     practitioner_client, loose_ends
 ):
     page = practitioner_client.get(reverse("attention:mine")).content.decode()
@@ -81,13 +85,14 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         "Clients who stopped their emails",
         "Flags awaiting clearance from a physician",
         "Past appointments still marked booked",
+        "Intake answers waiting for review",
     ):
         section = _section(page, title)
         assert section.count("Mine Loose") == 1, title
         assert "Theirs Loose" not in section, title
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
     assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
-    assert "5 things to look at in your own work" in page
+    assert "6 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -113,9 +118,9 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 5}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 10}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 6}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 12}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 5
+        assert attention_count(Scope(clinic, practitioner)) == 6
     assert len(queries) == 1
