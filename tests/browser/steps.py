@@ -87,3 +87,51 @@ def propose_routine(page, look, session) -> None:
     page.get_by_role("button", name="Propose a home routine").click()
     expect(page.get_by_role("heading", name=f"Home routine for {session.client.full_name}")).to_be_visible()
     look(page)
+
+
+# --- Intake from the client (issue 12, section 1) ------------------------------------------
+
+
+def send_intake_link(page: Page, look, client, mailoutbox) -> str:
+    """The practitioner emails the intake form from the client page; returns the link's path."""
+    page.goto(f"/clients/{client.pk}/")
+    look(page)
+    page.get_by_role("button", name=f"Email the intake form to {client.first_name}").click()
+    sent = f"The intake form link is on its way to {client.full_name}"
+    expect(page.get_by_role("alert").filter(has_text=sent)).to_be_visible()
+    message = mailoutbox[-1]
+    return path_of(re.search(r"https?://\S+/i/\S+/", message.body).group(0))
+
+
+def fill_intake(phone: Page, look, path: str, *, name: tuple[str, str], flags: list[str], gp: tuple[str, str]) -> None:
+    """The client, on their phone, answers the intake (ticking the flags' client questions) and signs."""
+    phone.goto(path)
+    expect(phone.get_by_role("heading", name="Before your visit")).to_be_visible()
+    look(phone)
+    # Readable on a phone: nothing wider than the screen.
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    phone.get_by_label("First name").fill(name[0])
+    phone.get_by_label("Last name").fill(name[1])
+    phone.get_by_label("Date of birth").fill("1984-03-09")
+    phone.get_by_label("Phone number").fill("07700 900123")
+    phone.get_by_label("Your GP's name").fill(gp[0])
+    phone.get_by_label("Your GP's practice").fill(gp[1])
+    for question in flags:
+        phone.get_by_label(question).check()
+    phone.get_by_label("Do you take any medicines?").fill("Folic acid")
+    phone.get_by_label("I have read this and I agree").check()
+    phone.get_by_label("Type your full name to sign").fill(f"{name[0]} {name[1]}")
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", name="Thank you, that's sent")).to_be_visible()
+    look(phone)
+
+
+def review_and_accept_intake(page: Page, look, client) -> None:
+    """The practitioner opens what the client sent from the client page and accepts all of it."""
+    page.goto(f"/clients/{client.pk}/")
+    expect(page.locator("#intake-pending")).to_contain_text("Waiting for review")
+    page.get_by_role("link", name=re.compile("^Review")).click()
+    expect(page.get_by_role("heading", name=f"What {client.first_name} sent")).to_be_visible()
+    look(page)
+    page.get_by_role("button", name="Accept all").click()
+    expect(page.get_by_role("alert").filter(has_text="as given by the client")).to_be_visible()
