@@ -30,6 +30,28 @@ PHONE_MESSAGE = (
 )
 
 
+def checked_date_of_birth(dob: dt.date | None, today: dt.date) -> dt.date | None:
+    """A date of birth that can be one (the staff intake and the client's own page)."""
+    if dob is None:
+        return None
+    if dob > today:
+        raise forms.ValidationError("The date of birth cannot be in the future.")
+    if dob < EARLIEST_BIRTH_DATE:
+        raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
+    return dob
+
+
+def checked_phone(text: str, clinic: Clinic) -> str:
+    """Stored in E.164; a number without its country code is read in the clinic's region."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    number = phone_e164(text, region_for_timezone(clinic.timezone))
+    if number is None:
+        raise forms.ValidationError(PHONE_MESSAGE)
+    return number
+
+
 def _tier_choices(tier: FlagTier) -> list[tuple[str, str]]:
     return [(spec.value, spec.label) for spec in flags_in(tier)]
 
@@ -214,24 +236,10 @@ class ClientForm(forms.ModelForm):
         )
 
     def clean_date_of_birth(self) -> dt.date | None:
-        dob = self.cleaned_data.get("date_of_birth")
-        if dob is None:
-            return None
-        if dob > self.today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if dob < EARLIEST_BIRTH_DATE:
-            raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
-        return dob
+        return checked_date_of_birth(self.cleaned_data.get("date_of_birth"), self.today)
 
     def clean_phone(self) -> str:
-        """Stored in E.164; a number without its country code is read in the clinic's region."""
-        text = self.cleaned_data.get("phone", "").strip()
-        if not text:
-            return ""
-        number = phone_e164(text, region_for_timezone(self.clinic.timezone))
-        if number is None:
-            raise forms.ValidationError(PHONE_MESSAGE)
-        return number
+        return checked_phone(self.cleaned_data.get("phone", ""), self.clinic)
 
     def clean_physician_clearance_date(self) -> dt.date | None:
         day = self.cleaned_data.get("physician_clearance_date")

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from accounts.inputs import refuse_control_characters_in
 from accounts.models import Clinic
-from clients.forms import EARLIEST_BIRTH_DATE, PHONE_MESSAGE
+from clients.forms import EARLIEST_BIRTH_DATE, checked_date_of_birth, checked_phone
 from clients.health_flags import FLAG_SPECS, HealthFlag
 from clients.models import Client
-from clients.phones import phone_e164, region_for_timezone
 
 from .review import stored_value
 from .wording import email_statement, treatment_statement
@@ -114,21 +113,10 @@ class IntakeForm(SignatureMixin):
         return [self[FLAG_PREFIX + flag.value] for flag in HealthFlag]
 
     def clean_date_of_birth(self) -> dt.date:
-        dob = self.cleaned_data["date_of_birth"]
-        if dob > self.today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if dob < EARLIEST_BIRTH_DATE:
-            raise forms.ValidationError("Please check the year: the date of birth is before 1900.")
-        return dob
+        return checked_date_of_birth(self.cleaned_data["date_of_birth"], self.today)
 
     def clean_phone(self) -> str:
-        text = self.cleaned_data.get("phone", "").strip()
-        if not text:
-            return ""
-        number = phone_e164(text, region_for_timezone(self.clinic.timezone))
-        if number is None:
-            raise forms.ValidationError(PHONE_MESSAGE)
-        return number
+        return checked_phone(self.cleaned_data.get("phone", ""), self.clinic)
 
     def expected_name(self) -> str:
         first, last = self.cleaned_data.get("first_name"), self.cleaned_data.get("last_name")

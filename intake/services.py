@@ -141,7 +141,7 @@ def intake_accept(*, submission: IntakeSubmission, fields: Iterable[str], by: Us
             logged_update(Client.objects.filter(pk=client.pk), **values, updated_at=timezone.now())
         if "flags" in wanted:
             # Changed as of when the client said so: the consent they signed with it covers it.
-            client_flags_set(client=client, flags=values_flags(submission), changed_at=submission.submitted_at)
+            client_flags_set(client=client, flags=submission.answers["flags"], changed_at=submission.submitted_at)
         logged_update(
             IntakeSubmission.objects.filter(pk=submission.pk, status=IntakeSubmission.Status.PENDING),
             status=IntakeSubmission.Status.REVIEWED,
@@ -151,7 +151,3 @@ def intake_accept(*, submission: IntakeSubmission, fields: Iterable[str], by: Us
         )
     logger.info("Intake submission %s reviewed by user %s: accepted %s", submission.pk, by.pk, wanted)
     return wanted
-
-
-def values_flags(submission: IntakeSubmission) -> list[str]:
-    return list(submission.answers.get("flags", []))

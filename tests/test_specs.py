@@ -110,6 +110,12 @@ def test_a_health_flag_without_a_spec_is_named():
     assert problems == ["Health flag 'swelling' has no FlagSpec in clients/health_flags.py."]
 
 
+def test_a_flag_without_a_question_for_the_clients_own_intake_is_named():
+    spec = dataclasses.replace(FLAG_SPECS[HealthFlag.EPILEPSY], client_question=" ")
+    problems = health_flags.spec_problems(specs={**FLAG_SPECS, HealthFlag.EPILEPSY: spec})
+    assert problems == ["Health flag 'epilepsy' has no client_question for the client's intake page."]
+
+
 def test_rule_1_a_flag_that_rules_out_the_feet_without_a_hands_reason_is_named():
     spec = dataclasses.replace(FLAG_SPECS[HealthFlag.FEET_INJURED], hands_reason="")
     problems = health_flags.spec_problems(specs={**FLAG_SPECS, HealthFlag.FEET_INJURED: spec})

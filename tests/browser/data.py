@@ -24,6 +24,8 @@ from tests.factories import (
     ClientFactory,
     ClientHealthFlagFactory,
     DeliveryFactory,
+    IntakeLinkFactory,
+    IntakeSubmissionFactory,
     PressureNoteFactory,
     TreatmentSessionFactory,
 )
@@ -90,6 +92,9 @@ def clinic_in_use(*, clinic, practitioner) -> dict:
     ahead = AppointmentFactory(
         clinic=clinic, client=client, practitioner=practitioner, starts_at=today_start + dt.timedelta(days=7)
     )
+    # An intake link the client has yet to open, and answers another sent, waiting for review.
+    IntakeLinkFactory(client=client, sent_by=practitioner)
+    IntakeSubmissionFactory(link__client=client)
     return {
         "client": client,
         "session": session,

@@ -11,11 +11,14 @@ lacks is left out rather than pointed at a 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from intake.links import intake_url
+from intake.models import IntakeLink, IntakeSubmission
 from outbox.models import Delivery
 from routines.links import make_token
 from routines.models import CheckIn, LibraryStep, Routine
@@ -109,6 +112,9 @@ def main_pages(clinic) -> list[MainPage]:
     step = LibraryStep.objects.filter(clinic=clinic).first()
     if step:
         pages.append(("library-edit", reverse("routines:library_edit", args=[step.pk]), "owner"))
+    submission = IntakeSubmission.objects.filter(clinic=clinic, status=IntakeSubmission.Status.PENDING).first()
+    if submission:
+        pages.append(("intake-review", reverse("intake:review", args=[submission.pk]), "owner"))
 
     # What a client sees from an email, and the pages before logging in.
     delivery = Delivery.objects.filter(clinic=clinic, kind=Delivery.Kind.ROUTINE).order_by("-pk").first()
@@ -119,7 +125,11 @@ def main_pages(clinic) -> list[MainPage]:
         ("checkin-pause", checkin(CheckIn.Kind.PAUSE), None),
         ("checkin-tampered", reverse("checkin:page", args=["not-a-real-link"]), None),
         ("login", reverse("login"), None),
+        ("intake-tampered", "/i/0-0/not-a-real-link/", None),
         ("password-reset", reverse("password_reset"), None),
         ("not-found", "/clients/999999999/", "owner"),
     ]
+    link = IntakeLink.objects.filter(clinic=clinic, used_at__isnull=True, client__archived_at__isnull=True).first()
+    if link:
+        pages.append(("intake-form", urlsplit(intake_url(link)).path, None))
     return [MainPage(name, path, who) for name, path, who in pages]

@@ -17,7 +17,7 @@ from tests.browser.steps import log_in_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EXPECTED_STATUS = {"not-found": 404, "checkin-tampered": 400}
+EXPECTED_STATUS = {"not-found": 404, "checkin-tampered": 400, "intake-tampered": 400}
 
 
 @pytest.fixture
