@@ -27,7 +27,7 @@ from audit.models import AuditEntry
 from clients.health_flags import FLAG_SPECS, HealthFlag
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
 from intake import links
-from intake.links import INTAKE_LINK, intake_url
+from intake.links import INTAKE_LINK, intake_url, read_intake_token
 from intake.models import IntakeLink, IntakeSubmission
 from intake.services import send_intake_link
 from intake.wording import treatment_statement
@@ -107,7 +107,9 @@ def test_the_practitioner_emails_the_intake_link_from_the_client_page(practition
     assert message.to == ["Nora Quinn <nora@example.org>"] or message.to == ["nora@example.org"]
     assert "a few questions before your visit" in message.subject
     link = IntakeLink.objects.get(client=nora)
-    assert intake_url(link) in message.body
+    sent = re.search(r"https?://\S+/i/(\S+)/(\S+)/", message.body)
+    assert INTAKE_LINK.clinic_from_segment(sent.group(1)) == nora.clinic_id
+    assert read_intake_token(sent.group(2)).link_id == link.pk
     assert "works for 14 days" in message.body
 
 
@@ -490,3 +492,13 @@ def test_a_flag_added_by_accepting_an_older_answer_never_hides_a_later_change(pr
     practitioner_client.post(reverse("intake:review", args=[submission.pk]), {"accept_all": "1"})
     consented.refresh_from_db()
     assert consented.health_changed_at == changed and consented.consent_due_again
+
+
+def test_another_clinics_practitioner_cannot_record_a_renewed_consent(other_client, practitioner_client, consented):
+    _edit_flags(practitioner_client, consented, [HealthFlag.VARICOSE_VEINS])
+    url = reverse("clients:treatment_consent_renew", args=[consented.pk])
+    assert other_client.get(url).status_code == 404
+    said = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    assert other_client.post(url, {"said_at": said, "note": "Hijacked"}).status_code == 404
+    consented.refresh_from_db()
+    assert consented.consent_due_again
