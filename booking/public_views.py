@@ -290,4 +290,4 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         return _hold_page(request, hold, state="taken", status=409)
     except services.BookingClosed:
         return _closed(request, hold.clinic)
-    return _hold_page(request, hold, state="done")
+    return _hold_page(request, hold, state="done" if hold.status == BookingHold.Status.BOOKED else hold.status)

@@ -55,7 +55,8 @@ class HoldNotOpen(Exception):
         self.hold = hold
 
 
-def _free_at(
+def free_at(
+    *,
     clinic: Clinic,
     treatment_type: TreatmentType,
     practitioner: User | None,
@@ -63,6 +64,7 @@ def _free_at(
     settings: BookingSettings,
     now: dt.datetime,
 ) -> list[slot_finder.Slot]:
+    """The free slots starting at `starts_at` (one per practitioner free then)."""
     day = starts_at.astimezone(local_zone(clinic)).date()
     offered = slot_finder.free_slots(
         clinic, treatment_type, practitioner=practitioner, start=day, days=1, now=now, settings=settings
@@ -92,7 +94,8 @@ def hold_create(
         raise BookingClosed
     if treatment_type.clinic_id != clinic.pk or not treatment_type.active:
         raise SlotGone
-    candidates = _free_at(clinic, treatment_type, practitioner, starts_at, settings, now)
+    look = {"clinic": clinic, "treatment_type": treatment_type, "practitioner": practitioner, "starts_at": starts_at}
+    candidates = free_at(**look, settings=settings, now=now)
     if not candidates:
         raise SlotGone
     # Queue behind every other booking of these practitioners (always in id order, so two
@@ -100,7 +103,7 @@ def hold_create(
     # saw may have been taken while we waited.
     for pk in sorted({s.practitioner.pk for s in candidates}):
         queue_practitioner_writes(pk)
-    still_free = _free_at(clinic, treatment_type, practitioner, starts_at, settings, now)
+    still_free = free_at(**look, settings=settings, now=now)
     if not still_free:
         raise SlotGone
     slot = still_free[0]
