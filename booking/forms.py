@@ -126,7 +126,11 @@ class TreatmentTypeForm(forms.ModelForm):
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        self.fields["order"].required = False
         refuse_control_characters_in(self, "name")
+
+    def clean_order(self) -> int:
+        return self.cleaned_data.get("order") or 0
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
