@@ -447,3 +447,13 @@ def test_holds_nobody_confirmed_are_forgotten_a_day_after_they_lapse(online, cli
     assert forget_lapsed_holds() == 1
     assert sorted(BookingHold.objects.values_list("first_name", flat=True)) == ["Recent", "Request"]
     assert forget_lapsed_holds() == 0
+
+
+def test_an_old_link_whose_hold_was_forgotten_says_it_expired_and_names_the_clinic(online, clinic, practitioner, anon):
+    hold = BookingHoldFactory(clinic=clinic, practitioner=practitioner, treatment_type=online)
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 2 * 24 * 3600):
+        old = urlsplit(verify_url(hold)).path
+    hold.delete()
+    response = anon.post(old)
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode() and clinic.name in response.content.decode()
