@@ -22,6 +22,8 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    path("booking/", include("booking.urls")),
+    path("book/", include("booking.public_urls")),
     path("intake/", include("intake.urls")),
     # The client's intake page, from the link in their email (no login).
     path("i/", include("intake.public_urls")),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_clinic_sign_in_settings'),
         ('clients', '0004_intake_gp_medications_consent_links'),
-        ('outbox', '0004_intake_kinds'),
+        ('outbox', '0004_booking_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
