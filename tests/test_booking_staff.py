@@ -279,8 +279,9 @@ def test_accepting_a_request_books_it_and_sends_the_usual_confirmation(
         practitioner,
         practitioner,
     )
-    (message,) = mail.outbox
-    assert message.to == ["Ada Lovelace <ada@example.org>"]
+    # The usual confirmation and, for a new client, the intake link (issue 12, part 1).
+    message, intake_link = sorted(mail.outbox, key=lambda m: "before your visit" in m.subject)
+    assert message.to == intake_link.to == ["Ada Lovelace <ada@example.org>"]
     request_hold.refresh_from_db()
     assert (request_hold.status, request_hold.decided_by) == (BookingHold.Status.BOOKED, practitioner)
 

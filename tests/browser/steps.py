@@ -132,8 +132,14 @@ def send_intake_link(page: Page, look, client, mailoutbox) -> str:
     page.get_by_role("button", name=f"Email the intake form to {client.first_name}").click()
     sent = f"The intake form link is on its way to {client.full_name}"
     expect(page.get_by_role("alert").filter(has_text=sent)).to_be_visible()
-    message = mailoutbox[-1]
-    return path_of(re.search(r"https?://\S+/i/\S+/", message.body).group(0))
+    return intake_path_in(mailoutbox[-1].body)
+
+
+def intake_path_in(body: str) -> str:
+    """The path of the intake link in an email's text (the practitioner's, or the booking confirmation's)."""
+    match = re.search(r"https?://\S+/i/\S+/", body)
+    assert match, f"no intake link in the email:\n{body}"
+    return path_of(match.group(0))
 
 
 def fill_intake(phone: Page, look, path: str, *, name: tuple[str, str], flags: list[str], gp: tuple[str, str]) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from outbox.models import Delivery
-from tests.browser.steps import Looker, book_online, confirm_booking_from_email
+from tests.browser.steps import Looker, book_online, confirm_booking_from_email, intake_path_in
 from tests.factories import BookingSettingsFactory, TreatmentTypeFactory, WorkingHoursFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,5 +46,7 @@ def test_a_new_client_books_online_and_confirms_from_the_email(
         day, dt.time(10, 30), tzinfo=timezone.get_current_timezone()
     ).astimezone(dt.UTC)
     assert Delivery.objects.filter(appointment=appointment, kind=Delivery.Kind.CONFIRMATION).exists()
-    confirmation = mailoutbox[-1]
+    # A new client gets the confirmation and, with it, the intake link (issue 12, part 1).
+    confirmation, intake_link = sorted(mailoutbox[1:], key=lambda m: "before your visit" in m.subject)
     assert confirmation.to == ["Nina Newcomer <nina@example.org>"] and "10:30" in confirmation.subject
+    assert intake_link.to == confirmation.to and intake_path_in(intake_link.body).startswith("/i/")
