@@ -10,7 +10,8 @@ from accounts.models import User
 from accounts.tenancy import clinic_get
 from clients.models import Client
 
-from .models import Appointment
+from . import feeds
+from .models import Appointment, CalendarFeed
 
 
 def active_clients(clinic) -> QuerySet[Client]:
@@ -80,3 +81,32 @@ def appointment_for_detail(clinic, pk: int) -> Appointment:
         "client__health_flags", "status_changes__by", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)
+
+
+def calendar_feed_for_token(token: str) -> CalendarFeed | None:
+    """The feed whose secret is `token`, of a practitioner still active; None for a wrong or reset one."""
+    return (
+        CalendarFeed.objects.select_related("practitioner__clinic")
+        .filter(token_hash=feeds.token_hash(token), practitioner__is_active=True, practitioner__clinic__isnull=False)
+        .first()
+    )
+
+
+def feed_appointments(practitioner: User, *, now: dt.datetime) -> QuerySet[Appointment]:
+    """What the practitioner's feed shows: their appointments that hold their time, from a month back to half a year on."""
+    return (
+        Appointment.objects.filter(
+            clinic=practitioner.clinic_id,
+            practitioner=practitioner,
+            status__in=Appointment.BLOCKING,
+            starts_at__gte=now - feeds.FEED_PAST,
+            starts_at__lt=now + feeds.FEED_AHEAD,
+        )
+        .select_related("client")
+        .only("pk", "starts_at", "ends_at", "client__first_name")
+        .order_by("starts_at", "pk")
+    )
+
+
+def calendar_feed_of(practitioner: User) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(practitioner=practitioner).first()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("week/", views.week_view, name="week"),
     path("book/", views.book, name="book"),
     path("course/", views.course_book, name="course_book"),
+    path("feed/", views.feed_settings, name="feed_settings"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
-from . import selectors, services
+from . import feeds, selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
 from .models import Appointment
 
@@ -334,3 +334,44 @@ def unmark(request, pk: int):
     else:
         messages.success(request, f"“{was.capitalize()}” undone: the appointment is booked again.")
     return redirect("appointments:detail", pk=pk)
+
+
+# --- the private calendar feed -----------------------------------------------------------
+
+
+@clinic_required
+def feed_settings(request):
+    """Where a practitioner gets (or resets) the secret address of their own calendar feed.
+    The address is shown once, on the answer to the POST that made it: only its hash is kept."""
+    address = ""
+    if request.method == "POST":
+        token = services.calendar_feed_reset(practitioner=request.user)
+        address = request.build_absolute_uri(reverse("feeds:ics", kwargs={"token": token}))
+    feed = selectors.calendar_feed_of(request.user)
+    return render(
+        request,
+        "appointments/feed.html",
+        {
+            "feed": feed,
+            "address": address,
+            "webcal": address.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
+        },
+    )
+
+
+def feed(request, token: str):
+    """The feed itself, public: the secret in the address is the permission. A wrong or
+    reset secret is the same 404 as any unknown address."""
+    found = selectors.calendar_feed_for_token(token)
+    if found is None:
+        raise Http404("No such feed")
+    practitioner = found.practitioner
+    body = feeds.feed_ics(practitioner, selectors.feed_appointments(practitioner, now=timezone.now()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+    # A calendar app may keep it; a shared proxy may not (the address is the key), and a
+    # search engine that somehow met the address never lists it.
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -60,6 +60,8 @@ CASES: dict[str, Case] = {
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
     "appointments:unmark": Case(obj="appointment"),
+    # The signed-in person's own calendar address: about no other clinic's data.
+    "appointments:feed_settings": Case(),
     "sessions:zone_list": Case(),
     "sessions:zone_add": Case(),
     "sessions:zone_edit": Case(obj="zone"),
@@ -107,6 +109,9 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # A practitioner's calendar feed: the secret in the address is the permission
+    # (tests/test_calendar_feed.py checks that it shows one practitioner's own only).
+    "feeds:ics",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
 }
