@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from accounts.tenancy import clinic_get
-from clients.models import Client
+from clients.models import Client, ClientHealthFlag
 
 from . import feeds
 from .models import Appointment, CalendarFeed
@@ -56,24 +56,38 @@ def _blocking_overlaps(
 
 
 def calendar_appointments(
-    *, clinic, start: dt.datetime, end: dt.datetime, practitioner: User | None = None
+    *, clinic, start: dt.datetime, end: dt.datetime, practitioner: User | None = None, light: bool = False
 ) -> QuerySet[Appointment]:
     """Appointments starting in [start, end), ready for a calendar page in a fixed number of queries.
 
     Each row carries `session_id` (the treatment session recorded for it, or None) so the
-    page can offer "Record session" or "Open session" without a query per row.
+    page can offer "Record session" or "Open session" without a query per row. `light`:
+    for the busy clinic's calendars, which show only a mark for health flags (`has_flags`)
+    and load the rest on a click, not every client's flags.
     """
     qs = (
         Appointment.objects.filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
         .select_related("client", "practitioner")
-        .prefetch_related("client__health_flags")
         # The session recorded from it, through the reverse one-to-one (a LEFT JOIN, at most one row).
         .annotate(session_id=F("treatment_session__id"))
         .order_by("starts_at", "practitioner__first_name", "pk")
     )
+    if light:
+        qs = qs.annotate(has_flags=Exists(ClientHealthFlag.objects.filter(client=OuterRef("client_id"))))
+    else:
+        qs = qs.prefetch_related("client__health_flags")
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
     return qs
+
+
+def calendar_appointments_for_card() -> QuerySet[Appointment]:
+    """One appointment's card on a calendar: what `calendar_appointments` gives a row, flags included."""
+    return (
+        Appointment.objects.select_related("client", "practitioner")
+        .prefetch_related("client__health_flags")
+        .annotate(session_id=F("treatment_session__id"))
+    )
 
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
@@ -93,7 +107,8 @@ def calendar_feed_for_token(token: str) -> CalendarFeed | None:
 
 
 def feed_appointments(practitioner: User, *, now: dt.datetime) -> QuerySet[Appointment]:
-    """What the practitioner's feed shows: their appointments that hold their time, from a month back to half a year on."""
+    """What the practitioner's feed shows: their appointments that hold their time, a month
+    back to half a year on."""
     return (
         Appointment.objects.filter(
             clinic=practitioner.clinic_id,

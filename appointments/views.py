@@ -17,7 +17,7 @@ from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
-from . import feeds, selectors, services
+from . import feeds, grid, selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
 from .models import Appointment
 
@@ -79,25 +79,57 @@ def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, 
     }
 
 
+def _columns_for(request, who: User | None, staff: list[User], appointments: list[Appointment]) -> list[User]:
+    """Whose columns the day shows: one person's, or everyone on the staff with the signed-in
+    person first, so an owner sees who is free; then anyone no longer active who still has
+    appointments that day."""
+    if who is not None:
+        return [who]
+    people = {u.pk: u for u in sorted(staff, key=lambda u: u.pk != request.user.pk)}
+    people.update({a.practitioner_id: a.practitioner for a in appointments if a.practitioner_id not in people})
+    return list(people.values())
+
+
 @clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
     tz = local_zone(request.clinic)
     start, end = local_day_bounds(day, tz)
-    appointments = list(selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who))
-    groups: list[tuple[User, list[Appointment]]] = []
-    if who is None:
-        by_practitioner: dict[int, list[Appointment]] = {}
-        for appointment in appointments:
-            by_practitioner.setdefault(appointment.practitioner_id, []).append(appointment)
-        # Everyone on the staff gets a heading, so an owner sees who is free; then anyone
-        # no longer active who still has appointments that day.
-        people = {u.pk: u for u in staff}
-        people.update({a.practitioner_id: a.practitioner for a in appointments})
-        groups = [(person, by_practitioner.get(pk, [])) for pk, person in people.items()]
+    appointments = list(
+        selectors.calendar_appointments(
+            clinic=request.clinic, start=start, end=end, practitioner=who, light=who is None
+        )
+    )
+    columns = {p.pk: grid.Column(person=p) for p in _columns_for(request, who, staff, appointments)}
+    detail_url = reverse("appointments:detail", kwargs={"pk": 0}).removesuffix("0/")
+    cancelled = []
+    for appointment in appointments:
+        if appointment.status == Appointment.Status.CANCELLED:
+            # A cancelled visit gives its time back: it is listed under the grid, not on it.
+            cancelled.append(appointment)
+            continue
+        block = grid.Block(
+            "appointment",
+            grid.wall_minutes(appointment.starts_at, day, tz),
+            grid.wall_minutes(appointment.ends_at, day, tz),
+            appointment,
+        )
+        block.url = f"{detail_url}{appointment.pk}/"
+        column = columns[appointment.practitioner_id]
+        column.items.append(block)
+        column.count += 1
+    for column in columns.values():
+        column.items.sort(key=lambda b: b.start)
     context = _calendar_context(request, view_name="appointments:day", day=day, step=1, who=who, staff=staff)
     heading = f"Today · {short_date(day)}" if day == context["today"] else f"{short_date(day)} {day:%Y}"
-    context.update(appointments=appointments, groups=groups, title=short_date(day), heading=heading)
+    context.update(
+        appointments=appointments,
+        count=len(appointments) - len(cancelled),
+        grid=grid.lay_out(list(columns.values())),
+        cancelled=cancelled,
+        title=short_date(day),
+        heading=heading,
+    )
     return render(request, "appointments/day.html", context)
 
 
@@ -108,7 +140,9 @@ def week_view(request):
     monday = day - dt.timedelta(days=day.weekday())
     start, end = local_day_bounds(monday, tz, days=7)
     columns: dict[dt.date, list[Appointment]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
-    for appointment in selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who):
+    for appointment in selectors.calendar_appointments(
+        clinic=request.clinic, start=start, end=end, practitioner=who, light=True
+    ):
         columns[appointment.starts_at.astimezone(tz).date()].append(appointment)
     context = _calendar_context(request, view_name="appointments:week", day=day, step=7, who=who, staff=staff)
     day_url = reverse("appointments:day")
@@ -118,6 +152,7 @@ def week_view(request):
         columns=[(d, items, day_url + _calendar_query(who, d)) for d, items in columns.items()],
         has_any=any(columns.values()),
         heading=f"Week of {short_date(monday)} {monday:%Y}",
+        detail_url=reverse("appointments:detail", kwargs={"pk": 0}).removesuffix("0/"),
     )
     return render(request, "appointments/week.html", context)
 
@@ -235,6 +270,19 @@ def course_book(request):
 def detail(request, pk: int):
     appointment = selectors.appointment_for_detail(request.clinic, pk)
     return render(request, "appointments/detail.html", {"appointment": appointment})
+
+
+@clinic_required
+def card(request, pk: int):
+    """An appointment's details as a fragment, for the calendars that load them on a click
+    (appointments/static/appointments/calendar.js); the quick actions return to `next`."""
+    appointment = clinic_get(selectors.calendar_appointments_for_card(), request.clinic, pk=pk)
+    back = _safe_next(request, reverse("appointments:day"))
+    return render(
+        request,
+        "appointments/card.html",
+        {"appointment": appointment, "next": back, "show_practitioner": True},
+    )
 
 
 def _refuse_closed(request, appointment: Appointment, action: str):

@@ -56,6 +56,7 @@ CASES: dict[str, Case] = {
     "appointments:book": Case(query="?client={client}"),
     "appointments:course_book": Case(query="?client={client}"),
     "appointments:detail": Case(obj="appointment"),
+    "appointments:card": Case(obj="appointment"),
     "appointments:reschedule": Case(obj="appointment"),
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
