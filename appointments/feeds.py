@@ -36,7 +36,8 @@ def token_hash(token: str) -> str:
 
 def event_summary(appointment: Appointment) -> str:
     """'Jane · Reflexology': the client's first name and the treatment, nothing more."""
-    return f"{appointment.client.first_name} · Reflexology"
+    treatment = appointment.treatment_type.name if appointment.treatment_type_id else "Reflexology"
+    return f"{appointment.client.first_name} · {treatment}"
 
 
 def feed_ics(practitioner, appointments) -> bytes:

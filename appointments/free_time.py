@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-# (clinic, treatment_type, *, start: date, days: int, now: datetime) -> slots, each with
-# `practitioner`, `starts_at` and `ends_at`, in time order.
+# (clinic, treatment_type, *, practitioner: User | None, start: date, days: int, now: datetime)
+# -> slots, each with `practitioner`, `starts_at` and `ends_at`, in time order.
 FreeSlots = Callable[..., list[Any]]
 
 _provider: list[FreeSlots] = []
@@ -23,7 +23,9 @@ def register(provider: FreeSlots) -> None:
     _provider[:] = [provider]
 
 
-def calendar_free_slots(clinic, treatment_type, *, start: dt.date, days: int, now: dt.datetime) -> list[Any]:
+def calendar_free_slots(
+    clinic, treatment_type, *, practitioner=None, start: dt.date, days: int, now: dt.datetime
+) -> list[Any]:
     if not _provider or treatment_type is None:
         return []
-    return _provider[0](clinic, treatment_type, start=start, days=days, now=now)
+    return _provider[0](clinic, treatment_type, practitioner=practitioner, start=start, days=days, now=now)

@@ -11,7 +11,7 @@ from accounts.tenancy import clinic_get
 from clients.models import Client, ClientHealthFlag
 
 from . import feeds
-from .models import Appointment, CalendarFeed
+from .models import Appointment, CalendarFeed, TimeOff, TreatmentType, WorkingHours
 
 
 def active_clients(clinic) -> QuerySet[Client]:
@@ -117,11 +117,25 @@ def feed_appointments(practitioner: User, *, now: dt.datetime) -> QuerySet[Appoi
             starts_at__gte=now - feeds.FEED_PAST,
             starts_at__lt=now + feeds.FEED_AHEAD,
         )
-        .select_related("client")
-        .only("pk", "starts_at", "ends_at", "client__first_name")
+        .select_related("client", "treatment_type")
+        .only("pk", "starts_at", "ends_at", "client__first_name", "treatment_type__name")
         .order_by("starts_at", "pk")
     )
 
 
 def calendar_feed_of(practitioner: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(practitioner=practitioner).first()
+
+
+def calendar_treatment_type(clinic) -> TreatmentType | None:
+    """The treatment the day calendar shows free slots for: the clinic's shortest one offered
+    (any free time that fits it is worth showing)."""
+    return TreatmentType.objects.filter(clinic=clinic, active=True).order_by("duration_minutes", "order", "pk").first()
+
+
+def day_working_hours(clinic, day: dt.date, people: list[User]) -> list[WorkingHours]:
+    return list(WorkingHours.objects.filter(clinic=clinic, weekday=day.weekday(), practitioner__in=people))
+
+
+def time_off_between(clinic, start: dt.datetime, end: dt.datetime, people: list[User]) -> list[TimeOff]:
+    return list(TimeOff.objects.filter(clinic=clinic, practitioner__in=people, starts_at__lt=end, ends_at__gt=start))

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.inputs import has_control_characters, parse_day, parse_id
+from accounts.inputs import has_control_characters, parse_day, parse_id, parse_moment
 from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
-from . import feeds, grid, selectors, services
+from . import feeds, free_time, grid, selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
 from .models import Appointment
 
@@ -90,6 +90,44 @@ def _columns_for(request, who: User | None, staff: list[User], appointments: lis
     return list(people.values())
 
 
+def _add_free_time(request, columns: dict[int, grid.Column], *, day: dt.date, who, bounds) -> None:
+    """Each column's working hours (shaded), time off (blocked) and free slots for the clinic's
+    shortest treatment, each slot a link to the booking form filled in with who and when."""
+    clinic, tz = request.clinic, local_zone(request.clinic)
+    people = [column.person for column in columns.values()]
+    for hours in selectors.day_working_hours(clinic, day, people):
+        start, end = hours.starts, hours.ends
+        columns[hours.practitioner_id].shading.append(
+            grid.Block("work", start.hour * 60 + start.minute, end.hour * 60 + end.minute)
+        )
+    for away in selectors.time_off_between(clinic, *bounds, people):
+        columns[away.practitioner_id].shading.append(
+            grid.Block(
+                "off", grid.wall_minutes(away.starts_at, day, tz), grid.wall_minutes(away.ends_at, day, tz), away
+            )
+        )
+    treatment = selectors.calendar_treatment_type(clinic)
+    slots = free_time.calendar_free_slots(clinic, treatment, practitioner=who, start=day, days=1, now=timezone.now())
+    if not slots:
+        return
+    book_url = reverse("appointments:book")
+    by_person: dict[int, list] = {}
+    for slot in slots:
+        by_person.setdefault(slot.practitioner.pk, []).append(slot)
+    for pk, theirs in by_person.items():
+        if pk not in columns:
+            continue
+        for slot in grid.free_runs(theirs, treatment.duration_minutes):
+            block = grid.Block(
+                "free", grid.wall_minutes(slot.starts_at, day, tz), grid.wall_minutes(slot.ends_at, day, tz), slot
+            )
+            local = slot.starts_at.astimezone(tz)
+            block.url = (
+                f"{book_url}?practitioner={pk}&start={local:%Y-%m-%dT%H:%M}&duration={treatment.duration_minutes}"
+            )
+            columns[pk].items.append(block)
+
+
 @clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
@@ -118,6 +156,7 @@ def day_view(request):
         column = columns[appointment.practitioner_id]
         column.items.append(block)
         column.count += 1
+    _add_free_time(request, columns, day=day, who=who, bounds=(start, end))
     for column in columns.values():
         column.items.sort(key=lambda b: b.start)
     context = _calendar_context(request, view_name="appointments:day", day=day, step=1, who=who, staff=staff)
@@ -161,27 +200,22 @@ def week_view(request):
 
 
 def _prefill_from_query(request) -> dict:
-    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
+    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>&duration=<minutes>; anything
+    garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
     if client := parse_id(request.GET.get("client")):
         initial["client"] = client
     if practitioner := parse_id(request.GET.get("practitioner")):
         initial["practitioner"] = practitioner
-    raw_start = request.GET.get("start", "")
-    if raw_start:
-        try:
-            start = dt.datetime.fromisoformat(raw_start)
-        except ValueError:
-            try:
-                start = dt.datetime.combine(dt.date.fromisoformat(raw_start), dt.time(9, 0))
-            except ValueError:
-                start = None
-        if start is not None:
-            # A bare local time means the clinic's wall clock; an offset is converted to it.
-            if start.tzinfo is not None:
-                start = start.astimezone(local_zone(request.clinic))
-            initial["date"] = start.date()
-            initial["start_time"] = start.time().replace(second=0, microsecond=0)
+    if (start := parse_moment(request.GET.get("start"))) is not None:
+        # A bare local time means the clinic's wall clock; an offset is converted to it.
+        if start.tzinfo is not None:
+            start = start.astimezone(local_zone(request.clinic))
+        initial["date"] = start.date()
+        initial["start_time"] = start.time().replace(second=0, microsecond=0)
+    # The length of the treatment a free slot on the day calendar was offered for.
+    if (minutes := parse_id(request.GET.get("duration"))) is not None:
+        initial["duration"] = minutes
     return initial
 
 

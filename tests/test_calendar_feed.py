@@ -13,7 +13,7 @@ import vobject
 from django.urls import reverse
 
 from appointments.models import Appointment, CalendarFeed
-from tests.factories import AppointmentFactory, ClientFactory, ClientHealthFlagFactory
+from tests.factories import AppointmentFactory, ClientFactory, ClientHealthFlagFactory, TreatmentTypeFactory
 
 
 def make_address(http) -> str:
@@ -79,6 +79,15 @@ def test_the_feed_leaves_out_cancelled_visits_and_other_practitioners_appointmen
     response = anon.get(path_of(make_address(practitioner_client)))
 
     assert [e.summary.value for e in events(response)] == ["Jane · Reflexology"]
+
+
+def test_the_feed_names_the_treatment_type_when_there_is_one(practitioner_client, jane_at_ten, clinic, anon):
+    jane_at_ten.treatment_type = TreatmentTypeFactory(clinic=clinic, name="Hand reflexology", duration_minutes=45)
+    jane_at_ten.save()
+
+    (event,) = events(anon.get(path_of(make_address(practitioner_client))))
+
+    assert event.summary.value == "Jane · Hand reflexology"
 
 
 def test_a_shared_cache_may_not_keep_the_feed(practitioner_client, anon):

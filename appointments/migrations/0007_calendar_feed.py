@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0005_client_no_overlap_constraint'),
+        ('appointments', '0006_booking_foundations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
