@@ -1,4 +1,4 @@
-"""A practitioner's private calendar feed (issue 12, section 5): their appointments as one
+"""A practitioner's private calendar feed (docs/domain.md, rule 13): their appointments as one
 iCalendar file that a phone's calendar subscribes to by a secret address.
 
 The address is the only key, so the feed says as little as a lock screen may show: the

@@ -1,4 +1,4 @@
-"""A practitioner's private calendar feed (issue 12, section 5): a secret address their
+"""A practitioner's private calendar feed (docs/domain.md, rule 13): a secret address their
 phone's calendar subscribes to, carrying only times, the client's first name and the
 treatment; a reset makes the old address a 404. Read back with vobject, a parser other
 than the icalendar library that writes it."""
