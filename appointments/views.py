@@ -421,24 +421,22 @@ def unmark(request, pk: int):
 # --- the private calendar feed -----------------------------------------------------------
 
 
+# The new address waits here between the POST that made it and the page that shows it, once.
+FEED_ADDRESS_KEY = "calendar_feed_address"
+
+
 @clinic_required
 def feed_settings(request):
     """Where a practitioner gets (or resets) the secret address of their own calendar feed.
-    The address is shown once, on the answer to the POST that made it: only its hash is kept."""
-    address = ""
+    Only its hash is kept, so the address is shown once, on the page the reset leads to."""
     if request.method == "POST":
         token = services.calendar_feed_reset(practitioner=request.user)
-        address = request.build_absolute_uri(reverse("feeds:ics", kwargs={"token": token}))
-    feed = selectors.calendar_feed_of(request.user)
-    return render(
-        request,
-        "appointments/feed.html",
-        {
-            "feed": feed,
-            "address": address,
-            "webcal": address.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
-        },
-    )
+        request.session[FEED_ADDRESS_KEY] = request.build_absolute_uri(reverse("feeds:ics", kwargs={"token": token}))
+        return redirect("appointments:feed_settings")
+    address = request.session.pop(FEED_ADDRESS_KEY, "")
+    webcal = address.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1)
+    context = {"feed": selectors.calendar_feed_of(request.user), "address": address, "webcal": webcal}
+    return render(request, "appointments/feed.html", context)
 
 
 def feed(request, token: str):
