@@ -5,6 +5,11 @@ class BookingConfig(AppConfig):
     name = "booking"
 
     def ready(self) -> None:
+        from outbox import kinds
+
+        from .email_kinds import KINDS
+
+        kinds.register(*KINDS)
         # The staff's day calendar shows free slots; appointments cannot import booking (no cycle).
         from appointments import free_time
 
