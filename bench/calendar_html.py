@@ -2,7 +2,8 @@
 
 Makes a clinic with 14 practitioners and 557 appointments in the current week (Monday to
 Sunday, about 80 a day; past ones attended or no-show, a few cancelled, a third of the
-clients with health flags) in a PostgreSQL database of its own (default rc_calbench,
+clients with health flags; everyone works 09:00-17:00, one 60-minute treatment, where the
+code measured has working hours) in a PostgreSQL database of its own (default rc_calbench,
 DROPPED and created again on every run), then renders the owner's week and today's day
 (the whole clinic) through the Django test client: HTML bytes, gzipped bytes, queries and
 the median render time of --repeat requests.
@@ -110,6 +111,16 @@ def generate(today: dt.date):
             )
         )
     Appointment.objects.bulk_create(rows)
+    try:  # working hours and a treatment, where the code measured has them (online booking)
+        from appointments.models import TreatmentType, WorkingHours
+    except ImportError:
+        return owner
+    TreatmentType.objects.create(clinic=clinic, name="Reflexology", duration_minutes=60)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(clinic=clinic, practitioner=p, weekday=d, starts=dt.time(9), ends=dt.time(17))
+        for p in staff
+        for d in range(7)
+    )
     return owner
 
 
