@@ -109,6 +109,14 @@ def test_book_page_ignores_a_garbled_start(practitioner_client):
     assert "date" not in response.context["form"].initial
 
 
+@pytest.mark.parametrize("start", ["0001-01-01T00:00%2B14:00", "9999-12-31T23:59-12:00", "2026-02-30T10:00"])
+def test_book_page_ignores_a_start_out_of_range_rather_than_failing(practitioner_client, start):
+    response = practitioner_client.get(reverse("appointments:book") + f"?start={start}&duration=²")
+    assert response.status_code == 200
+    assert "date" not in response.context["form"].initial
+    assert response.context["form"].initial.get("duration") != "²"
+
+
 def test_book_page_offers_only_this_clinics_active_clients_and_staff(
     practitioner_client, clinic, other_clinic, jane, other_practitioner
 ):
