@@ -22,6 +22,7 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    path("c/", include("booking.change_urls")),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit_pages.urls")),
     path("attention/", include("attention.urls")),
