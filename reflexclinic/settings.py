@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "outbox",
     "clients",
     "appointments",
+    "booking",
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "reports",
