@@ -26,9 +26,9 @@ from django.urls import reverse
 
 from appointments.models import Appointment
 from outbox.models import Delivery
+from routines.links import clinic_segment
 
 from .models import BookingSettings
-from routines.links import clinic_segment
 
 SALT = "booking.change"
 MAX_AGE = dt.timedelta(days=70)

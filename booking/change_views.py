@@ -59,9 +59,14 @@ def _slot_time(raw: str) -> dt.datetime | None:
 
 
 def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
+    """The first day the picker shows: the one asked for (?from=), else a few days before the
+    appointment, so its week is on screen with "earlier" and "later" either side."""
     today = local_today(appointment.clinic, now)
     asked = parse_day(request.GET.get("from"))
-    return asked if asked is not None and today <= asked <= today + dt.timedelta(weeks=60) else today
+    if asked is not None and today <= asked <= today + dt.timedelta(weeks=60):
+        return asked
+    own_day = appointment.starts_at.astimezone(local_zone(appointment.clinic)).date()
+    return max(today, own_day - dt.timedelta(days=3))
 
 
 def _page(request, appointment, link: ChangeLink, settings, *, state: str, status: int = 200, **extra) -> HttpResponse:

@@ -143,7 +143,9 @@ def client_reschedule(
     now = now or timezone.now()
     locked, settings = _lock(appointment, sequence=sequence, now=now)
     day = starts_at.astimezone(local_zone(locked.clinic)).date()
-    offered = {s.starts_at: s for s in reschedule_slots(locked, settings=settings, start=day, days=1, now=now)}
+    offered = {
+        s.starts_at: s for s in reschedule_slots(appointment=locked, settings=settings, start=day, days=1, now=now)
+    }
     slot = offered.get(starts_at)
     if slot is None:
         raise SlotTaken
