@@ -23,10 +23,9 @@ from accounts.inputs import parse_day
 from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from appointments.models import Appointment
-from routines.links import clinic_from_segment
 
 from . import changes
-from .change_links import CANCEL, ChangeLink, LinkExpired, LinkInvalid, read_change_token
+from .change_links import CANCEL, CHANGE_LINK, ChangeLink, LinkExpired, LinkInvalid, read_change_token
 from .models import BookingSettings
 
 PAGE = "booking/change_page.html"
@@ -43,9 +42,9 @@ def _expired_links_clinic(token: str, segment: str) -> int | None:
     try:
         link = read_change_token(token, max_age=None)
     except LinkInvalid:
-        return clinic_from_segment(segment)
+        return CHANGE_LINK.clinic_from_segment(segment)
     found = Appointment.objects.filter(pk=link.appointment_id).values_list("clinic_id", flat=True).first()
-    return found if found is not None else clinic_from_segment(segment)
+    return found if found is not None else CHANGE_LINK.clinic_from_segment(segment)
 
 
 def _slot_time(raw: str) -> dt.datetime | None:
@@ -114,14 +113,14 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     except LinkExpired:
         return _problem(request, 410, _expired_links_clinic(token, clinic))
     except LinkInvalid:
-        return _problem(request, 400, clinic_from_segment(clinic))
+        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
     appointment = (
         Appointment.objects.select_related("clinic", "client", "practitioner", "treatment_type")
         .filter(pk=link.appointment_id)
         .first()
     )
     if appointment is None:
-        return _problem(request, 400, clinic_from_segment(clinic))
+        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
 
     now = timezone.now()
     settings = BookingSettings.for_clinic(appointment.clinic)

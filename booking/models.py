@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from accounts.models import Clinic
 from appointments.models import Appointment, TreatmentType
 from clients.models import Client
+from outbox.models import Delivery
 
 # docs/domain.md, "Online booking": an unverified hold keeps its slot this long.
 HOLD_MINUTES = 15
@@ -93,7 +94,8 @@ class BookingHold(models.Model):
     treatment_type = models.ForeignKey(TreatmentType, on_delete=models.PROTECT, related_name="booking_holds")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    name = models.CharField(max_length=200)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
     email = models.EmailField()
     phone = models.CharField(max_length=40)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.HELD)
@@ -101,6 +103,13 @@ class BookingHold(models.Model):
     client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_holds")
     appointment = models.OneToOneField(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_hold"
+    )
+    # The emails about it: the link to confirm the address, and the clinic's "no" to a request.
+    verify_delivery = models.OneToOneField(
+        Delivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_hold"
+    )
+    decline_delivery = models.OneToOneField(
+        Delivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="declined_booking"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -116,7 +125,11 @@ class BookingHold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} for {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        return f"{self.full_name} for {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
     @classmethod
     def blocking(cls, now):

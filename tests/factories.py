@@ -140,7 +140,8 @@ class BookingHoldFactory(factory.django.DjangoModelFactory):
     treatment_type = factory.SubFactory(TreatmentTypeFactory, clinic=factory.SelfAttribute("..clinic"))
     starts_at = factory.LazyFunction(_next_hour)
     ends_at = factory.LazyAttribute(lambda h: h.starts_at + dt.timedelta(minutes=h.treatment_type.duration_minutes))
-    name = "Ada Client"
+    first_name = "Ada"
+    last_name = "Client"
     email = "ada@example.org"
     phone = "07700 900123"
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=HOLD_MINUTES))

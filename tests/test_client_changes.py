@@ -29,12 +29,19 @@ from attention.selectors import Scope, attention_count
 from audit.actor import CLIENT_VIA_LINK
 from audit.models import AuditEntry
 from booking import changes
-from booking.change_links import CANCEL, RESCHEDULE, SALT, LinkExpired, LinkInvalid, change_url, read_change_token
+from booking.change_links import (
+    CANCEL,
+    CHANGE_LINK,
+    RESCHEDULE,
+    LinkExpired,
+    LinkInvalid,
+    change_url,
+    read_change_token,
+)
 from booking.models import BookingSettings
 from outbox.mailer import send_deliveries
 from outbox.models import Delivery
 from outbox.services import delivery_create
-from routines.links import clinic_segment
 from tests.factories import AppointmentFactory, ClientFactory, ClinicFactory, UserFactory
 from tests.races import book_at_once
 from tests.test_fuzz import discover, fuzz, row_counts
@@ -461,7 +468,7 @@ def test_a_tampered_link_gets_a_400_page_naming_the_clinic_from_its_signed_segme
         assert response.status_code == 400
         assert "This link does not work" in page(response) and "Willow Reflexology" in page(response)
     # A changed clinic segment names no clinic at all.
-    segment = clinic_segment(visit.clinic_id)
+    segment = CHANGE_LINK.clinic_segment(visit.clinic_id)
     forged = url.replace(segment, f"{visit.clinic_id}-0000000000000000").replace(url.split("/")[-2], "garbage")
     assert "Willow Reflexology" not in page(anon.get(forged))
     assert fresh(visit).status == Appointment.Status.BOOKED
@@ -500,11 +507,11 @@ def test_a_link_of_one_clinic_can_never_touch_another_clinics_appointment(visit,
     ours = link(visit, CANCEL)
     token = ours.rstrip("/").rsplit("/", 1)[1]
     # Our genuine signature over their appointment's id: the signature no longer matches.
-    forged_payload = signing.dumps({"a": theirs.pk, "s": 0, "k": "cancel"}, salt=SALT, compress=True).split(":")[0]
+    forged_payload = signing.dumps({"a": theirs.pk, "s": 0, "k": "cancel"}, salt=CHANGE_LINK.salt, compress=True).split(":")[0]
     forged = ours.replace(token.split(":")[0], forged_payload, 1)
     assert anon.post(forged).status_code == 400
     # Their clinic's segment in front of our token: still only our appointment, never theirs.
-    theirs_segment = ours.replace(clinic_segment(visit.clinic_id), clinic_segment(other_clinic.pk))
+    theirs_segment = ours.replace(CHANGE_LINK.clinic_segment(visit.clinic_id), CHANGE_LINK.clinic_segment(other_clinic.pk))
     anon.post(theirs_segment)
     assert fresh(theirs).status == Appointment.Status.BOOKED and fresh(theirs).sequence == 0
     assert fresh(visit).status == Appointment.Status.CANCELLED
