@@ -507,11 +507,13 @@ def test_a_link_of_one_clinic_can_never_touch_another_clinics_appointment(visit,
     ours = link(visit, CANCEL)
     token = ours.rstrip("/").rsplit("/", 1)[1]
     # Our genuine signature over their appointment's id: the signature no longer matches.
-    forged_payload = signing.dumps({"a": theirs.pk, "s": 0, "k": "cancel"}, salt=CHANGE_LINK.salt, compress=True).split(":")[0]
+    theirs_data = {"a": theirs.pk, "s": 0, "k": "cancel"}
+    forged_payload = signing.dumps(theirs_data, salt=CHANGE_LINK.salt, compress=True).split(":")[0]
     forged = ours.replace(token.split(":")[0], forged_payload, 1)
     assert anon.post(forged).status_code == 400
     # Their clinic's segment in front of our token: still only our appointment, never theirs.
-    theirs_segment = ours.replace(CHANGE_LINK.clinic_segment(visit.clinic_id), CHANGE_LINK.clinic_segment(other_clinic.pk))
+    segment = CHANGE_LINK.clinic_segment
+    theirs_segment = ours.replace(segment(visit.clinic_id), segment(other_clinic.pk))
     anon.post(theirs_segment)
     assert fresh(theirs).status == Appointment.Status.BOOKED and fresh(theirs).sequence == 0
     assert fresh(visit).status == Appointment.Status.CANCELLED
