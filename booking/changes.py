@@ -27,7 +27,12 @@ from django.utils import timezone
 
 from accounts.localtime import local_today, local_zone
 from appointments.models import Appointment, TreatmentType
-from appointments.services import BookingError, appointment_cancel, appointment_reschedule
+from appointments.services import (
+    BookingError,
+    appointment_cancel,
+    appointment_reschedule,
+    queue_practitioner_writes,
+)
 from audit.actor import CLIENT_VIA_LINK, acting_as
 
 from .models import BookingSettings
@@ -41,7 +46,7 @@ CHANGED = "changed"  # moved (or cancelled) since this link's email: a newer ema
 OFFLINE = "offline"  # the clinic has turned online changes off since
 TOO_LATE = "too_late"  # inside the cancellation notice
 
-CLIENT_CANCEL_REASON = "Cancelled by the client from their email"
+CLIENT_CANCEL_REASON = "by the client, from their email"
 # How many days of free slots the reschedule page shows at a time.
 PICKER_DAYS = 7
 
@@ -126,7 +131,7 @@ def _lock(appointment: Appointment, *, sequence: int, now: dt.datetime) -> tuple
 @transaction.atomic
 def client_cancel(*, appointment: Appointment, sequence: int, now: dt.datetime | None = None) -> Appointment:
     """Cancel from the client's link; the cancellation notice removes it from their calendar."""
-    locked, _ = _lock(appointment, sequence=sequence, now=now or timezone.now())
+    locked, _ = _lock(appointment=appointment, sequence=sequence, now=now or timezone.now())
     with acting_as(CLIENT_VIA_LINK):
         return appointment_cancel(appointment=locked, reason=CLIENT_CANCEL_REASON)
 
@@ -137,11 +142,15 @@ def client_reschedule(
 ) -> Appointment:
     """Move to `starts_at`, one of the free slots offered; SlotTaken when it is not (any more).
 
-    Two clients choosing one slot: the services queue one practitioner's writes and the
-    database's exclusion constraint refuses the second (appointments/services.py); either
-    way the second gets SlotTaken and the transaction leaves nothing behind."""
+    Two clients choosing one slot: the second waits in line behind the first (the
+    practitioner's queue of writes, appointments/services.py) and then finds the slot no
+    longer free; anything that skipped the line is refused by the database's exclusion
+    constraint. Either way the second gets SlotTaken and its transaction leaves nothing behind."""
     now = now or timezone.now()
-    locked, settings = _lock(appointment, sequence=sequence, now=now)
+    locked, settings = _lock(appointment=appointment, sequence=sequence, now=now)
+    # In line with the practitioner's other bookings and online holds before reading what is
+    # free, so no hold slips in between the read and the move (booking/services.py does the same).
+    queue_practitioner_writes(locked.practitioner_id)
     day = starts_at.astimezone(local_zone(locked.clinic)).date()
     offered = {
         s.starts_at: s for s in reschedule_slots(appointment=locked, settings=settings, start=day, days=1, now=now)

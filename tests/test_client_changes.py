@@ -319,8 +319,8 @@ def test_two_clients_moving_into_one_slot_at_once_exactly_one_gets_it(clinic, pr
     def move(appointment):
         return lambda: changes.client_reschedule(appointment=appointment, sequence=0, starts_at=target)
 
-    # Both read the free slots before either moves (the services then queue them in line).
-    outcomes = book_at_once(monkeypatch, changes, "reschedule_slots", {"first": move(first), "second": move(second)})
+    # Both have their appointment in hand and its link checked before either goes on.
+    outcomes = book_at_once(monkeypatch, changes, "_lock", {"first": move(first), "second": move(second)})
 
     assert list(outcomes.values()).count("booked") == 1, outcomes
     loser = next(o for o in outcomes.values() if o != "booked")
