@@ -263,10 +263,11 @@ def _state(hold: BookingHold, now: dt.datetime) -> str:
 def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     segment_clinic = VERIFY_LINK.clinic_from_segment(clinic)
     try:
-        hold_id, expired = read_verify_token(token), False
-    except LinkExpired:
-        # Genuine but old: what became of the booking still tells the client the most.
-        hold_id, expired = read_verify_token(token, max_age=None), True
+        try:
+            hold_id, expired = read_verify_token(token), False
+        except LinkExpired:
+            # Genuine but old: what became of the booking still tells the client the most.
+            hold_id, expired = read_verify_token(token, max_age=None), True
     except LinkInvalid:
         return _problem(request, 400, segment_clinic)
     hold = (
@@ -275,12 +276,14 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         .first()
     )
     if hold is None:
-        return _problem(request, 400, segment_clinic)
+        # A genuine old link whose unconfirmed hold has since been forgotten is simply expired.
+        return _problem(request, 410 if expired else 400, segment_clinic)
     now = timezone.now()
     if expired and hold.status == BookingHold.Status.HELD:
         return _problem(request, 410, hold.clinic_id)
     if request.method == "GET":
-        return _hold_page(request, hold, state=_state(hold, now) if _state(hold, now) != "held" else "confirm")
+        state = _state(hold, now)
+        return _hold_page(request, hold, state="confirm" if state == BookingHold.Status.HELD else state)
     try:
         hold = services.hold_verify(hold_id=hold.pk, now=now)
     except services.HoldNotOpen as refused:

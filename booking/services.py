@@ -271,3 +271,18 @@ def request_decline(*, clinic: Clinic, hold_id: int, by: User) -> BookingHold:
     )
     hold.save()
     return hold
+
+
+# Unconfirmed holds keep a name, an email and a phone number of someone who may never have
+# meant to book (or never typed them): kept a day for the clinic's questions, then forgotten.
+LAPSED_HOLDS_KEPT = dt.timedelta(days=1)
+
+
+def holds_forget_lapsed(*, now: dt.datetime | None = None) -> int:
+    """Delete the holds whose link was never followed, a day after they expired; returns how many."""
+    now = now or timezone.now()
+    lapsed = BookingHold.objects.filter(
+        status__in=(BookingHold.Status.HELD, BookingHold.Status.EXPIRED), expires_at__lt=now - LAPSED_HOLDS_KEPT
+    )
+    deleted, _ = lapsed.delete()
+    return deleted

@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": DISPATCH_INTERVAL_SECONDS,
         "options": {"expires": DISPATCH_INTERVAL_SECONDS * 5 / 6},
     },
+    # Online booking: holds nobody confirmed are forgotten a day after they lapse.
+    "forget-lapsed-booking-holds": {"task": "booking.tasks.forget_lapsed_holds", "schedule": 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -432,3 +432,28 @@ def test_no_public_booking_page_answers_500_or_half_saves_under_generated_input(
         fuzz(anon, discover(url, anon), check=at_most_one_hold)
     hold = BookingHoldFactory(clinic=clinic, practitioner=practitioner, treatment_type=online, starts_at=at(day, 11))
     fuzz(anon, discover(urlsplit(verify_url(hold)).path, anon), check=at_most_one_booking)
+
+
+def test_holds_nobody_confirmed_are_forgotten_a_day_after_they_lapse(online, clinic, practitioner, day):
+    from booking.tasks import forget_lapsed_holds
+
+    now = timezone.now()
+    hold = {"clinic": clinic, "practitioner": practitioner, "treatment_type": online}
+    BookingHoldFactory(**hold, first_name="Lapsed", expires_at=now - dt.timedelta(days=1, minutes=1))
+    BookingHoldFactory(**hold, first_name="Recent", expires_at=now - dt.timedelta(hours=23))
+    BookingHoldFactory(
+        **hold, first_name="Request", status=BookingHold.Status.REQUESTED, expires_at=now - dt.timedelta(days=3)
+    )
+    assert forget_lapsed_holds() == 1
+    assert sorted(BookingHold.objects.values_list("first_name", flat=True)) == ["Recent", "Request"]
+    assert forget_lapsed_holds() == 0
+
+
+def test_an_old_link_whose_hold_was_forgotten_says_it_expired_and_names_the_clinic(online, clinic, practitioner, anon):
+    hold = BookingHoldFactory(clinic=clinic, practitioner=practitioner, treatment_type=online)
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 2 * 24 * 3600):
+        old = urlsplit(verify_url(hold)).path
+    hold.delete()
+    response = anon.post(old)
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode() and clinic.name in response.content.decode()

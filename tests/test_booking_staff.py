@@ -293,7 +293,7 @@ def test_declining_a_request_frees_the_time_and_tells_the_client_kindly(
     (message,) = mail.outbox
     assert message.subject.startswith("About your request for")
     assert "can't offer you that time" in message.body and "/book/" in message.body
-    assert message.reply_to == ["Calm Feet Reflexology <hello@calmfeet.example>"] or message.reply_to
+    assert message.reply_to == [f"{request_hold.clinic.name} <hello@calmfeet.example>"]
     assert not Appointment.objects.exists()
     request_hold.refresh_from_db()
     assert request_hold.status == BookingHold.Status.DECLINED
