@@ -89,7 +89,6 @@ def propose_routine(page, look, session) -> None:
     look(page)
 
 
-<<<<<<< HEAD
 def link_in_email(message, label: str) -> str:
     """The path of the link after `label` in an email's text ("Move to another time: <url>")."""
     body = message.body if hasattr(message, "body") else message.get_body(("plain",)).get_content()
@@ -112,7 +111,9 @@ def move_appointment_from_email(page: Page, look, message, *, day: str, to_time:
 def open_cancel_link(page: Page, look, message) -> None:
     """The client follows the email's "cancel" link."""
     page.goto(link_in_email(message, "Cancel:"))
-=======
+    look(page)
+
+
 def book_online(
     page: Page, look, clinic_slug: str, *, treatment: str, day: str, time: str, person: dict[str, str]
 ) -> None:
@@ -143,5 +144,4 @@ def confirm_booking_from_email(page: Page, look, body: str) -> None:
     look(page)
     page.get_by_role("button", name="Confirm my booking").click()
     expect(page.get_by_role("heading", name="Your booking is confirmed")).to_be_visible()
->>>>>>> booking
     look(page)
