@@ -76,7 +76,11 @@ def email_links(delivery: Delivery) -> dict:
         return {}
     if delivery.kind == Delivery.Kind.CONFIRMATION and appointment.course_id is not None:
         return {}
-    settings_ = BookingSettings.for_clinic(delivery.clinic)
+    try:
+        # Loaded with the batch (appointments/email_kinds.py): no query per email.
+        settings_ = delivery.clinic.booking_settings
+    except BookingSettings.DoesNotExist:
+        return {}
     if not settings_.online:
         return {}
     return {

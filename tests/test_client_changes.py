@@ -276,6 +276,18 @@ def test_a_move_is_recorded_as_made_by_the_client(visit, anon, day):
     assert set(entry.changes) >= {"starts_at", "ends_at", "sequence"}
 
 
+def test_a_visit_booked_as_a_treatment_moves_for_that_treatments_length(visit, anon, day):
+    from appointments.models import TreatmentType
+
+    long = TreatmentType.objects.create(clinic=visit.clinic, name="Full session", duration_minutes=90)
+    Appointment.objects.filter(pk=visit.pk).update(treatment_type=long, ends_at=local(day, 11, 30))
+    times = on_day(page(anon.get(link(visit, RESCHEDULE))), day)
+    # The working day ends at 17:00: 90 minutes fit from 15:30, not from 16:00.
+    assert ">15:30</label>" in times and ">16:00</label>" not in times
+    anon.post(link(visit, RESCHEDULE), {"slot": local(day, 15, 30).isoformat()})
+    assert (fresh(visit).starts_at, fresh(visit).ends_at) == (local(day, 15, 30), local(day, 17))
+
+
 @pytest.mark.parametrize(
     "slot",
     ["03:00", "10:30", "bad", "", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "2026-01-01T10:00"],
@@ -601,6 +613,35 @@ def at_most_one_appointment_changed(response, before, what):
 def test_no_change_page_answers_500_or_half_saves_under_generated_input(visit, anon, purpose):
     path = link(visit, purpose)
     fuzz(anon, discover(path, anon), check=at_most_one_appointment_changed)
+
+
+def test_building_a_batch_of_reminders_with_links_takes_the_same_queries_for_3_and_30(
+    online, clinic, practitioner, day, django_assert_num_queries
+):
+    from outbox.mailer import with_email_data
+    from outbox.render import render_delivery
+
+    ids = []
+    for n in range(30):
+        start = local(day + dt.timedelta(days=n // 6), 9 + n % 6)
+        visit = AppointmentFactory(
+            clinic=clinic, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+        )
+        ids.append(
+            delivery_create(
+                kind=Delivery.Kind.REMINDER,
+                clinic_id=clinic.pk,
+                local_date=timezone.localdate(),
+                **visit.client.as_recipient,
+                client=visit.client,
+                appointment=visit,
+            ).pk
+        )
+    for batch in (ids[:3], ids):
+        with django_assert_num_queries(3):
+            deliveries = with_email_data(Delivery.objects.all()).in_bulk(batch)
+            bodies = [render_delivery(d).body for d in deliveries.values()]
+        assert all("Move to another time: " in body for body in bodies)
 
 
 def test_a_clinic_that_never_set_up_booking_sends_no_links(db, day):
