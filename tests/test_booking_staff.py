@@ -330,3 +330,17 @@ def test_a_get_on_an_answer_address_changes_nothing(practitioner_client, request
     assert response.status_code == 302
     request_hold.refresh_from_db()
     assert request_hold.status == BookingHold.Status.REQUESTED
+
+
+def test_the_hours_page_takes_a_fixed_number_of_queries(
+    practitioner_client, practitioner, clinic, day, django_assert_num_queries
+):
+    for weekday in range(5):
+        WorkingHoursFactory(clinic=clinic, practitioner=practitioner, weekday=weekday)
+    for n in range(3):
+        TimeOffFactory(clinic=clinic, practitioner=practitioner, starts_at=at(day + dt.timedelta(days=n), 9))
+    # Session, user, clinic, the member, the hours, the time off.
+    with django_assert_num_queries(6):
+        response = practitioner_client.get(reverse("booking:hours", kwargs={"pk": practitioner.pk}))
+    page = response.content.decode()
+    assert page.count('type="time"') == 2 * (5 + 2) and page.count(">Remove</button>") == 3
