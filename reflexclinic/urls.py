@@ -24,6 +24,7 @@ urlpatterns = [
     path("r/", include("routines.checkin_urls")),
     # Public: a practitioner's calendar feed, opened by the secret in its address.
     path("feeds/", include("appointments.feed_urls")),
+    path("c/", include("booking.change_urls")),
     path("booking/", include("booking.urls")),
     path("book/", include("booking.public_urls")),
     path("reports/", include("reports.urls")),

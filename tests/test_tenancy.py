@@ -124,6 +124,9 @@ PUBLIC = {
     # A practitioner's calendar feed: the secret in the address is the permission
     # (tests/test_calendar_feed.py checks that it shows one practitioner's own only).
     "feeds:ics",
+    # ... and these from appointment emails, to move or cancel that one appointment
+    # (tests/test_client_changes.py: a link of one clinic never touches another's).
+    "change:page",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
     # Online booking's public pages: a clinic's page is open while it takes bookings, and the
