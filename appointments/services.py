@@ -26,8 +26,8 @@ from clients.services import client_health_changed
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
-from . import selectors
-from .models import Appointment, AppointmentStatusChange, Course, TreatmentType
+from . import feeds, selectors
+from .models import Appointment, AppointmentStatusChange, CalendarFeed, Course, TreatmentType
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -336,7 +336,7 @@ def course_book(
         clinic=clinic, client=client, practitioner=practitioner, planned_sessions=sessions, interval_days=interval_days
     )
     if replanned:
-        # docs/domain.md, rule 13: a new course after an earlier one changes the treatment plan.
+        # docs/domain.md, rule 14: a new course after an earlier one changes the treatment plan.
         client_health_changed(client=client)
     for starts_at, ends_at in slots:
         _save_guarded(
@@ -386,3 +386,13 @@ def client_notice_create(
         appointment=appointment,
         **about,
     )
+
+
+def calendar_feed_reset(*, practitioner: User) -> str:
+    """A new secret address for `practitioner`'s calendar feed; the old one stops working at
+    once. Returns the secret, which is shown once and never stored."""
+    token = feeds.new_token()
+    CalendarFeed.objects.update_or_create(
+        practitioner=practitioner, defaults={"token_hash": feeds.token_hash(token), "created_at": timezone.now()}
+    )
+    return token

@@ -292,7 +292,7 @@ class ClientForm(forms.ModelForm):
 
 class RenewedConsentForm(forms.Form):
     """The client's renewed consent, when, and their say-so: to routine emails after they
-    stopped them, or to treatment after their health or plan changed (docs/domain.md, rule 13).
+    stopped them, or to treatment after their health or plan changed (docs/domain.md, rule 14).
 
     Who records it is the signed-in practitioner."""
 

@@ -88,7 +88,7 @@ class Client(models.Model):
     physician_clearance_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     # When the health flags or the treatment plan last changed: a consent to treatment given
-    # before then is due again (docs/domain.md, rule 13).
+    # before then is due again (docs/domain.md, rule 14).
     health_changed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -146,7 +146,7 @@ class Client(models.Model):
 
     @property
     def consent_due_again(self) -> bool:
-        """docs/domain.md, rule 13: consent to treatment was given, then the health flags or the
+        """docs/domain.md, rule 14: consent to treatment was given, then the health flags or the
         treatment plan changed; no session is signed until the client consents again."""
         given, changed = self.consent_treatment_at, self.health_changed_at
         return bool(self.consent_treatment and given and changed and changed > given)

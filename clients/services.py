@@ -160,7 +160,7 @@ def _set_flags(client: Client, flags: Iterable[str], *, changed_at: dt.datetime 
 
 
 def client_health_changed(*, client: Client, at: dt.datetime | None = None) -> None:
-    """docs/domain.md, rule 13: the client's health flags or treatment plan changed at `at`;
+    """docs/domain.md, rule 14: the client's health flags or treatment plan changed at `at`;
     a consent to treatment given before then is due again."""
     at = at or timezone.now()
     # Never backwards: a later change stands (an earlier answer accepted late says nothing newer).

@@ -170,7 +170,7 @@ RENEWALS = {
 
 def _consent_renew(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """Only the client's renewed say-so, recorded here with who, when and what they said, ends
-    a stop of routine emails (stop means stop) or a consent to treatment due again (docs/domain.md, rule 13)."""
+    a stop of routine emails (stop means stop) or a consent to treatment due again (docs/domain.md, rule 14)."""
     client = selectors.client_for_page(clinic=request.clinic, pk=pk)
     renewal = RENEWALS[kind]
     names = {"name": client.full_name, "first": client.first_name}

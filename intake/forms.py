@@ -166,7 +166,7 @@ def initial_answers(client: Client) -> dict[str, Any]:
 
 
 class RenewalForm(SignatureMixin):
-    """Consent to treatment again, after the client's health or plan changed (docs/domain.md, rule 13)."""
+    """Consent to treatment again, after the client's health or plan changed (docs/domain.md, rule 14)."""
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -78,7 +78,7 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
             "then record the session."
         )
     if client.consent_due_again:
-        # docs/domain.md, rule 13: a change of health or plan since the client consented.
+        # docs/domain.md, rule 14: a change of health or plan since the client consented.
         return ConsentDueAgain(
             f"{client.full_name}'s health flags or treatment plan changed after they consented to treatment, "
             "so their consent is due again. Record their renewed consent on the client page, or send them a "

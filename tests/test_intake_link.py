@@ -1,4 +1,4 @@
-"""Intake and consent filled in by the client (issue 12, section 1; docs/domain.md, rules 13 and 14).
+"""Intake and consent filled in by the client (issue 12, section 1; docs/domain.md, rules 14 and 15).
 
 The practitioner emails a signed intake link; the client fills in their details, the
 health questions behind every flag and their consent from their phone; the consent is
@@ -363,7 +363,7 @@ def test_another_clinics_practitioner_cannot_see_or_accept_a_submission(other_cl
     assert sent.is_pending
 
 
-# --- consent due again (docs/domain.md, rule 13) -----------------------------------------
+# --- consent due again (docs/domain.md, rule 14) -----------------------------------------
 
 
 @pytest.fixture

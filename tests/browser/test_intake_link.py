@@ -1,5 +1,5 @@
 """The client fills in their intake from an emailed link on a phone, and the practitioner
-reviews and accepts it (issue 12, section 1; docs/domain.md, rule 14), in Chromium. The
+reviews and accepts it (issue 12, section 1; docs/domain.md, rule 15), in Chromium. The
 steps live in tests/browser/steps.py, for the issue's whole journey (booking, intake, GP letter)."""
 
 from __future__ import annotations
