@@ -426,10 +426,15 @@ class Sample:
 def drive(server: Server, clinic: ClinicUnderTest, args: argparse.Namespace) -> tuple[list[Sample], float]:
     """--users threads, each with its own sessions, fetching the clinic's pages in turn
     (each from its own starting page) for --seconds after one untimed pass."""
-    go = threading.Barrier(args.users + 1)
     samples: list[list[Sample]] = [[] for _ in range(args.users)]
-    stop_at = [0.0]
+    window = [0.0, 0.0]  # start and end of the timed window, set as every user is ready
     failures: list[str] = []
+
+    def open_window() -> None:
+        window[0] = time.monotonic()
+        window[1] = window[0] + args.seconds
+
+    go = threading.Barrier(args.users + 1, action=open_window)
 
     def user(n: int) -> None:
         try:
@@ -443,9 +448,12 @@ def drive(server: Server, clinic: ClinicUnderTest, args: argparse.Namespace) -> 
             failures.append(f"user {n}: {exc}")
             go.abort()
             return
-        go.wait(timeout=600)
+        try:
+            go.wait(timeout=600)
+        except threading.BrokenBarrierError:
+            return
         i = 0
-        while time.monotonic() < stop_at[0]:
+        while time.monotonic() < window[1]:
             page = pages[i % len(pages)]
             i += 1
             started = time.perf_counter()
@@ -461,11 +469,12 @@ def drive(server: Server, clinic: ClinicUnderTest, args: argparse.Namespace) -> 
         go.wait(timeout=600)
     except threading.BrokenBarrierError:
         raise SystemExit(f"{server.name}, {clinic.label}: " + "; ".join(failures)) from None
-    started = time.monotonic()
-    stop_at[0] = started + args.seconds
+    except BaseException:
+        go.abort()  # Ctrl-C: the users stop where they are
+        raise
     for thread in threads:
         thread.join(timeout=args.seconds + 120)
-    return [s for per_user in samples for s in per_user], time.monotonic() - started
+    return [s for per_user in samples for s in per_user], time.monotonic() - window[0]
 
 
 # --------------------------------------------------------------------------- figures
@@ -508,9 +517,10 @@ def report(clinic: ClinicUnderTest, runs: list[tuple[Server, list[Sample], float
             f"  [{server.name}] {total.requests} requests in {elapsed:.1f} s: {total.per_second:.1f} requests/s, "
             f"p50 {total.p50:.0f} ms, p95 {total.p95:.0f} ms, p99 {total.p99:.0f} ms, {total.errors} errors"
         )
-    names = [s.name for s, _, _ in runs]
-    head = f"  {'page':<20}" + "".join(f"{'[' + n + '] req/s p50 p95 p99 ms, KiB, x login':>52}" for n in names)
-    print(head)
+    width = 46
+    print(f"  {'':<20}" + "".join(f"  {'[' + server.name + ']':<{width}}" for server, _, _ in runs))
+    columns = "req/s   p50   p95   p99 ms    KiB  p95/login"
+    print(f"  {'page':<20}" + "".join(f"  {columns:<{width}}" for _ in runs))
     for page in clinic.pages:
         line = f"  {page.name:<20}"
         for server, samples, elapsed in runs:
@@ -520,16 +530,16 @@ def report(clinic: ClinicUnderTest, runs: list[tuple[Server, list[Sample], float
             verdict = ""
             if page.target is not None:
                 met = times <= page.target and not own.errors
-                verdict = f" {'met' if met else 'NOT met'} (<= {page.target:g}x)"
+                verdict = f" {'met' if met else 'NOT met'} (<={page.target:g}x)"
                 if not met:
-                    missed.append(f"{server.name}, {clinic.label}, {page.name}: {times:.1f}x")
-            errors = f", {own.errors} errors" if own.errors else ""
+                    missed.append(f"[{server.name}] {clinic.label}, {page.name}: {times:.1f}x")
+            errors = f" {own.errors} errors" if own.errors else ""
             cell = (
-                f"{own.per_second:5.1f} {own.p50:5.0f} {own.p95:5.0f} {own.p99:5.0f}, {own.size / 1024:6.1f},"
+                f"{own.per_second:5.1f} {own.p50:5.0f} {own.p95:5.0f} {own.p99:5.0f}    {own.size / 1024:5.1f}"
                 f" {times:5.1f}x{verdict}{errors}"
             )
-            line += f"{cell:>52}"
-        print(line, flush=True)
+            line += f"  {cell:<{width}}"
+        print(line.rstrip(), flush=True)
     return missed
 
 
@@ -586,6 +596,8 @@ def describe(server: Server) -> str:
     commit = subprocess.run(
         ["git", "log", "-1", "--format=%h %s"], cwd=server.code_dir, capture_output=True, text=True, check=False
     ).stdout.strip()
+    if not commit and (server.code_dir / ".commit").exists():  # an export: `git archive C | tar -x; echo C > .commit`
+        commit = (server.code_dir / ".commit").read_text().strip()
     extra = " ".join(f"{k}={v}" for k, v in server.env.items())
     return f"at {commit[:70]}" + (f" with {extra}" if extra else "")
 
