@@ -81,7 +81,7 @@ def test_a_kept_connection_the_database_cut_is_replaced_before_the_next_request_
     assert health() == {"ok": True}
     assert connection.connection is not None, "the connection is kept after the request"
     kept = connection.connection.info.backend_pid
-    assert cut_other_connections() == 1
+    assert cut_other_connections() >= 1
     assert health() == {"ok": True}
     assert connection.connection.info.backend_pid != kept
 
