@@ -103,9 +103,13 @@ class PainChart:
         return " ".join(parts)
 
     @property
+    def sessions_total(self) -> int:
+        return self.earlier + len(self.points)
+
+    @property
     def _which_sessions(self) -> str:
         if self.earlier:
-            return f"the latest {len(self.points)} of {self.earlier + len(self.points)} sessions"
+            return f"the latest {len(self.points)} of {self.sessions_total} sessions"
         return f"{len(self.points)} sessions"
 
     @property

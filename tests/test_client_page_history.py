@@ -92,6 +92,8 @@ def test_a_client_with_60_sessions_has_a_page_no_bigger_than_one_with_10(
     page = practitioner_client.get(reverse("clients:detail", args=[sixty.pk])).content.decode()
     assert shown_sessions(page) == [f"Visit {n}" for n in range(60, 50, -1)]
     assert "the latest 10 of 60 sessions" in page
+    assert "The latest 10 of 60 sessions; the" in page
+    assert reverse("reports:client_report", args=[sixty.pk]) in page
     assert OLDER in page
     assert OLDER not in practitioner_client.get(reverse("clients:detail", args=[ten.pk])).content.decode()
 
