@@ -49,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -153,7 +154,8 @@ def prepare_data(args: argparse.Namespace) -> list[ClinicUnderTest]:
     template_url = with_database(args.database_url, f"{name}_template")
     dashboard.ensure_database(template_url, recreate=False)
     network = dashboard.stored_network(template_url)
-    today = dt.date.today().isoformat()
+    # The generator's "today" is the installation's (timezone.localdate(), before Django is set up).
+    today = dt.datetime.now(ZoneInfo(os.environ.get("TIME_ZONE", "Europe/London"))).date().isoformat()
     wanted = {"version": dashboard.GENERATOR_VERSION, "clients": args.clients, "anchor": today}
     fresh = args.regenerate or not network or any(network.get(k) != v for k, v in wanted.items())
     if fresh:
