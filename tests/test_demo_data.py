@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Clinic, User
 from appointments.models import Appointment
-from clients.models import Client, ClientHealthFlag, HealthFlag
+from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, HealthFlag
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
 
 
@@ -150,3 +150,27 @@ def test_demo_owner_sees_home_routine_adherence_at_home_pain_and_rebooking_in_th
     assert adherence and 20 < float(adherence.group(1)) < 95
     assert int(re.search(r"Pain check-ins (\d+)", text).group(1)) > 10
     assert float(re.search(r"Rebooked \d+ (\d+\.\d)%", text).group(1)) > 50
+
+
+@pytest.mark.django_db
+def test_every_demo_consent_has_its_history_row_as_the_intake_would_record_it():
+    seed()
+    for client in Client.objects.filter(clinic__slug="demo"):
+        records = {r.kind: r for r in ConsentRecord.objects.filter(client=client)}
+        assert records[ConsentKind.TREATMENT].given and records[ConsentKind.TREATMENT].at == client.consent_treatment_at
+        assert (ConsentKind.ROUTINE_EMAILS in records) == client.consent_email
+
+
+@pytest.mark.django_db
+def test_the_demo_clinic_takes_bookings_online_with_free_times_in_the_coming_weeks(client):
+    from booking.models import BookingSettings
+    from booking.slots import free_slots
+
+    seed()
+    demo = Clinic.objects.get(slug="demo")
+    assert BookingSettings.objects.get(clinic=demo).online
+    assert not BookingSettings.objects.get(clinic__slug="harbour").online
+    treatment = demo.treatment_types.get(name="Foot reflexology")
+    assert free_slots(demo, treatment, start=timezone.localdate(), days=14)
+    page = client.get(f"/book/demo/?type={treatment.pk}&practitioner=any")
+    assert "Free times from" in page.content.decode()
