@@ -79,6 +79,28 @@ def zone_picture_png(zone: ReflexZone, side: str) -> bytes:
     return _rasterise(zone.pk, side, svg)
 
 
+# What a zone's picture is drawn from: its map, place, size, angle and the name in its label.
+_DRAWN_FROM = ("pk", "code", "name", "reflex_map", "x", "y", "rx", "ry", "angle")
+
+
+def zone_picture(zone: ReflexZone, side: str) -> InlineImage:
+    """The zone's inline picture, made once per zone, side and drawing: drawing its SVG only
+    to find the picture in the cache cost more than the rest of an email's content."""
+    return _zone_picture(tuple(getattr(zone, name) for name in _DRAWN_FROM), side)
+
+
+@lru_cache(maxsize=1024)
+def _zone_picture(drawn_from: tuple, side: str) -> InlineImage:
+    zone = ReflexZone(**dict(zip(_DRAWN_FROM, drawn_from, strict=True)))
+    return InlineImage(
+        cid=f"zone-{zone.pk}-{side}@{settings.EMAIL_MESSAGE_ID_DOMAIN}",
+        data=zone_picture_png(zone, side),
+        filename=f"{zone.code}-{side}.png",
+        alt=f"Where to press: {zone_label(zone, side)}",
+        scale=PICTURE_SCALE,
+    )
+
+
 # --- Routine email ----------------------------------------------------------------
 
 
@@ -135,13 +157,7 @@ def _routine_content(routine: Routine) -> RoutineContent:
             side = step.first_side  # the picture shows the side worked first
             key = (step.zone.pk, side)
             if key not in images:
-                images[key] = InlineImage(
-                    cid=f"zone-{step.zone.pk}-{side}@{settings.EMAIL_MESSAGE_ID_DOMAIN}",
-                    data=zone_picture_png(step.zone, side),
-                    filename=f"{step.zone.code}-{side}.png",
-                    alt=f"Where to press: {zone_label(step.zone, side)}",
-                    scale=PICTURE_SCALE,
-                )
+                images[key] = zone_picture(step.zone, side)
             view.picture = images[key]
             if step.side_order == SideOrder.RIGHT_THEN_LEFT:
                 view.picture_note = f"Shown on the right {_limb(step.zone.reflex_map)}; the left is its mirror image."

@@ -20,56 +20,15 @@ import pytest
 import resvg_py
 from PIL import Image
 
-from clients.models import HealthFlag
 from outbox.models import Delivery
 from routines.emails import PICTURE_COLOURS, PICTURE_SCALE, build_routine_email
-from routines.models import LibraryStep, StepKind
+from routines.models import StepKind
 from sessions.charts import zone_picture_svg
-from tests.factories import ClientFactory, ClientHealthFlagFactory, DeliveryFactory, RoutineFactory, RoutineStepFactory
+from tests.delivery_data import heavy_routine_delivery
 
 KIB = 1024
 TYPICAL_BUDGET = 100 * KIB  # about 4 steps
 MOST = 150 * KIB  # any routine email
-
-
-def heavy_routine_delivery(clinic, practitioner, steps: int) -> Delivery:
-    client = ClientFactory(clinic=clinic, first_name="Margaretha", last_name="Vandenberghe-Lindqvist")
-    ClientHealthFlagFactory(client=client, flag=HealthFlag.SERIOUS_BACK_INJURY)
-    routine = RoutineFactory(
-        clinic=clinic,
-        client=client,
-        created_by=practitioner,
-        intro="Lovely to see you today. Keep it gentle this week and tell me how the mornings feel.",
-    )
-    library = sorted(
-        LibraryStep.objects.filter(clinic=clinic, kind=StepKind.REFLEX).prefetch_related("zones"),
-        key=lambda s: -len(s.instruction),
-    )
-    used: set[int] = set()
-    position = 0
-    for entry in library:
-        zone = next((z for z in entry.zones.all() if z.pk not in used), None)
-        if zone is None:
-            continue
-        used.add(zone.pk)
-        position += 1
-        RoutineStepFactory(
-            routine=routine,
-            position=position,
-            zone=zone,
-            side_order="right_then_left",
-            pressure=3,
-            minutes=3,
-            title=entry.title,
-            instruction=entry.instruction,
-        )
-        if position == steps:
-            break
-    assert position == steps, "the library has too few zones for this routine"
-    tips = LibraryStep.objects.filter(clinic=clinic, kind=StepKind.LIFESTYLE).order_by("sort_order")[:2]
-    for n, tip in enumerate(tips, start=position + 1):
-        RoutineStepFactory(routine=routine, position=n, kind="lifestyle", title=tip.title, instruction=tip.instruction)
-    return DeliveryFactory(routine=routine, status=Delivery.Status.PENDING)
 
 
 def wire_bytes(delivery: Delivery) -> bytes:

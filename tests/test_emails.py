@@ -329,6 +329,7 @@ def test_the_preview_is_the_same_email_with_links_that_record_nothing(delivery, 
 
 def test_a_zone_picture_is_rasterised_once_however_many_emails_use_it(delivery, routine):
     emails._rasterise.cache_clear()
+    emails._zone_picture.cache_clear()
     others = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)) for n in range(1, 4)]
     with mock.patch.object(emails.resvg_py, "svg_to_bytes", wraps=emails.resvg_py.svg_to_bytes) as rasterise:
         for d in [delivery, *others]:
