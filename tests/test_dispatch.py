@@ -135,15 +135,16 @@ def test_the_local_day_is_the_clients_not_the_servers(clinic, queued):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_create_one_email_per_routine(clinic):
+def test_two_dispatchers_at_once_create_one_email_per_routine_and_queue_each_once(clinic):
     routines = [make_routine(clinic) for _ in range(40)]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
+    queued: list[list[int]] = []
 
     def run():
         try:
             barrier.wait()
-            dispatch_pass(NOON, queue=False)
+            queued.append(dispatch_pass(NOON, queue=False).due_ids)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -157,6 +158,11 @@ def test_two_dispatchers_at_once_create_one_email_per_routine(clinic):
     assert errors == []
     assert Delivery.objects.filter(kind=Delivery.Kind.ROUTINE).count() == len(routines)
     assert set(Delivery.objects.values_list("routine", flat=True)) == {r.pk for r in routines}
+    # Each row leased by one of the passes (a pass sees the rows it made), none by both.
+    first, second = queued
+    assert not set(first) & set(second)
+    assert set(first) | set(second) == set(Delivery.objects.values_list("pk", flat=True))
+    assert dispatch_pass(NOON + dt.timedelta(minutes=1), queue=False).due_ids == []
 
 
 def test_a_pass_costs_the_same_queries_for_3_or_30_routines(clinic, queued):
