@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from appointments.models import Appointment
+from appointments.models import Appointment, TimeOff, TreatmentType, WorkingHours
+from booking.models import BookingHold, BookingSettings
 from clients.models import Client, ConsentRecord
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
@@ -56,10 +57,13 @@ CASES: dict[str, Case] = {
     "appointments:book": Case(query="?client={client}"),
     "appointments:course_book": Case(query="?client={client}"),
     "appointments:detail": Case(obj="appointment"),
+    "appointments:card": Case(obj="appointment"),
     "appointments:reschedule": Case(obj="appointment"),
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
     "appointments:unmark": Case(obj="appointment"),
+    # The signed-in person's own calendar address: about no other clinic's data.
+    "appointments:feed_settings": Case(),
     "sessions:zone_list": Case(),
     "sessions:zone_add": Case(),
     "sessions:zone_edit": Case(obj="zone"),
@@ -94,6 +98,16 @@ CASES: dict[str, Case] = {
     "privacy:exports": Case(),
     "privacy:export_status": Case(obj="clinic_export"),
     "privacy:export_download": Case(obj="clinic_export"),
+    "booking:overview": Case(),
+    "booking:request_accept": Case(obj="booking_request"),
+    "booking:request_decline": Case(obj="booking_request"),
+    "booking:settings": Case(),
+    "booking:types": Case(),
+    "booking:type_add": Case(),
+    "booking:type_edit": Case(obj="treatment_type"),
+    "booking:hours": Case(obj="staff"),
+    "booking:time_off_add": Case(obj="staff"),
+    "booking:time_off_delete": Case(obj="time_off"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -107,8 +121,20 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # A practitioner's calendar feed: the secret in the address is the permission
+    # (tests/test_calendar_feed.py checks that it shows one practitioner's own only).
+    "feeds:ics",
+    # ... and these from appointment emails, to move or cancel that one appointment
+    # (tests/test_client_changes.py: a link of one clinic never touches another's).
+    "change:page",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
+    # Online booking's public pages: a clinic's page is open while it takes bookings, and the
+    # confirmation link's signed token binds one hold (tests/test_booking_public.py).
+    "booking_public:page",
+    "booking_public:details",
+    "booking_public:sent",
+    "booking_public:verify",
 }
 
 
@@ -149,6 +175,10 @@ def _snapshot(clinic):
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
         list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
         list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
+        *(
+            list(model.objects.filter(clinic=clinic).order_by("pk").values())
+            for model in (TreatmentType, WorkingHours, TimeOff, BookingHold, BookingSettings)
+        ),
     )
 
 
