@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outbox', '0003_notices_sequence'),
+        ('outbox', '0004_booking_kinds'),
     ]
 
     operations = [
