@@ -50,17 +50,28 @@ REFUSED_DATABASES = {"reflexclinic_ci"}
 # "Well under a second", for build() and for the whole page: half a second at most.
 WELL_UNDER_MS = 500
 # Bumped whenever the generator changes what it makes: an older network is regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
-# name, slug, timezone, share of the clients, practitioners
-CLINICS = [
-    ("Bench Large Reflexology", "bench-large", "Europe/London", 0.60, 14),
-    ("Bench North Reflexology", "bench-north", "Europe/London", 0.10, 3),
-    ("Bench Dublin Reflexology", "bench-dublin", "Europe/Dublin", 0.10, 3),
-    ("Bench Boston Reflexology", "bench-boston", "America/New_York", 0.10, 3),
-    ("Bench Sydney Reflexology", "bench-sydney", "Australia/Sydney", 0.10, 3),
-]
+# The largest clinic keeps its size however large the network: a clinic's reports should
+# cost what its own data costs, so a bigger network is more clinics around it (the
+# growth table shows the large clinic's times as the network grows). --large-clients 0
+# gives it LARGE_SHARE of the network instead, as generator version 1 did.
+LARGE_CLIENTS = 7_200
+LARGE_SHARE = 0.60
 LARGE = "bench-large"
+# The other clinics, in turn: about OTHER_CLIENTS clients each.
+OTHER_CLIENTS = 1_200
+TOWNS = [
+    ("North", "Europe/London"),
+    ("Dublin", "Europe/Dublin"),
+    ("Boston", "America/New_York"),
+    ("Sydney", "Australia/Sydney"),
+]
+# One practitioner per this many clients (at least three a clinic): about 4.5 visits a day each.
+CLIENTS_PER_PRACTITIONER = 520
+# Appointments of one practitioner on one day: 08:00 to 19:55, 45 minutes apart. A visit
+# beyond a practitioner's day is not made (see "appointments" below), so nobody is double-booked.
+SLOTS_PER_DAY = 16
 FIRST_NAMES = [
     "Alice", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Harry", "Isla", "Jack", "Kate", "Liam",
     "Maya", "Noah", "Olivia", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wendy", "Yusuf",
@@ -79,6 +90,13 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL database of the benchmark (default rc_bench); DROPPED and created again to regenerate",
     )
     parser.add_argument("--clients", type=int, default=12_000, help="clients in the network (default 12000)")
+    parser.add_argument(
+        "--large-clients",
+        type=int,
+        default=LARGE_CLIENTS,
+        help=f"clients of the large clinic, at most {LARGE_SHARE:.0%} of the network (default {LARGE_CLIENTS}); "
+        f"0: {LARGE_SHARE:.0%} of the network, however large",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure; the median is printed")
     parser.add_argument("--regenerate", action="store_true", help="generate the network again even if it is there")
     parser.add_argument(
@@ -220,7 +238,8 @@ GENERATE = [
         ) v
         WHERE day <= %(anchor)s::date + 56;
 
-        -- 40-minute appointments every 45 minutes from 08:00: a practitioner never overlaps.
+        -- 40-minute appointments every 45 minutes from 08:00 to 19:55: a practitioner never
+        -- overlaps. A visit beyond a practitioner's day (rare: about 4.5 a day each) is not made.
         -- Most clients book the next visit at the desk after this one; others a day or two later.
         CREATE TEMP TABLE bench_visit AS
         SELECT s.*, row_number() OVER (ORDER BY starts_at, practitioner_id) AS id,
@@ -230,16 +249,16 @@ GENERATE = [
                     ELSE lag(starts_at) OVER w + (1 + floor({u("key", 17)} * 2)) * INTERVAL '1 day'
                END AS created_at
         FROM (SELECT *, (day + TIME '08:00' + slot * INTERVAL '45 minutes') AT TIME ZONE tz AS starts_at
-              FROM bench_slot) s
+              FROM bench_slot WHERE slot < {SLOTS_PER_DAY}) s
         WINDOW w AS (PARTITION BY client_id ORDER BY k);
         ANALYZE bench_visit;
 
         INSERT INTO appointments_appointment (
             id, clinic_id, client_id, practitioner_id, course_id, starts_at, ends_at, status, notes,
-            cancel_reason, created_by_id, created_at, updated_at)
+            cancel_reason, created_by_id, created_at, updated_at, sequence)
         SELECT id, clinic_id, client_id, practitioner_id, NULL, starts_at, starts_at + INTERVAL '40 minutes', status,
                '', CASE WHEN status = 'cancelled' THEN 'Client asked to move it' ELSE '' END, practitioner_id,
-               created_at, greatest(created_at, least(starts_at + INTERVAL '1 hour', %(now)s))
+               created_at, greatest(created_at, least(starts_at + INTERVAL '1 hour', %(now)s)), 0
         FROM bench_visit ORDER BY id;
         """,
     ),
@@ -259,7 +278,7 @@ GENERATE = [
         -- with noise; a few scores were not asked, a few sessions are not signed yet.
         INSERT INTO treatment_sessions_treatmentsession (
             id, clinic_id, appointment_id, client_id, practitioner_id, started_at, pain_before, pain_after,
-            focus, notes, signed_at, signed_by_id, created_at, updated_at)
+            focus, notes, signed_at, signed_by_id, created_at, updated_at, clearance_override)
         SELECT id, clinic_id, appointment_id, client_id, practitioner_id, starts_at,
                CASE WHEN {u("id", 22)} >= 0.04 THEN before END,
                CASE WHEN {u("id", 23)} >= 0.04
@@ -268,7 +287,7 @@ GENERATE = [
                (ARRAY['Lower back', 'Sleep', 'Stress', 'Headaches', 'Digestion', ''])[1 + id %% 6], '',
                CASE WHEN {u("id", 26)} < 0.97 THEN starts_at + INTERVAL '45 minutes' END,
                CASE WHEN {u("id", 26)} < 0.97 THEN practitioner_id END,
-               starts_at + INTERVAL '5 minutes', starts_at + INTERVAL '45 minutes'
+               starts_at + INTERVAL '5 minutes', starts_at + INTERVAL '45 minutes', ''
         FROM bench_session,
              LATERAL (SELECT {clamp10(PAIN_BEFORE)} AS before) b
         ORDER BY id;
@@ -285,8 +304,8 @@ GENERATE = [
         -- 8 to 12 notes a session (10 on average), some zones far more often than others; a
         -- zone is tender more often in some clients, and less as their sessions go on.
         INSERT INTO treatment_sessions_pressurenote (
-            session_id, zone_id, side, pressure, response, minutes, note, position)
-        SELECT s.id, z.ids[zi],
+            session_id, clinic_id, started_at, zone_id, side, pressure, response, minutes, note, position)
+        SELECT s.id, s.clinic_id, s.starts_at, z.ids[zi],
                CASE WHEN z.sides[zi] <> 'both' THEN z.sides[zi] WHEN j %% 2 = 0 THEN 'left' ELSE 'right' END,
                least(5, 1 + floor({u("s.id * 16 + j", 32)} * 4.4))::int,
                CASE WHEN r < tender * 0.45 THEN 'tender' WHEN r < tender * 0.65 THEN 'very_tender'
@@ -416,9 +435,37 @@ def check_foreign_keys(cursor) -> None:
         )
         if missing := cursor.fetchone()[0]:
             raise SystemExit(f"generator bug: {missing} rows of {table}.{column} point at no {target} row")
+    # The notes' copies of their session's clinic and start (sessions.PressureNote).
+    cursor.execute(
+        "SELECT count(*) FROM treatment_sessions_pressurenote n JOIN treatment_sessions_treatmentsession s "
+        "ON s.id = n.session_id WHERE (n.clinic_id, n.started_at) <> (s.clinic_id, s.started_at)"
+    )
+    if wrong := cursor.fetchone()[0]:
+        raise SystemExit(f"generator bug: {wrong} pressure notes differ from their session's clinic or start")
 
 
-def generate_network(*, clients: int, anchor: dt.date) -> dict:
+def clinic_layout(clients: int, large_clients: int) -> list[tuple[str, str, str, int, int]]:
+    """The network's clinics: name, slug, timezone, clients, practitioners; the large one
+    first (LARGE_CLIENTS and the notes there)."""
+    share = round(clients * LARGE_SHARE)
+    large = min(large_clients, share) if large_clients else share
+    rest = clients - large
+    others = max(len(TOWNS), round(rest / OTHER_CLIENTS)) if large_clients else len(TOWNS)
+    sizes = [large] + [rest // others + (1 if i < rest % others else 0) for i in range(others)]
+    layout = []
+    for n, size in enumerate(sizes):
+        if n == 0:
+            name, slug, tz = "Bench Large Reflexology", LARGE, "Europe/London"
+        else:
+            town, tz = TOWNS[(n - 1) % len(TOWNS)]
+            round_ = (n - 1) // len(TOWNS)
+            name = f"Bench {town}{f' {round_ + 1}' if round_ else ''} Reflexology"
+            slug = f"bench-{town.lower()}{f'-{round_ + 1}' if round_ else ''}"
+        layout.append((name, slug, tz, size, max(3, -(-size // CLIENTS_PER_PRACTITIONER))))
+    return layout
+
+
+def generate_network(*, clients: int, large_clients: int, anchor: dt.date) -> dict:
     """Create the network in the (empty, migrated) database; returns what it made."""
     from django.db import connection, transaction
 
@@ -427,8 +474,9 @@ def generate_network(*, clients: int, anchor: dt.date) -> dict:
 
     london_now = dt.datetime.combine(anchor, dt.time.min, tzinfo=ZoneInfo("Europe/London"))
     bounds, first = [], 1
+    layout = clinic_layout(clients, large_clients)
     with transaction.atomic():
-        for n, (name, slug, tz, share, practitioners) in enumerate(CLINICS):
+        for n, (name, slug, tz, size, practitioners) in enumerate(layout):
             # The apps' own way: the post_save signals install the zones and the routine library.
             clinic = Clinic.objects.create(name=name, slug=slug, timezone=tz)
             staff_create(
@@ -450,7 +498,7 @@ def generate_network(*, clients: int, anchor: dt.date) -> dict:
                 ).pk
                 for p in range(practitioners)
             ]
-            last = clients if n == len(CLINICS) - 1 else first + round(clients * share) - 1
+            last = first + size - 1
             bounds.append((clinic.pk, tz, first, last, pracs))
             first = last + 1
 
@@ -502,6 +550,8 @@ def generate_network(*, clients: int, anchor: dt.date) -> dict:
         network = {
             "version": GENERATOR_VERSION,
             "clients": clients,
+            "large_clients": large_clients,
+            "clinics": len(layout),
             "anchor": anchor.isoformat(),
             "counts": counts,
         }
@@ -955,6 +1005,7 @@ def main() -> int:
         or network is None
         or network.get("version") != GENERATOR_VERSION
         or network.get("clients") != args.clients
+        or network.get("large_clients") != args.large_clients
     )
     if fresh:
         ensure_database(args.database_url, recreate=True)
@@ -969,7 +1020,7 @@ def main() -> int:
         anchor = timezone.localdate()
         print(f"Generating a clinic network of {args.clients:,} clients in {args.database_url} ...", flush=True)
         started = time.monotonic()
-        network = generate_network(clients=args.clients, anchor=anchor)
+        network = generate_network(clients=args.clients, large_clients=args.large_clients, anchor=anchor)
         print(f"  generated in {time.monotonic() - started:.0f} s", flush=True)
     else:
         print(f"Using the network generated for {network['anchor']} in {args.database_url} (--regenerate to redo it)")
@@ -993,7 +1044,7 @@ def main() -> int:
     counts = network["counts"]
     large = large_clinic_counts(clinic)
     print()
-    print("Network (5 clinics)")
+    print(f"Network ({network['clinics']} clinics)")
     print(
         f"  clients {counts['clients_client']:,}, sessions {counts['treatment_sessions_treatmentsession']:,}, "
         f"pressure notes {counts['treatment_sessions_pressurenote']:,}, appointments "
@@ -1057,6 +1108,8 @@ def main() -> int:
         print(f"  every table equals the hand-written SQL's ({len(metrics.TABLES)} tables, {len(scopes)} ranges)")
 
     command_args = f"--clients {args.clients} --repeat {args.repeat}"
+    if args.large_clients != LARGE_CLIENTS:
+        command_args += f" --large-clients {args.large_clients}"
     if args.jit != "server":
         command_args += f" --jit {args.jit}"
     if args.database_url != DEFAULT_DATABASE_URL:

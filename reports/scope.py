@@ -136,12 +136,14 @@ def sessions_qs(scope: Scope, *, in_range: bool = True) -> QuerySet[TreatmentSes
 
 
 def notes_qs(scope: Scope) -> QuerySet[PressureNote]:
-    """Pressure notes of the sessions in scope (for sessions.charts.zone_heat)."""
+    """Pressure notes of the sessions in scope (for sessions.charts.zone_heat). A note
+    carries its session's clinic and start, so the range is read from the notes' own
+    index (pressurenote_clinic_start_idx), the clinic's only; the same range of sessions
+    (by theirs) says which are signed, so neither side reads another clinic's rows."""
+    in_range = {"clinic": scope.clinic, "started_at__gte": scope.start_at, "started_at__lt": scope.end_at}
     qs = PressureNote.objects.filter(
-        session__clinic=scope.clinic,
-        session__started_at__gte=scope.start_at,
-        session__started_at__lt=scope.end_at,
-        **{f"session__{name}": value for name, value in SIGNED.items()},
+        **in_range,
+        **{f"session__{name}": value for name, value in {**in_range, **SIGNED}.items()},
     )
     return _by_practitioner(qs, scope, "session__client")
 

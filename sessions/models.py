@@ -130,6 +130,12 @@ class TreatmentSession(models.Model):
 
 class PressureNote(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="pressure_notes")
+    # Copies of the session's clinic and start, which never change once the session exists
+    # (a session's appointment can no longer be moved): the reports read one clinic's notes
+    # of a range by their own index, not every clinic's notes through the sessions. Set
+    # from the session when a note is added (save() below; bulk_create callers pass them).
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    started_at = models.DateTimeField()
     zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, related_name="pressure_notes")
     side = models.CharField(max_length=5, choices=Side.choices)
     pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, default=PressureLevel.MEDIUM)
@@ -140,10 +146,24 @@ class PressureNote(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["zone", "side"])]
+        indexes = [
+            models.Index(fields=["zone", "side"]),
+            # What the zone figures of a clinic's range read (sessions.charts.zone_tally), from
+            # the index alone: the range of the clinic's notes, then their session (signed?).
+            models.Index(
+                fields=["clinic", "started_at"],
+                include=["session", "zone", "side", "pressure", "response"],
+                name="pressurenote_clinic_start_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.zone.name} {self.side}: {self.get_pressure_display().lower()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.clinic_id, self.started_at = self.session.clinic_id, self.session.started_at
+        super().save(*args, **kwargs)
 
 
 class SessionAmendment(models.Model):
