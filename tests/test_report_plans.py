@@ -38,7 +38,6 @@ from tests.factories import (
     AppointmentFactory,
     ClientFactory,
     ClinicFactory,
-    OwnerFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
     UserFactory,
@@ -161,7 +160,11 @@ def recorded(clinic, practitioner, zones):
     client = ClientFactory(clinic=clinic, practitioner=practitioner)
     starts_at = (timezone.now() - dt.timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
     appointment = AppointmentFactory(
-        clinic=clinic, client=client, practitioner=practitioner, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=1)
+        clinic=clinic,
+        client=client,
+        practitioner=practitioner,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=1),
     )
     return treatment_session_record(
         appointment=appointment,
