@@ -148,11 +148,9 @@ class PressureNote(models.Model):
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["zone", "side"]),
-            # What the zone figures of a clinic's range read (sessions.charts.zone_tally), from
-            # the index alone: the range of the clinic's notes, then their session (signed?).
+            # The zone figures of a clinic's range (reports.scope.notes_qs) read its own notes.
             models.Index(
                 fields=["clinic", "started_at"],
-                include=["session", "zone", "side", "pressure", "response"],
                 name="pressurenote_clinic_start_idx",
             ),
         ]

@@ -108,7 +108,6 @@ class Migration(migrations.Migration):
             model_name="pressurenote",
             index=models.Index(
                 fields=["clinic", "started_at"],
-                include=["session", "zone", "side", "pressure", "response"],
                 name="pressurenote_clinic_start_idx",
             ),
         ),
