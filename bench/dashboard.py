@@ -654,12 +654,14 @@ SQL = {
     """,
     "appointments": """
         -- Rebooked: the earliest booking of the client's later, not cancelled appointments
-        -- falls on or before this one's clinic-local day (one pass, MIN over the following rows).
+        -- falls on or before this one's clinic-local day (one pass, latest first: MIN over
+        -- the rows before, a frame that only grows).
         WITH a AS (
             SELECT status, starts_at < %(now)s AND starts_at < %(end_at)s AS past,
                    (starts_at AT TIME ZONE %(tz)s)::date AS day,
                    (min(created_at) FILTER (WHERE status <> 'cancelled') OVER (
-                       PARTITION BY client_id ORDER BY starts_at, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+                       PARTITION BY client_id ORDER BY starts_at DESC, id DESC
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
                    ) AT TIME ZONE %(tz)s)::date AS next_booked_on
             FROM appointments_appointment
             WHERE clinic_id = %(clinic)s AND starts_at >= %(start_at)s
