@@ -142,10 +142,12 @@ class TreatmentSession(models.Model):
 
 class PressureNote(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="pressure_notes")
-    # Copies of the session's clinic and start, which never change once the session exists
-    # (a session's appointment can no longer be moved): the reports read one clinic's notes
-    # of a range by their own index, not every clinic's notes through the sessions. Set
-    # from the session when a note is added (save() below; bulk_create callers pass them).
+    # Copies of the session's clinic and start, so the reports read one clinic's notes of a
+    # range by their own index, not every clinic's notes through the sessions. Set from the
+    # session when a note is added (save() below; bulk_create callers pass them). No code
+    # changes a session's clinic or start (moving a draft's appointment leaves the session
+    # where it was recorded); on PostgreSQL a composite foreign key (migration 0005) still
+    # carries any change to the notes and refuses a note that differs from its session.
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
     started_at = models.DateTimeField()
     zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, related_name="pressure_notes")
