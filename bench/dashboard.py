@@ -766,11 +766,13 @@ SQL["zones"] = """
         SELECT n.zone_id, count(*) AS times,
                count(*) FILTER (WHERE n.response IN ('tender', 'very_tender', 'gritty')) AS tender
         FROM treatment_sessions_pressurenote n
-        JOIN treatment_sessions_treatmentsession s ON s.id = n.session_id
-        -- (a note carries its session's clinic and start: the range from the notes' own index)
+        -- (a note carries its session's clinic and start: the range from the notes' own index;
+        -- the notes of the range's drafts left out)
         WHERE n.clinic_id = %(clinic)s AND n.started_at >= %(start_at)s AND n.started_at < %(end_at)s
-          AND s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
-          AND s.signed_at IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM treatment_sessions_treatmentsession s
+              WHERE s.id = n.session_id AND s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s
+                AND s.started_at < %(end_at)s AND s.signed_at IS NULL)
         GROUP BY n.zone_id
     ) t
     JOIN treatment_sessions_reflexzone z ON z.id = t.zone_id
