@@ -21,19 +21,24 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from appointments.models import Appointment
+from booking.models import BookingHold
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import ReflexZone
 from tests.browser.launch import missing_for_browser
 from tests.factories import (
     AppointmentFactory,
+    BookingHoldFactory,
     ClientFactory,
     ClinicFactory,
     OwnerFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
+    TimeOffFactory,
     TreatmentSessionFactory,
+    TreatmentTypeFactory,
     UserFactory,
+    WorkingHoursFactory,
 )
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -166,7 +171,24 @@ def world(clinic, practitioner, owner):
     )
     RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
     clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
+    # Online booking: a treatment, the practitioner's hours, a holiday and a request waiting.
+    treatment = TreatmentTypeFactory(clinic=clinic, name="Reflexology")
+    WorkingHoursFactory(clinic=clinic, practitioner=practitioner, weekday=start.weekday())
+    time_off = TimeOffFactory(clinic=clinic, practitioner=practitioner, starts_at=start + dt.timedelta(days=3))
+    booking_request = BookingHoldFactory(
+        clinic=clinic,
+        practitioner=practitioner,
+        treatment_type=treatment,
+        first_name="Zebedee",
+        last_name="Quillfeather",
+        email="zq@example.org",
+        status=BookingHold.Status.REQUESTED,
+        starts_at=start + dt.timedelta(days=1),
+    )
     return {
+        "treatment_type": treatment,
+        "time_off": time_off,
+        "booking_request": booking_request,
         "clinic_export": clinic_export,
         "routine": routine,
         "library_step": LibraryStep.objects.filter(clinic=clinic).first(),

@@ -6,7 +6,8 @@ its migrations and tests, every `import x` and `from x import y` wherever it is 
 their app. `python -m tests.test_architecture` prints the graph.
 
 The layering this keeps: accounts <- clients <- appointments <- sessions <- routines <-
-reports <- demo, with outbox depending on accounts only. An app lower down that needs
+reports <- demo, with outbox depending on accounts only; booking (online booking) builds on
+appointments and is read by demo only. An app lower down that needs
 something from above takes it by registration (clients/panels.py) or through a reverse
 relation, never by importing it.
 """
