@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_clinic_sign_in_settings'),
-        ('appointments', '0005_client_no_overlap_constraint'),
+        ('appointments', '0006_booking_foundations'),
         ('clients', '0003_consent_records'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
