@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_clinic_sign_in_settings'),
-        ('appointments', '0006_appointment_appointment_history_idx'),
+        ('appointments', '0005_client_no_overlap_constraint'),
         ('clients', '0003_consent_records'),
         ('treatment_sessions', '0005_pressurenote_clinic_started_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
