@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_clinic_sign_in_settings'),
-        ('appointments', '0006_booking_foundations'),
+        ('appointments', '0007_calendar_feed'),
         ('clients', '0003_consent_records'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
