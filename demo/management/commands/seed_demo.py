@@ -395,6 +395,8 @@ class ClinicSeeder:
                 notes.append(
                     PressureNote(
                         session=session,
+                        clinic_id=session.clinic_id,
+                        started_at=session.started_at,
                         zone=zone,
                         side=side,
                         pressure=rng.randint(1, 2) if gentle else rng.randint(2, 4),
