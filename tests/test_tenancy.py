@@ -74,6 +74,7 @@ CASES: dict[str, Case] = {
     "sessions:edit": Case(obj="session"),
     "sessions:sign": Case(obj="session"),
     "sessions:amend": Case(obj="signed_session"),
+    "sessions:client_history": Case(obj="client", query="?page=1"),
     "routines:propose": Case(obj="signed_session", kwarg="session_pk"),
     "routines:edit": Case(obj="routine"),
     "routines:preview": Case(obj="routine"),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outbox', '0004_booking_kinds'),
+        ('outbox', '0005_delivery_leased_until'),
     ]
 
     operations = [
