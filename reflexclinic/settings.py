@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "appointments",
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
+    # Medical permission: the GP letter and the reply (docs/domain.md, rule 13).
+    "permission",
     "reports",
     "auditlog",
     "audit",

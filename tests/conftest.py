@@ -21,6 +21,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from appointments.models import Appointment
+from permission.models import PermissionRequest
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import ReflexZone
@@ -166,7 +167,11 @@ def world(clinic, practitioner, owner):
     )
     RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
     clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
+    permission_request = PermissionRequest.objects.create(
+        clinic=clinic, client=client, flags=["pregnancy"], requested_at=timezone.now(), requested_by=practitioner
+    )
     return {
+        "permission_request": permission_request,
         "clinic_export": clinic_export,
         "routine": routine,
         "library_step": LibraryStep.objects.filter(clinic=clinic).first(),

@@ -159,13 +159,13 @@ def test_list_query_count_is_the_same_for_3_and_30_clients(
 ):
     for _ in range(3):
         _client_with_history(clinic, practitioner)
-    # session, user, clinic, count, the page of clients, their flags
-    with django_assert_num_queries(6):
+    # session, user, clinic, count, the page of clients, their flags, their GP permission replies
+    with django_assert_num_queries(7):
         response = practitioner_client.get(LIST)
     assert len(response.context["clients"]) == 3
     for _ in range(27):
         _client_with_history(clinic, practitioner)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = practitioner_client.get(LIST)
     assert len(response.context["clients"]) == 25
 
