@@ -3,15 +3,14 @@ here and kept on the client, so every warning on the page reads them without ano
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
-
 from clients import panels
 from clients.models import Client
 
+from .selectors import with_requests
+
 
 def permission_panel(client: Client) -> dict:
-    prefetch_related_objects([client], "permission_requests__recorded_by")
-    requests = list(client.permission_requests.all())
+    requests = with_requests(client)
     return {
         "permission": {
             "open": next((r for r in requests if r.is_open), None),

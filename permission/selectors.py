@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, prefetch_related_objects
 
 from accounts.models import Clinic
-from accounts.tenancy import clinic_get, for_clinic
+from accounts.tenancy import clinic_get
+from clients.models import Client
 
 from .models import PermissionRequest
 
@@ -18,6 +19,11 @@ def request_for_page(*, clinic: Clinic, pk: int) -> PermissionRequest:
     return clinic_get(qs, clinic, pk=pk)
 
 
-def client_requests(*, clinic: Clinic, client) -> QuerySet[PermissionRequest]:
-    """The client's requests, newest first, with who asked and who recorded the reply."""
-    return for_clinic(PermissionRequest, clinic).filter(client=client).select_related("requested_by", "recorded_by")
+def with_requests(client: Client) -> list[PermissionRequest]:
+    """The client's requests, newest first, with who asked and who recorded each reply, read once
+    and kept on the client, so its warnings read the same rows (one query)."""
+    prefetch_related_objects(
+        [client],
+        Prefetch("permission_requests", PermissionRequest.objects.select_related("requested_by", "recorded_by")),
+    )
+    return list(client.permission_requests.all())

@@ -24,7 +24,7 @@ from .models import PermissionRequest
 def client_permission(request: HttpRequest, pk: int) -> HttpResponse:
     """The client's flags waiting for a doctor's word, and every request with its reply."""
     client = client_selectors.client_for_page(clinic=request.clinic, pk=pk)
-    requests = list(selectors.client_requests(clinic=request.clinic, client=client))
+    requests = selectors.with_requests(client)
     audit_view(request, client, "medical permission")
     return render(
         request,
