@@ -587,8 +587,9 @@ def test_client_page_query_count_does_not_grow_with_history(practitioner_client,
     _add_history(clinic, client, practitioner, 3)
     with_three = _detail_queries(practitioner_client, client)
     # session, user, clinic, client, flags, appointments, sessions, the heat map's own few,
-    # and the home routine's four (current routine, at-home pain, delivery log, adherence)
-    assert with_three <= 14
+    # the home routine's four (current routine, at-home pain, delivery log, adherence) and the
+    # GP permission requests (read once for the medical-permission card and the warnings)
+    assert with_three <= 15
     _add_history(clinic, client, practitioner, 27)
     assert _detail_queries(practitioner_client, client) == with_three
 
