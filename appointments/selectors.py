@@ -65,7 +65,7 @@ def calendar_appointments(
     qs = (
         Appointment.objects.filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
         .select_related("client", "practitioner")
-        .prefetch_related("client__health_flags")
+        .prefetch_related("client__health_flags", "client__permission_requests")
         # The session recorded from it, through the reverse one-to-one (a LEFT JOIN, at most one row).
         .annotate(session_id=F("treatment_session__id"))
         .order_by("starts_at", "practitioner__first_name", "pk")
@@ -77,6 +77,6 @@ def calendar_appointments(
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
     qs = Appointment.objects.select_related("client", "practitioner", "course", "treatment_session").prefetch_related(
-        "client__health_flags", "status_changes__by", "course__appointments"
+        "client__health_flags", "client__permission_requests", "status_changes__by", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)

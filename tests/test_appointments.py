@@ -583,8 +583,8 @@ def _busy_day(clinic, practitioners, day: dt.date, count: int) -> None:
 
 
 # session, user, its clinic, staff list, appointments (with client, practitioner and
-# session id), prefetched flags.
-CALENDAR_QUERIES = 6
+# session id), prefetched flags and GP permission requests.
+CALENDAR_QUERIES = 7
 
 
 @pytest.mark.parametrize("count", [2, 20])
