@@ -20,11 +20,9 @@ from accounts.localtime import local_today
 from accounts.tenancy import for_clinic
 from appointments.models import Appointment
 from clients.health_flags import FLAG_SPECS
-from clients.models import Client, ClientHealthFlag
+from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource
 from outbox.models import Delivery
 from permission.models import PermissionRequest, PermissionStatus
-from routines.checkins import STOP_REASON
-from routines.models import Routine
 from sessions.models import TreatmentSession
 
 # docs/domain.md, rule 13: a letter to a GP unanswered this long is worth a phone call.
@@ -41,8 +39,10 @@ class Scope:
     clinic: object
     practitioner: object | None = None
 
-    def own(self, qs: QuerySet, path: str) -> QuerySet:
-        qs = for_clinic(qs, self.clinic)
+    def own(self, qs: QuerySet, path: str, *, clinic_path: str = "") -> QuerySet:
+        """Rows of the scope: the clinic's (through `clinic_path` for a model without its own
+        clinic), and only the practitioner's own along `path` when the scope is theirs."""
+        qs = qs.filter(**{f"{clinic_path}clinic": self.clinic}) if clinic_path else for_clinic(qs, self.clinic)
         return qs if self.practitioner is None else qs.filter(**{path: self.practitioner})
 
 
@@ -79,11 +79,16 @@ def failed_emails(scope: Scope, now: dt.datetime) -> QuerySet:
 
 
 def opted_out(scope: Scope, now: dt.datetime) -> QuerySet:
-    # Today: a routine the client stopped from its "stop" link (docs/domain.md, rule 12).
-    qs = Routine.objects.filter(
-        status=Routine.Status.STOPPED, stop_reason=STOP_REASON, stopped_at__gte=now - dt.timedelta(days=RECENT_DAYS)
+    # docs/domain.md, rule 12: the client withdrew their consent to routine emails from an email
+    # (the stop link or their mail program's unsubscribe), and has not given it again since.
+    qs = ConsentRecord.objects.filter(
+        kind=ConsentKind.ROUTINE_EMAILS,
+        given=False,
+        source__in=[ConsentSource.EMAIL_LINK, ConsentSource.ONE_CLICK],
+        at__gte=now - dt.timedelta(days=RECENT_DAYS),
+        client__consent_email=False,
     )
-    return scope.own(qs, "client__practitioner").select_related("client").order_by("-stopped_at", "-id")
+    return scope.own(qs, "client__practitioner", clinic_path="client__").select_related("client").order_by("-at", "-id")
 
 
 def awaiting_clearance(scope: Scope, now: dt.datetime) -> QuerySet:
@@ -153,7 +158,9 @@ SOURCES: list[Source] = [
         f"No client stopped their emails in the last {RECENT_DAYS} days.",
         opted_out,
         lambda r: Item(
-            r.client.full_name, reverse("clients:detail", args=[r.client_id]), f"Stopped on {_when(r.stopped_at)}"
+            r.client.full_name,
+            reverse("clients:detail", args=[r.client_id]),
+            f"Stopped on {_when(r.at)}, from {r.get_source_display()}",
         ),
     ),
     Source(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from clients.models import Client, ClientHealthFlag
+from clients.models import Client, ClientHealthFlag, ConsentRecord
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -28,6 +28,19 @@ class ClientHealthFlagInline(admin.TabularInline):
     readonly_fields = ["created_at"]
 
 
+class ConsentRecordInline(admin.TabularInline):
+    """The client's consent history, read only: a record is never edited (clients.services.consent_record)."""
+
+    model = ConsentRecord
+    extra = 0
+    fields = ["kind", "given", "at", "source", "recorded_by", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     list_display = ["full_name", "clinic", "email", "phone", "practitioner", "consent_treatment", "archived_at"]
@@ -36,7 +49,7 @@ class ClientAdmin(admin.ModelAdmin):
     list_select_related = ["clinic", "practitioner"]
     raw_id_fields = ["practitioner"]
     readonly_fields = ["consent_treatment_at", "consent_email_at", "archived_at", "created_at", "updated_at"]
-    inlines = [ClientHealthFlagInline]
+    inlines = [ClientHealthFlagInline, ConsentRecordInline]
     date_hierarchy = "created_at"
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

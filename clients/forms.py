@@ -45,6 +45,10 @@ def _flag_field(tier: FlagTier, help_text: str) -> forms.MultipleChoiceField:
     )
 
 
+# The intake's flag boxes, one per tier, strictest first (clients/health_flags.py FlagTier).
+TIER_FIELDS = {FlagTier.MEDICAL: "medical_flags", FlagTier.AVOID: "avoid_flags", FlagTier.LOCAL: "local_flags"}
+
+
 class ClientSearchForm(forms.Form):
     """The list's search box. A form, so what PostgreSQL cannot compare (a NUL byte) is a message, not a 500."""
 
@@ -62,6 +66,7 @@ class PractitionerChoiceField(forms.ModelChoiceField):
 
 class ClientForm(forms.ModelForm):
     medical_flags = _flag_field(FlagTier.MEDICAL, "Treat only once the client's doctor or midwife agrees.")
+    avoid_flags = _flag_field(FlagTier.AVOID, "Treatment can go ahead on other maps; leave this area alone.")
     local_flags = _flag_field(FlagTier.LOCAL, "Treatment can go ahead; avoid or go gently around the area.")
 
     class Meta:
@@ -136,8 +141,8 @@ class ClientForm(forms.ModelForm):
             self.initial["timezone"] = clinic.timezone
         else:
             specs = client.flag_specs
-            self.initial["medical_flags"] = [s.value for s in specs if s.tier == FlagTier.MEDICAL]
-            self.initial["local_flags"] = [s.value for s in specs if s.tier == FlagTier.LOCAL]
+            for tier, field in TIER_FIELDS.items():
+                self.initial[field] = [s.value for s in specs if s.tier == tier]
         for flag, stamp in (("consent_treatment", "consent_treatment_at"), ("consent_email", "consent_email_at")):
             given_at = getattr(client, stamp)
             if getattr(client, flag) and given_at:
@@ -185,8 +190,10 @@ class ClientForm(forms.ModelForm):
             Fieldset(
                 "Health",
                 Row(
-                    Column("medical_flags", css_class="col-md-6 flag-group flag-group-medical"),
-                    Column("local_flags", css_class="col-md-6 flag-group flag-group-local"),
+                    *(
+                        Column(field, css_class=f"col-md-4 flag-group flag-group-{tier.value}")
+                        for tier, field in TIER_FIELDS.items()
+                    ),
                 ),
                 Div(
                     Row(
@@ -260,7 +267,7 @@ class ClientForm(forms.ModelForm):
 
     @property
     def flags(self) -> list[str]:
-        return [*self.cleaned_data.get("medical_flags", []), *self.cleaned_data.get("local_flags", [])]
+        return [flag for field in TIER_FIELDS.values() for flag in self.cleaned_data.get(field, [])]
 
     def service_data(self) -> dict[str, Any]:
         """What client_create / client_update take: the edited fields and the flag codes."""

@@ -38,7 +38,14 @@ class MapGroup(enum.StrEnum):
 
 
 class FlagTier(models.TextChoices):
+    """Which box of the intake a flag sits in, by what the practitioner must do about it.
+
+    The order is the intake's: the strictest first. A flag sits in the tier its warning
+    describes: a flag whose warning says to leave a whole area alone is "Do not work this
+    area", not "Work locally around" (the practitioner works elsewhere, no doctor needed)."""
+
     MEDICAL = "medical", "Needs medical permission"
+    AVOID = "avoid", "Do not work this area"
     LOCAL = "local", "Work locally around"
 
 
@@ -60,6 +67,13 @@ class HealthFlag(models.TextChoices):
     ARTHRITIS = "arthritis", "Arthritis or gout in feet or hands"
     SKIN_CONDITION = "skin_condition", "Skin condition (eczema, psoriasis)"
     SWELLING = "swelling", "Swelling or oedema in feet or legs"
+
+
+TIER_BADGES = {
+    FlagTier.MEDICAL: ("text-bg-danger", "✚"),
+    FlagTier.AVOID: ("text-bg-danger-subtle border border-danger text-danger-emphasis", "⊘"),
+    FlagTier.LOCAL: ("text-bg-warning", "◐"),
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,11 @@ class FlagSpec:
     @property
     def is_medical(self) -> bool:
         return self.tier == FlagTier.MEDICAL
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The badge's colour class and its symbol, so the tier reads without colour too."""
+        return TIER_BADGES[self.tier]
 
     @property
     def rules_out_feet(self) -> bool:
@@ -160,7 +179,7 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
         ),
         FlagSpec(
             HealthFlag.FEET_INJURED,
-            FlagTier.LOCAL,
+            FlagTier.AVOID,
             treatment="Feet injured or infected: do not work the feet; use hand reflexology instead.",
             rules_out=(MapGroup.FEET,),
             hands_reason=(
@@ -170,7 +189,7 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
         ),
         FlagSpec(
             HealthFlag.HANDS_INJURED,
-            FlagTier.LOCAL,
+            FlagTier.AVOID,
             treatment="Hands injured or infected: avoid the hands; work the feet or ears.",
             rules_out=(MapGroup.HANDS,),
         ),
@@ -218,6 +237,13 @@ def spec_problems(members: Iterable[HealthFlag] = HealthFlag, specs: dict | None
         # The warning list shows the treatment text alone, so it names the flag itself.
         if not spec.treatment.startswith(f"{spec.label}:"):
             problems.append(f"The treatment text of {spec.value!r} should start with its label, {spec.label!r}.")
+        # "Do not work this area" rules a group of maps out; "Work locally around" never does.
+        if spec.tier == FlagTier.AVOID and not spec.rules_out:
+            problems.append(f"Health flag {spec.value!r} is in the tier {spec.tier.label!r} but rules out no maps.")
+        if spec.tier == FlagTier.LOCAL and spec.rules_out:
+            problems.append(
+                f"Health flag {spec.value!r} is in the tier {spec.tier.label!r} but rules out a group of maps."
+            )
         if spec.rules_out_feet and not spec.hands_reason:
             problems.append(f"Health flag {spec.value!r} rules out the feet but gives no hands reason (rule 1).")
         if spec.is_medical and not spec.gp_wording:

@@ -11,9 +11,12 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import ConsentKind, ConsentSource
+from clients.services import consent_record
 from outbox.models import Delivery
 from routines.models import CheckIn, LibraryStep
 from tests.factories import (
+    ClientFactory,
     ClinicFactory,
     DeliveryFactory,
     PressureNoteFactory,
@@ -111,3 +114,14 @@ def test_a_library_step_is_offered_only_its_own_clinics_zones(operator, clinic):
     form = response.context["adminform"].form
     assert theirs not in form.fields["zones"].queryset
     assert "Faraway zone" not in response.content.decode()
+
+
+def test_a_clients_consent_history_shows_in_the_admin_and_cannot_be_edited_there(operator, clinic):
+    client = ClientFactory(clinic=clinic, first_name="Ines")
+    consent_record(
+        client=client, kind=ConsentKind.TREATMENT, given=True, source=ConsentSource.RENEWED, note="Said yes at the desk"
+    )
+    page = operator.get(reverse("admin:clients_client_change", args=[client.pk])).content.decode()
+    assert "Said yes at the desk" in page
+    assert 'name="consent_records-0-note"' not in page  # shown as text, not an input
+    assert 'name="consent_records-0-DELETE"' not in page

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from attention.selectors import SOURCES, Scope, attention_count
-from clients.models import ClientHealthFlag, HealthFlag
+from clients.models import ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag
+from clients.services import consent_record
 from outbox.models import Delivery
 from permission.models import PermissionRequest, PermissionStatus
-from routines.checkins import STOP_REASON
-from routines.models import Routine
+from routines.checkins import checkin_record
+from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
     ClientFactory,
@@ -37,10 +38,9 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
     ClientHealthFlag.objects.create(client=client, flag=HealthFlag.SERIOUS_BACK_INJURY)  # no clearance recorded
     TreatmentSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
     SignedSessionFactory(clinic=clinic, client=client, practitioner=practitioner, started_at=now)
-    routine = RoutineFactory(
-        clinic=clinic, client=client, status=Routine.Status.STOPPED, stopped_at=now, stop_reason=STOP_REASON
-    )
-    DeliveryFactory(routine=routine, status=Delivery.Status.FAILED, last_error="550 Mailbox does not exist")
+    routine = RoutineFactory(clinic=clinic, client=client)
+    failed = DeliveryFactory(routine=routine, status=Delivery.Status.FAILED, last_error="550 Mailbox does not exist")
+    checkin_record(delivery=failed, kind=CheckIn.Kind.STOP)  # the client stops the emails from the link
     DeliveryFactory(routine=routine, status=Delivery.Status.SENT, local_date=timezone.localdate() - dt.timedelta(1))
     start = now - dt.timedelta(hours=3)
     AppointmentFactory(
@@ -138,3 +138,20 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     with CaptureQueriesContext(connection) as queries:
         assert attention_count(Scope(clinic, practitioner)) == 7
     assert len(queries) == 1
+
+
+def test_a_client_who_stopped_the_emails_and_then_agreed_again_no_longer_needs_attention(
+    practitioner_client, clinic, practitioner
+):
+    client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Ada", last_name="Again")
+    delivery = DeliveryFactory(routine=RoutineFactory(clinic=clinic, client=client))
+    checkin_record(delivery=delivery, kind=CheckIn.Kind.STOP, one_click=True)
+    page = practitioner_client.get(reverse("attention:mine")).content.decode()
+    section = _section(page, "Clients who stopped their emails")
+    assert "Ada Again" in section and "the one-click unsubscribe of their mail program" in section
+
+    consent_record(
+        client=client, kind=ConsentKind.ROUTINE_EMAILS, given=True, source=ConsentSource.RENEWED, note="Said yes"
+    )
+    page = practitioner_client.get(reverse("attention:mine")).content.decode()
+    assert "Ada Again" not in page

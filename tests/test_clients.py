@@ -214,7 +214,14 @@ def test_intake_form_defaults_to_the_clinics_timezone_and_has_sections(practitio
     response = practitioner_client.get(ADD)
     page = response.content.decode()
     assert response.context["form"].initial["timezone"] == "Europe/Berlin"
-    for heading in ("Contact", "Home-routine emails", "Consent", "Needs medical permission", "Work locally around"):
+    for heading in (
+        "Contact",
+        "Home-routine emails",
+        "Consent",
+        "Needs medical permission",
+        "Do not work this area",
+        "Work locally around",
+    ):
         assert heading in page
     assert 'value="serious_back_injury"' in page
 
@@ -225,7 +232,8 @@ def test_intake_saves_the_client_and_shows_the_flag_warnings(practitioner_client
         intake(
             practitioner=str(practitioner.pk),
             medical_flags=[HealthFlag.PREGNANCY],
-            local_flags=[HealthFlag.FEET_INJURED, HealthFlag.VARICOSE_VEINS],
+            avoid_flags=[HealthFlag.FEET_INJURED],
+            local_flags=[HealthFlag.VARICOSE_VEINS],
         ),
         follow=True,
     )

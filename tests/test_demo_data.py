@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Clinic, User
 from appointments.models import Appointment
-from clients.models import Client, ClientHealthFlag, HealthFlag
+from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, HealthFlag
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
 
 
@@ -150,3 +150,12 @@ def test_demo_owner_sees_home_routine_adherence_at_home_pain_and_rebooking_in_th
     assert adherence and 20 < float(adherence.group(1)) < 95
     assert int(re.search(r"Pain check-ins (\d+)", text).group(1)) > 10
     assert float(re.search(r"Rebooked \d+ (\d+\.\d)%", text).group(1)) > 50
+
+
+@pytest.mark.django_db
+def test_every_demo_consent_has_its_history_row_as_the_intake_would_record_it():
+    seed()
+    for client in Client.objects.filter(clinic__slug="demo"):
+        records = {r.kind: r for r in ConsentRecord.objects.filter(client=client)}
+        assert records[ConsentKind.TREATMENT].given and records[ConsentKind.TREATMENT].at == client.consent_treatment_at
+        assert (ConsentKind.ROUTINE_EMAILS in records) == client.consent_email

@@ -8,6 +8,7 @@ its appointment to have started; a ruled-out reflex map asks first; archiving as
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients.health_flags import FlagTier, HealthFlag, flag_spec
+from clients.health_flags import FLAG_SPECS, FlagTier, HealthFlag, MapGroup, flag_spec, spec_problems
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
 from routines.links import checkin_url
 from routines.models import Routine
@@ -346,13 +347,34 @@ def test_attended_cannot_be_undone_once_the_session_is_signed(practitioner_clien
 # --- 3. The flag says what it does -------------------------------------------------------
 
 
-def test_feet_injured_or_infected_sits_in_the_tier_its_warning_describes(practitioner_client):
-    """Its warning says work elsewhere (the hands), not ask a doctor: "Work locally around", not medical."""
-    spec = flag_spec(HealthFlag.FEET_INJURED)
-    assert spec.tier == FlagTier.LOCAL and not spec.asks_clearance
-    form = practitioner_client.get(reverse("clients:add")).context["form"]
-    assert HealthFlag.FEET_INJURED in dict(form.fields["local_flags"].choices)
-    assert HealthFlag.FEET_INJURED not in dict(form.fields["medical_flags"].choices)
+@pytest.mark.parametrize("flag", [HealthFlag.FEET_INJURED, HealthFlag.HANDS_INJURED])
+def test_injured_feet_or_hands_sit_in_the_tier_their_warning_describes(practitioner_client, flag):
+    """The warning says leave the whole area alone and work elsewhere, not ask a doctor and not
+    "work locally around": the flag sits in its own box, "Do not work this area"."""
+    spec = flag_spec(flag)
+    assert spec.tier == FlagTier.AVOID and not spec.asks_clearance
+    page = practitioner_client.get(reverse("clients:add"))
+    form = page.context["form"]
+    assert flag in dict(form.fields["avoid_flags"].choices)
+    assert flag not in dict(form.fields["local_flags"].choices)
+    assert flag not in dict(form.fields["medical_flags"].choices)
+    assert "Do not work this area" in page.content.decode()
+
+
+def test_the_warning_of_injured_feet_names_its_tier_do_not_work_this_area(practitioner_client, clinic):
+    client = ClientFactory(clinic=clinic)
+    ClientHealthFlagFactory(client=client, flag=HealthFlag.FEET_INJURED)
+    page = practitioner_client.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert "Do not work this area" in page and "do not work the feet" in page
+    assert "Work locally around" not in page
+
+
+def test_a_flag_whose_tier_and_ruled_out_maps_disagree_is_named():
+    spec = dataclasses.replace(flag_spec(HealthFlag.VARICOSE_VEINS), rules_out=(MapGroup.FEET,), hands_reason="x")
+    problems = spec_problems(specs={**FLAG_SPECS, HealthFlag.VARICOSE_VEINS: spec})
+    assert problems == [
+        "Health flag 'varicose_veins' is in the tier 'Work locally around' but rules out a group of maps."
+    ]
 
 
 def test_the_reflex_chart_of_a_client_with_injured_feet_opens_on_the_hands_and_feet_zones_say_why(

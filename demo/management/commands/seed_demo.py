@@ -19,7 +19,8 @@ from django.utils import timezone
 from accounts.localtime import local_now, local_to_utc, local_today, local_zone
 from accounts.models import Clinic, User
 from appointments.models import Appointment, Course
-from clients.models import Client, ClientHealthFlag, HealthFlag, flag_spec
+from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag, flag_spec
+from clients.services import consent_record
 from demo.data import (
     CANCEL_REASONS,
     DEMO,
@@ -248,15 +249,17 @@ class ClinicSeeder:
             routine_time=s.routine_time,
             prefers_hands=s.prefers_hands,
             practitioner=practitioner,
-            consent_treatment=True,
-            consent_treatment_at=first_seen,
-            consent_email=s.consent_email,
-            consent_email_at=first_seen if s.consent_email else None,
             medical_notes=s.medical_notes,
             physician_clearance=s.clearance,
             physician_clearance_date=(first_seen - dt.timedelta(days=10)).date() if s.clearance else None,
         )
         Client.objects.filter(pk=client.pk).update(created_at=first_seen)
+        # Consents as the intake records them: a history row each, the client's fields in step.
+        for kind, given in ((ConsentKind.TREATMENT, True), (ConsentKind.ROUTINE_EMAILS, s.consent_email)):
+            if given:
+                consent_record(
+                    client=client, kind=kind, given=True, source=ConsentSource.INTAKE, by=practitioner, at=first_seen
+                )
         for flag in s.flags:
             ClientHealthFlag.objects.create(client=client, flag=flag)
 
