@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.localtime import local_today
@@ -66,6 +65,6 @@ def gp_letter(request: PermissionRequest, *, by=None) -> Letter:
         clinic=clinic,
         client=client,
         conditions=[spec.gp_wording for spec in request.flag_specs],
-        written_on=local_today(clinic, timezone.now()),
+        written_on=local_today(clinic),
         signed_by=name,
     )
