@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -22,6 +23,92 @@ class Course(models.Model):
         return f"{self.planned_sessions} sessions every {self.interval_days} days for {self.client}"
 
 
+class TreatmentType(models.Model):
+    """What a client can book: a name, how long it takes, and the practitioner's time after it."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_types")
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "Length (minutes)",
+        validators=[
+            MinValueValidator(5, "Choose at least 5 minutes."),
+            MaxValueValidator(480, "Choose at most 480 minutes (8 hours)."),
+        ],
+    )
+    # Time kept free after each appointment of this type (notes, a fresh towel); nobody can
+    # book into it, online or at the desk through the free-slot picker.
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        "Free time after (minutes)",
+        default=0,
+        validators=[MaxValueValidator(120, "Choose at most 120 minutes.")],
+    )
+    active = models.BooleanField("Offered", default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="treatment_type_unique_name"),
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="treatment_type_positive_length"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min)"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One interval of a practitioner's week in the clinic's wall-clock time; several a day are allowed
+    (09:00-12:00 and 14:00-18:00). Weekday as date.weekday(): Monday is 0."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="working_hours")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner_id", "weekday", "starts"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="working_hours_ends_after_start"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday_0_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """A stretch when a practitioner is away (a holiday, a closed afternoon): no free slots in it."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="time_off")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["practitioner", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} away {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
@@ -36,6 +123,9 @@ class Appointment(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
     practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     course = models.ForeignKey(Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")
+    treatment_type = models.ForeignKey(
+        TreatmentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)

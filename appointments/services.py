@@ -26,7 +26,7 @@ from outbox.models import Delivery
 from outbox.services import delivery_create
 
 from . import selectors
-from .models import Appointment, AppointmentStatusChange, Course
+from .models import Appointment, AppointmentStatusChange, Course, TreatmentType
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -145,6 +145,12 @@ def _queue_writes(space: int, key: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, key % 2**31])
 
 
+def queue_practitioner_writes(practitioner_id: int) -> None:
+    """Wait for, then hold up, every other booking of this practitioner until this transaction
+    ends (PostgreSQL): online booking's holds take it before checking a slot (booking/services.py)."""
+    _queue_writes(BOOKING_LOCK_SPACE, practitioner_id)
+
+
 def _ensure_same_clinic(clinic, *, client: Client, practitioner: User) -> None:
     # The forms already limit choices to the clinic; this guards every other caller.
     if client.clinic_id != clinic.pk or practitioner.clinic_id != clinic.pk:
@@ -161,6 +167,7 @@ def appointment_book(
     ends_at: dt.datetime,
     notes: str = "",
     created_by: User | None = None,
+    treatment_type: TreatmentType | None = None,
 ) -> Appointment:
     _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
     tz = local_zone(clinic)
@@ -173,6 +180,7 @@ def appointment_book(
         ends_at=ends_at,
         notes=notes,
         created_by=created_by,
+        treatment_type=treatment_type,
     )
     _save_guarded(appointment, tz=tz)
     confirmation_create(appointment=appointment)

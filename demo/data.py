@@ -46,6 +46,25 @@ class ClientSpec:
     starting_pain: int = 7
 
 
+@dataclass(frozen=True)
+class TreatmentSpec:
+    name: str
+    minutes: int
+    buffer_after: int = 0
+
+
+# Online booking (docs/domain.md, "Online booking"): what clients can book, and everyone's
+# week (Monday to Friday, and Saturday mornings), with lunch at 12.
+TREATMENTS = (
+    TreatmentSpec("Foot reflexology", 60, buffer_after=15),
+    TreatmentSpec("Hand reflexology", 45, buffer_after=15),
+    TreatmentSpec("First visit: consultation and reflexology", 90, buffer_after=15),
+)
+WORKING_HOURS = tuple((weekday, dt.time(9), dt.time(12)) for weekday in range(6)) + tuple(
+    (weekday, dt.time(13), dt.time(17)) for weekday in range(5)
+)
+
+
 @dataclass
 class ClinicSpec:
     slug: str
@@ -56,6 +75,7 @@ class ClinicSpec:
     address: str
     staff: list[StaffSpec]
     clients: list[ClientSpec] = field(default_factory=list)
+    online_booking: bool = False
 
 
 FOCUS_KEYWORDS = {
@@ -84,6 +104,7 @@ DEMO = ClinicSpec(
     email="hello@demo-reflexology.example.com",
     phone="020 7946 0958",
     address="14 Linden Mews\nLondon N1 7QT",
+    online_booking=True,
     staff=[
         StaffSpec("owner", "Helen", "Ashworth", User.Role.OWNER, demo_login=True),
         StaffSpec("demo", "Tom", "Becker", User.Role.PRACTITIONER, demo_login=True),

@@ -32,6 +32,8 @@ class Kind(models.TextChoices):
     CANCELLATION = "cancellation", "Appointment cancelled"
     STAFF_INVITATION = "staff_invitation", "Staff invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
+    BOOKING_VERIFY = "booking_verify", "Online booking: confirm the email address"
+    BOOKING_DECLINED = "booking_declined", "Online booking request declined"
 
 
 # Kinds the database lets exist only once per subject: kind -> the fields naming that one

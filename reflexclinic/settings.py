@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "outbox",
     "clients",
     "appointments",
+    "booking",
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     # Medical permission: the GP letter and the reply (docs/domain.md, rule 13).
@@ -130,6 +131,11 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=20)
 PASSWORD_RESET_LIMIT_WINDOW_SECONDS = env.int("PASSWORD_RESET_LIMIT_WINDOW_SECONDS", default=3600)
+# Online booking's details form (booking/public_views.py): attempts per email typed and per
+# client address in the window, counted in the same cache.
+BOOKING_LIMIT_PER_EMAIL = env.int("BOOKING_LIMIT_PER_EMAIL", default=5)
+BOOKING_LIMIT_PER_ADDRESS = env.int("BOOKING_LIMIT_PER_ADDRESS", default=20)
+BOOKING_LIMIT_WINDOW_SECONDS = env.int("BOOKING_LIMIT_WINDOW_SECONDS", default=3600)
 # The name authenticator apps show next to the codes (accounts/twofactor.py).
 OTP_TOTP_ISSUER = "ReflexClinic"
 AUTH_PASSWORD_VALIDATORS = [
@@ -205,6 +211,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": DISPATCH_INTERVAL_SECONDS,
         "options": {"expires": DISPATCH_INTERVAL_SECONDS * 5 / 6},
     },
+    # Online booking: holds nobody confirmed are forgotten a day after they lapse.
+    "forget-lapsed-booking-holds": {"task": "booking.tasks.forget_lapsed_holds", "schedule": 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

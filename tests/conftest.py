@@ -21,6 +21,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from appointments.models import Appointment
+from booking.models import BookingHold
 from permission.models import PermissionRequest
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
@@ -28,13 +29,17 @@ from sessions.models import ReflexZone
 from tests.browser.launch import missing_for_browser
 from tests.factories import (
     AppointmentFactory,
+    BookingHoldFactory,
     ClientFactory,
     ClinicFactory,
     OwnerFactory,
     PressureNoteFactory,
     ReflexZoneFactory,
+    TimeOffFactory,
     TreatmentSessionFactory,
+    TreatmentTypeFactory,
     UserFactory,
+    WorkingHoursFactory,
 )
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -170,8 +175,25 @@ def world(clinic, practitioner, owner):
     permission_request = PermissionRequest.objects.create(
         clinic=clinic, client=client, flags=["pregnancy"], requested_at=timezone.now(), requested_by=practitioner
     )
+    # Online booking: a treatment, the practitioner's hours, a holiday and a request waiting.
+    treatment = TreatmentTypeFactory(clinic=clinic, name="Reflexology")
+    WorkingHoursFactory(clinic=clinic, practitioner=practitioner, weekday=start.weekday())
+    time_off = TimeOffFactory(clinic=clinic, practitioner=practitioner, starts_at=start + dt.timedelta(days=3))
+    booking_request = BookingHoldFactory(
+        clinic=clinic,
+        practitioner=practitioner,
+        treatment_type=treatment,
+        first_name="Zebedee",
+        last_name="Quillfeather",
+        email="zq@example.org",
+        status=BookingHold.Status.REQUESTED,
+        starts_at=start + dt.timedelta(days=1),
+    )
     return {
         "permission_request": permission_request,
+        "treatment_type": treatment,
+        "time_off": time_off,
+        "booking_request": booking_request,
         "clinic_export": clinic_export,
         "routine": routine,
         "library_step": LibraryStep.objects.filter(clinic=clinic).first(),

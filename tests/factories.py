@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.timezone import now
 
 from accounts.models import Clinic, User
-from appointments.models import Appointment, Course
+from appointments.models import Appointment, Course, TimeOff, TreatmentType, WorkingHours
+from booking.models import HOLD_MINUTES, BookingHold, BookingSettings
 from clients.models import Client, ClientHealthFlag
 from outbox.models import Delivery
 from routines.models import Routine, RoutineStep
@@ -87,6 +88,63 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(_next_hour)
     ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(minutes=60))
     status = Appointment.Status.BOOKED
+
+
+class TreatmentTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatmentType
+
+    clinic = factory.SubFactory(ClinicFactory)
+    name = factory.Sequence(lambda n: f"Reflexology {n}")
+    duration_minutes = 60
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    clinic = factory.SubFactory(ClinicFactory)
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    weekday = 0
+    starts = dt.time(9)
+    ends = dt.time(17)
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeOff
+
+    clinic = factory.SubFactory(ClinicFactory)
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    starts_at = factory.LazyFunction(_next_hour)
+    ends_at = factory.LazyAttribute(lambda t: t.starts_at + dt.timedelta(hours=4))
+    reason = "Holiday"
+
+
+class BookingSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingSettings
+        django_get_or_create = ("clinic",)
+
+    clinic = factory.SubFactory(ClinicFactory)
+    online = True
+    min_notice_hours = 0
+
+
+class BookingHoldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingHold
+
+    clinic = factory.SubFactory(ClinicFactory)
+    practitioner = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
+    treatment_type = factory.SubFactory(TreatmentTypeFactory, clinic=factory.SelfAttribute("..clinic"))
+    starts_at = factory.LazyFunction(_next_hour)
+    ends_at = factory.LazyAttribute(lambda h: h.starts_at + dt.timedelta(minutes=h.treatment_type.duration_minutes))
+    first_name = "Ada"
+    last_name = "Client"
+    email = "ada@example.org"
+    phone = "07700 900123"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=HOLD_MINUTES))
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

@@ -6,9 +6,10 @@ its migrations and tests, every `import x` and `from x import y` wherever it is 
 their app. `python -m tests.test_architecture` prints the graph.
 
 The layering this keeps: accounts <- clients <- appointments <- sessions <- routines <-
-reports <- demo, with outbox depending on accounts only; permission (the GP letter) sits on
-clients and imports nothing above it: attention imports it, and clients and sessions read its
-rows through the client's reverse relation `permission_requests`. An app lower down that needs
+reports <- demo, with outbox depending on accounts only; booking (online booking) builds on
+appointments and is read by demo only; permission (the GP letter) sits on clients and imports
+nothing above it: attention imports it, and clients and sessions read its rows through the
+client's reverse relation `permission_requests`. An app lower down that needs
 something from above takes it by registration (clients/panels.py) or through a reverse
 relation, never by importing it.
 """

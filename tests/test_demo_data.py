@@ -159,3 +159,18 @@ def test_every_demo_consent_has_its_history_row_as_the_intake_would_record_it():
         records = {r.kind: r for r in ConsentRecord.objects.filter(client=client)}
         assert records[ConsentKind.TREATMENT].given and records[ConsentKind.TREATMENT].at == client.consent_treatment_at
         assert (ConsentKind.ROUTINE_EMAILS in records) == client.consent_email
+
+
+@pytest.mark.django_db
+def test_the_demo_clinic_takes_bookings_online_with_free_times_in_the_coming_weeks(client):
+    from booking.models import BookingSettings
+    from booking.slots import free_slots
+
+    seed()
+    demo = Clinic.objects.get(slug="demo")
+    assert BookingSettings.objects.get(clinic=demo).online
+    assert not BookingSettings.objects.get(clinic__slug="harbour").online
+    treatment = demo.treatment_types.get(name="Foot reflexology")
+    assert free_slots(demo, treatment, start=timezone.localdate(), days=14)
+    page = client.get(f"/book/demo/?type={treatment.pk}&practitioner=any")
+    assert "Free times from" in page.content.decode()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from appointments.models import Appointment
+from appointments.models import Appointment, TimeOff, TreatmentType, WorkingHours
+from booking.models import BookingHold, BookingSettings
 from clients.models import Client, ConsentRecord
 from permission.models import PermissionRequest
 from privacy.models import ClinicExport
@@ -102,6 +103,16 @@ CASES: dict[str, Case] = {
     "privacy:exports": Case(),
     "privacy:export_status": Case(obj="clinic_export"),
     "privacy:export_download": Case(obj="clinic_export"),
+    "booking:overview": Case(),
+    "booking:request_accept": Case(obj="booking_request"),
+    "booking:request_decline": Case(obj="booking_request"),
+    "booking:settings": Case(),
+    "booking:types": Case(),
+    "booking:type_add": Case(),
+    "booking:type_edit": Case(obj="treatment_type"),
+    "booking:hours": Case(obj="staff"),
+    "booking:time_off_add": Case(obj="staff"),
+    "booking:time_off_delete": Case(obj="time_off"),
 }
 
 # URLs that are not about a clinic's data at all.
@@ -117,6 +128,12 @@ PUBLIC = {
     "checkin:page",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
+    # Online booking's public pages: a clinic's page is open while it takes bookings, and the
+    # confirmation link's signed token binds one hold (tests/test_booking_public.py).
+    "booking_public:page",
+    "booking_public:details",
+    "booking_public:sent",
+    "booking_public:verify",
 }
 
 
@@ -158,6 +175,10 @@ def _snapshot(clinic):
         list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
         list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
         list(PermissionRequest.objects.filter(clinic=clinic).order_by("pk").values()),
+        *(
+            list(model.objects.filter(clinic=clinic).order_by("pk").values())
+            for model in (TreatmentType, WorkingHours, TimeOff, BookingHold, BookingSettings)
+        ),
     )
 
 

@@ -135,4 +135,36 @@ def ask_gp_and_record_permission(
     page.get_by_role("button", name="Record the reply").click()
     expect(page.get_by_text(f"Permission recorded: sessions for {client.full_name} can go ahead.")).to_be_visible()
     expect(page.locator("#permission-status")).to_contain_text("Received: permitted")
+
+
+def book_online(
+    page: Page, look, clinic_slug: str, *, treatment: str, day: str, time: str, person: dict[str, str]
+) -> None:
+    """A client on the clinic's booking page picks `treatment`, then `time` on `day`
+    ("Tuesday 8 December"), and gives their details (first_name, last_name, email, phone)."""
+    page.goto(f"/book/{clinic_slug}/")
+    look(page)
+    page.get_by_label("Treatment").select_option(label=treatment)
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_role("list", name=day).get_by_role("link", name=time, exact=True).click()
+    expect(page.get_by_role("heading", name="Your details")).to_be_visible()
+    look(page)
+    page.get_by_label("First name").fill(person["first_name"])
+    page.get_by_label("Last name").fill(person["last_name"])
+    page.get_by_label("Email address").fill(person["email"])
+    page.get_by_label("Phone number").fill(person["phone"])
+    page.get_by_role("button", name="Email me the link to confirm").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    look(page)
+
+
+def confirm_booking_from_email(page: Page, look, body: str) -> None:
+    """The client opens the "Confirm my booking" link of the email's text and presses the button."""
+    match = re.search(r"Confirm my booking: (\S+)", body)
+    assert match, f"no confirmation link in the email:\n{body}"
+    page.goto(path_of(match.group(1)))
+    expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
+    look(page)
+    page.get_by_role("button", name="Confirm my booking").click()
+    expect(page.get_by_role("heading", name="Your booking is confirmed")).to_be_visible()
     look(page)

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from accounts.localtime import local_now, local_to_utc, local_today, local_zone
 from accounts.models import Clinic, User
-from appointments.models import Appointment, Course
+from appointments.models import Appointment, Course, TreatmentType, WorkingHours
+from booking.models import BookingSettings
 from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag, flag_spec
 from clients.services import consent_record
 from demo.data import (
@@ -30,6 +31,8 @@ from demo.data import (
     SEED,
     SESSION_NOTES,
     START_HOURS,
+    TREATMENTS,
+    WORKING_HOURS,
     ClientSpec,
     ClinicSpec,
     StaffSpec,
@@ -95,7 +98,25 @@ class ClinicSeeder:
             self._client(number, client_spec)
         self._routine_history()
         self._routines()
+        self._online_booking()
         return self.clinic
+
+    def _online_booking(self) -> None:
+        """Treatments and everyone's working hours, so the booking page has free times to offer."""
+        for order, t in enumerate(TREATMENTS):
+            TreatmentType.objects.create(
+                clinic=self.clinic,
+                name=t.name,
+                duration_minutes=t.minutes,
+                buffer_after_minutes=t.buffer_after,
+                order=order,
+            )
+        WorkingHours.objects.bulk_create(
+            WorkingHours(clinic=self.clinic, practitioner=member, weekday=weekday, starts=starts, ends=ends)
+            for member in self.staff.values()
+            for weekday, starts, ends in WORKING_HOURS
+        )
+        BookingSettings.objects.create(clinic=self.clinic, online=self.spec.online_booking)
 
     def _routine_history(self) -> None:
         """Past home routines between each consenting client's signed sessions, with the

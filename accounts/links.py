@@ -1,0 +1,87 @@
+"""Signed, expiring, purpose-bound links for the pages a client opens without an account.
+
+Clients never log in (docs/domain.md, People): a link in an email is their permission.
+Every kind of link (a routine check-in, an intake, a booking's verification...) has a
+`LinkKind`: its own salt, so a token made for one purpose is never read as another, and
+its own lifetime. A token carries ids only, never a name or an address, so a forwarded
+email or a proxy log gives nothing away.
+
+A link also names its clinic, in a path segment of its own before the token
+(`/<prefix>/<clinic segment>/<token>/`), signed apart from the token: when an email
+program breaks the token, or the link has expired, the page can still say which clinic
+sent it and how to reach them. The segment is signed so that the page only ever names a
+clinic one of our own emails named; a changed segment names none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+
+class LinkInvalid(Exception):
+    """The link was changed, cut short, or was never one of ours."""
+
+
+class LinkExpired(LinkInvalid):
+    """The link was genuine but is older than its kind's lifetime."""
+
+
+def _clinic_mac(salt: str, clinic_id: int) -> str:
+    # 64 bits of an HMAC: enough that nobody guesses one, short enough for many links an email.
+    return salted_hmac(salt, str(clinic_id)).hexdigest()[:16]
+
+
+def clinic_segment(clinic_id: int, *, salt: str) -> str:
+    return f"{clinic_id}-{_clinic_mac(salt, clinic_id)}"
+
+
+def clinic_from_segment(segment: str, *, salt: str) -> int | None:
+    """The clinic id a link's clinic segment names, or None if it was changed."""
+    clinic_id, _, mac = (segment or "").partition("-")
+    if not clinic_id.isascii() or not clinic_id.isdigit() or len(clinic_id) > 12:
+        return None
+    return int(clinic_id) if constant_time_compare(mac, _clinic_mac(salt, int(clinic_id))) else None
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    """One purpose of link: `salt` keeps its tokens apart from every other signed value."""
+
+    salt: str
+    max_age: dt.timedelta
+
+    @property
+    def clinic_salt(self) -> str:
+        return f"{self.salt}.clinic"
+
+    def signer(self) -> signing.TimestampSigner:
+        return signing.TimestampSigner(salt=self.salt)
+
+    def token(self, payload: dict[str, Any]) -> str:
+        return self.signer().sign_object(payload, compress=True)
+
+    def read(self, token: str, *, max_age: dt.timedelta | None | object = ...) -> dict[str, Any]:
+        """The payload of a genuine, unexpired token (a dict), else LinkExpired or LinkInvalid.
+        `max_age=None` reads an expired token too (to name its clinic on the expired page)."""
+        age = self.max_age if max_age is ... else max_age
+        try:
+            data = signing.loads(token, salt=self.salt, max_age=age)
+        # SignatureExpired is a BadSignature: it has to be caught first.
+        except signing.SignatureExpired as error:
+            raise LinkExpired(str(error)) from error
+        except (signing.BadSignature, ValueError, UnicodeError) as error:
+            raise LinkInvalid(str(error)) from error
+        if not isinstance(data, dict):
+            raise LinkInvalid("Unexpected payload")
+        return data
+
+    def clinic_segment(self, clinic_id: int) -> str:
+        return clinic_segment(clinic_id, salt=self.clinic_salt)
+
+    def clinic_from_segment(self, segment: str) -> int | None:
+        return clinic_from_segment(segment, salt=self.clinic_salt)
