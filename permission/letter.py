@@ -36,11 +36,16 @@ class Letter:
     about: str = ABOUT_REFLEXOLOGY
 
     @property
-    def greeting(self) -> str:
+    def gp(self) -> str:
+        """The GP as the letter names them: "Dr Amara Okafor" (typed with or without the title)."""
         name = self.request.gp_name.strip()
         if not name:
-            return "Dear Doctor"
-        return f"Dear {name}" if name.lower().startswith("dr") else f"Dear Dr {name}"
+            return ""
+        return name if name.lower().startswith("dr") else f"Dr {name}"
+
+    @property
+    def greeting(self) -> str:
+        return f"Dear {self.gp or 'Doctor'}"
 
     @property
     def return_to(self) -> list[str]:
