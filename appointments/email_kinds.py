@@ -88,7 +88,9 @@ _APPOINTMENT_EMAIL = {
     "template_dir": "appointments/email/appointment",
     "build": _build,
     "skip": _skip,
-    "select_related": ("appointment", "appointment__course"),
+    # The clinic's booking settings: whether the email carries the client's links to move
+    # or cancel (booking/change_links.py, added to the context by registration).
+    "select_related": ("appointment", "appointment__course", "clinic__booking_settings"),
     # A course's confirmation lists every visit of the course.
     "prefetch_related": ("appointment__practitioner", "appointment__course__appointments__practitioner"),
 }

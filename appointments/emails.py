@@ -4,6 +4,7 @@ their Delivery row, with the appointment as a calendar file. Rendered by the out
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.mime.text import MIMEText
 from email.utils import parseaddr
@@ -64,6 +65,16 @@ NOTICES = {
         contact_line="To book another time, please",
     ),
 }
+
+
+# What apps above this one add to an appointment email's context, by registration
+# (booking adds the client's links to move or cancel): each takes the Delivery, returns a dict.
+CONTEXT_EXTRAS: list[Callable[[Delivery], dict]] = []
+
+
+def register_context_extra(extra: Callable[[Delivery], dict]) -> None:
+    if extra not in CONTEXT_EXTRAS:
+        CONTEXT_EXTRAS.append(extra)
 
 
 def appointment_ics(visits, *, clinic, method: str = "PUBLISH", sequence: int | None = None) -> bytes:
@@ -128,6 +139,8 @@ def appointment_parts(delivery: Delivery) -> EmailParts:
         "timezone_name": clinic.timezone.replace("_", " "),
         "address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
     }
+    for extra in CONTEXT_EXTRAS:
+        context.update(extra(delivery))
     ics_bytes = appointment_ics(visits, clinic=clinic, method=notice.method, sequence=delivery.sequence)
     ics = MIMEText(ics_bytes.decode(), "calendar", "utf-8")
     ics.set_param("method", notice.method)

@@ -12,13 +12,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.localtime import local_today
 from accounts.tenancy import for_clinic
 from appointments.models import Appointment
+from audit.actor import CLIENT_VIA_LINK
+from audit.models import AuditEntry
 from clients.health_flags import FLAG_SPECS
 from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource
 from outbox.models import Delivery
@@ -131,6 +133,34 @@ def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
     return scope.own(qs, "practitioner").select_related("client").order_by("starts_at", "id")
 
 
+def changed_by_client(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, "Changes from the email": what clients moved or cancelled from their
+    # emails lately, read from the audit trail, which records those changes as the client's
+    # (booking/changes.py). Until the (new or cancelled) time has passed: then it is history.
+    by_client = AuditEntry.objects.filter(
+        content_type__app_label="appointments",
+        content_type__model="appointment",
+        object_id=OuterRef("pk"),
+        actor_label=CLIENT_VIA_LINK,
+        action=AuditEntry.Action.UPDATE,
+        timestamp__gte=now - dt.timedelta(days=RECENT_DAYS),
+    ).order_by("-timestamp")
+    qs = Appointment.objects.annotate(changed_by_client_at=Subquery(by_client.values("timestamp")[:1])).filter(
+        changed_by_client_at__isnull=False, starts_at__gt=now
+    )
+    return scope.own(qs, "practitioner").select_related("client").order_by("-changed_by_client_at", "-id")
+
+
+def _client_change(a: Appointment) -> Item:
+    what = "Cancelled" if a.status == Appointment.Status.CANCELLED else "Moved"
+    when = f"was {_when(a.starts_at)}" if what == "Cancelled" else f"now {_when(a.starts_at)}"
+    return Item(
+        a.client.full_name,
+        reverse("appointments:detail", args=[a.pk]),
+        f"{what} by the client from their email on {_when(a.changed_by_client_at)}: {when}",
+    )
+
+
 SOURCES: list[Source] = [
     Source(
         "unsigned",
@@ -204,6 +234,13 @@ SOURCES: list[Source] = [
         lambda a: Item(
             a.client.full_name, reverse("appointments:detail", args=[a.pk]), f"Booked for {_when(a.starts_at)}"
         ),
+    ),
+    Source(
+        "client-changes",
+        "Appointments clients moved or cancelled",
+        f"No client moved or cancelled an appointment from their email in the last {RECENT_DAYS} days.",
+        changed_by_client,
+        _client_change,
     ),
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    path("c/", include("booking.change_urls")),
     path("booking/", include("booking.urls")),
     path("book/", include("booking.public_urls")),
     path("reports/", include("reports.urls")),

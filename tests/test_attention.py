@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from appointments.services import appointment_cancel
 from attention.selectors import SOURCES, Scope, attention_count
+from audit.actor import CLIENT_VIA_LINK, acting_as
 from clients.models import ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag
 from clients.services import consent_record
 from outbox.models import Delivery
@@ -69,6 +71,13 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
     )
     fresh = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Fresh", last_name="Letter")
     PermissionRequest.objects.create(client=fresh, requested_at=now - dt.timedelta(days=1), **asked)
+    # Cancelled by the client from their email (booking/changes.py), for a time still to come.
+    later = now + dt.timedelta(days=3)
+    cancelled = AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=later, ends_at=later + dt.timedelta(hours=1)
+    )
+    with acting_as(CLIENT_VIA_LINK):
+        appointment_cancel(appointment=cancelled)
 
 
 @pytest.fixture
@@ -99,6 +108,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         "GP letters unanswered after 14 days",
         "Medical permissions that have expired",
         "Past appointments still marked booked",
+        "Appointments clients moved or cancelled",
     ):
         section = _section(page, title)
         assert section.count("Mine Loose") == 1, title
@@ -106,7 +116,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
     assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
     assert "Fresh Letter" not in page
-    assert "7 things to look at in your own work" in page
+    assert "8 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -132,11 +142,11 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 7}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 14}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 8}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 16}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 7
+        assert attention_count(Scope(clinic, practitioner)) == 8
     assert len(queries) == 1
 
 

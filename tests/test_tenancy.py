@@ -126,6 +126,9 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # ... and these from appointment emails, to move or cancel that one appointment
+    # (tests/test_client_changes.py: a link of one clinic never touches another's).
+    "change:page",
     # For load balancers and monitors: which parts work, never any clinic's data.
     "health",
     # Online booking's public pages: a clinic's page is open while it takes bookings, and the

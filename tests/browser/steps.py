@@ -137,6 +137,31 @@ def ask_gp_and_record_permission(
     expect(page.locator("#permission-status")).to_contain_text("Received: permitted")
 
 
+def link_in_email(message, label: str) -> str:
+    """The path of the link after `label` in an email's text ("Move to another time: <url>")."""
+    body = message.body if hasattr(message, "body") else message.get_body(("plain",)).get_content()
+    match = re.search(re.escape(label) + r"\s*(\S+)", body)
+    assert match, f"no {label!r} link in the email:\n{body}"
+    return path_of(match.group(1))
+
+
+def move_appointment_from_email(page: Page, look, message, *, day: str, to_time: str) -> None:
+    """The client follows the email's "move" link and picks `to_time` on `day` ("Thursday 3 December")."""
+    page.goto(link_in_email(message, "Move to another time:"))
+    expect(page.get_by_role("heading", name="Move your appointment")).to_be_visible()
+    look(page)
+    page.get_by_role("group", name=day).get_by_text(to_time, exact=True).click()
+    page.get_by_role("button", name="Move my appointment").click()
+    expect(page.get_by_role("heading", name="Your appointment has moved")).to_be_visible()
+    look(page)
+
+
+def open_cancel_link(page: Page, look, message) -> None:
+    """The client follows the email's "cancel" link."""
+    page.goto(link_in_email(message, "Cancel:"))
+    look(page)
+
+
 def book_online(
     page: Page, look, clinic_slug: str, *, treatment: str, day: str, time: str, person: dict[str, str]
 ) -> None:

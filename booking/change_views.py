@@ -1,0 +1,153 @@
+"""The pages a client reaches from the "move" and "cancel" links of an appointment email,
+without logging in: the signed token is the permission (booking/change_links.py).
+
+Opening a link only shows the appointment and a button or a choice of times; the change
+is a POST, so a mail scanner that fetches every link changes nothing. Every refusal is a
+page of its own in plain words: a used, past, late, expired or broken link never changes
+anything and never answers 500. The expired and broken-link pages name the clinic and
+how to reach it: an expired link's signature is still good, so its appointment says
+which clinic; a broken one has only the link's signed clinic segment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts.inputs import parse_day
+from accounts.localtime import local_today, local_zone
+from accounts.models import Clinic
+from appointments.models import Appointment
+
+from . import changes
+from .change_links import CANCEL, CHANGE_LINK, ChangeLink, LinkExpired, LinkInvalid, read_change_token
+from .models import BookingSettings
+
+PAGE = "booking/change_page.html"
+PROBLEM = "booking/change_problem.html"
+
+
+def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
+    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
+    return render(request, PROBLEM, {"expired": status == 410, "clinic": clinic}, status=status)
+
+
+def _expired_links_clinic(token: str, segment: str) -> int | None:
+    """The clinic of an expired link: its appointment's (the signature is good, only old), else its segment's."""
+    try:
+        link = read_change_token(token, max_age=None)
+    except LinkInvalid:
+        return CHANGE_LINK.clinic_from_segment(segment)
+    found = Appointment.objects.filter(pk=link.appointment_id).values_list("clinic_id", flat=True).first()
+    return found if found is not None else CHANGE_LINK.clinic_from_segment(segment)
+
+
+def _slot_time(raw: str) -> dt.datetime | None:
+    """A start time as the picker posts it (ISO with its offset), else None."""
+    try:
+        value = dt.datetime.fromisoformat(raw)
+        # Year 1 or 9999 with an offset is a valid string whose UTC instant does not exist.
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
+    """The first day the picker shows: the one asked for (?from=), else a few days before the
+    appointment, so its week is on screen with "earlier" and "later" either side."""
+    today = local_today(appointment.clinic, now)
+    asked = parse_day(request.GET.get("from"))
+    if asked is not None and today <= asked <= today + dt.timedelta(weeks=60):
+        return asked
+    own_day = appointment.starts_at.astimezone(local_zone(appointment.clinic)).date()
+    return max(today, own_day - dt.timedelta(days=3))
+
+
+def _page(request, appointment, link: ChangeLink, settings, *, state: str, status: int = 200, **extra) -> HttpResponse:
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "clinic_name": appointment.clinic.name,
+        "first_name": appointment.client.first_name,
+        "purpose": link.purpose,
+        "state": state,
+        "notice_hours": settings.cancellation_notice_hours,
+        **extra,
+    }
+    return render(request, PAGE, context, status=status)
+
+
+def _picker(request, appointment, link, settings, now, *, start: dt.date, **extra) -> HttpResponse:
+    slots = changes.reschedule_slots(appointment, settings=settings, start=start, now=now)
+    tz = local_zone(appointment.clinic)
+    days: dict[dt.date, list] = {}
+    for slot in slots:
+        days.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
+    later = start + dt.timedelta(days=changes.PICKER_DAYS)
+    earlier = start - dt.timedelta(days=changes.PICKER_DAYS)
+    today = local_today(appointment.clinic, now)
+    return _page(
+        request,
+        appointment,
+        link,
+        settings,
+        state=changes.OPEN,
+        days=list(days.items()),
+        start=start,
+        later=later,
+        earlier=max(earlier, today) if start > today else None,
+        **extra,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
+    try:
+        link = read_change_token(token)
+    except LinkExpired:
+        return _problem(request, 410, _expired_links_clinic(token, clinic))
+    except LinkInvalid:
+        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+    appointment = (
+        Appointment.objects.select_related("clinic", "client", "practitioner", "treatment_type")
+        .filter(pk=link.appointment_id)
+        .first()
+    )
+    if appointment is None:
+        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+
+    now = timezone.now()
+    settings = BookingSettings.for_clinic(appointment.clinic)
+    state = changes.change_state(appointment, sequence=link.sequence, settings=settings, now=now)
+    if state != changes.OPEN:
+        return _page(request, appointment, link, settings, state=state)
+    if request.method != "POST":
+        if link.purpose == CANCEL:
+            return _page(request, appointment, link, settings, state=state)
+        return _picker(request, appointment, link, settings, now, start=_picker_start(request, appointment, now))
+
+    try:
+        if link.purpose == CANCEL:
+            done = changes.client_cancel(appointment=appointment, sequence=link.sequence, now=now)
+        else:
+            starts_at = _slot_time(request.POST.get("slot", ""))
+            if starts_at is None:
+                start = _picker_start(request, appointment, now)
+                return _picker(request, appointment, link, settings, now, start=start, error="Choose a time.")
+            done = changes.client_reschedule(
+                appointment=appointment, sequence=link.sequence, starts_at=starts_at, now=now
+            )
+    except changes.ChangeRefused as refused:
+        appointment.refresh_from_db()
+        return _page(request, appointment, link, settings, state=refused.state)
+    except changes.SlotTaken:
+        # The next free times from the day the client chose (or today), so they can pick again.
+        day = max(starts_at.astimezone(local_zone(appointment.clinic)).date(), local_today(appointment.clinic, now))
+        return _picker(request, appointment, link, settings, now, start=day, taken=True, status=409)
+    return _page(request, done, link, settings, state="done")
