@@ -9,7 +9,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 export SITE_URL
 
-.PHONY: run test lint format setup install migrate demo clean bench-deliver bench-dashboard screenshots
+.PHONY: run test lint format setup install migrate demo clean bench-deliver bench-dashboard bench-web screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench-deliver: install
 # against hand-written SQL computing the same figures. See README.
 bench-dashboard: install
 	$(BIN)/python bench/dashboard.py $(BENCH_ARGS)
+
+# Not a test: the main pages under load through gunicorn with the production settings, on
+# loopback, against a generated large clinic and the demo clinics on PostgreSQL. See README.
+bench-web: install
+	$(BIN)/python bench/web_load.py $(BENCH_ARGS)
 
 # Screenshots of every main page at desktop (1366 px) and tablet (768 px) widths in var/screenshots/.
 screenshots: setup

@@ -42,6 +42,17 @@ def parse_day(raw: str | None) -> dt.date | None:
     return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
+def parse_moment(raw: str | None) -> dt.datetime | None:
+    """An ISO date and time (2026-03-03T10:30, with or without an offset; a bare day is its
+    midnight) on a day between FIRST_DAY and LAST_DAY, else None. Naive when the text has
+    no offset: the caller decides whose wall clock it is."""
+    try:
+        moment = dt.datetime.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    return moment if FIRST_DAY <= moment.date() <= LAST_DAY else None
+
+
 class DayField(forms.DateField):
     """A date field that refuses days outside FIRST_DAY..LAST_DAY with a message by the field."""
 

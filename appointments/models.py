@@ -177,3 +177,18 @@ class AppointmentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display()} → {self.get_to_status_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(models.Model):
+    """A practitioner's private calendar subscription (issue 12, section 5): the secret in
+    its address is kept only as a SHA-256 hash, so a copy of the database opens no feed;
+    resetting replaces the hash, and the old address is a 404 from then on."""
+
+    practitioner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.practitioner}"

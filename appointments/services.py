@@ -25,8 +25,8 @@ from clients.models import Client
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
-from . import selectors
-from .models import Appointment, AppointmentStatusChange, Course, TreatmentType
+from . import feeds, selectors
+from .models import Appointment, AppointmentStatusChange, CalendarFeed, Course, TreatmentType
 
 # Name of the PostgreSQL exclusion constraint created by migration 0002.
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -381,3 +381,13 @@ def client_notice_create(
         appointment=appointment,
         **about,
     )
+
+
+def calendar_feed_reset(*, practitioner: User) -> str:
+    """A new secret address for `practitioner`'s calendar feed; the old one stops working at
+    once. Returns the secret, which is shown once and never stored."""
+    token = feeds.new_token()
+    CalendarFeed.objects.update_or_create(
+        practitioner=practitioner, defaults={"token_hash": feeds.token_hash(token), "created_at": timezone.now()}
+    )
+    return token

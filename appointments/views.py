@@ -6,18 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.inputs import has_control_characters, parse_day, parse_id
+from accounts.inputs import has_control_characters, parse_day, parse_id, parse_moment
 from accounts.localtime import local_day_bounds, local_zone, short_date
 from accounts.models import User
 from accounts.tenancy import clinic_get, clinic_required
 
-from . import selectors, services
+from . import feeds, free_time, grid, selectors, services
 from .forms import BookForm, CancelForm, CourseForm, SlotForm
 from .models import Appointment
 
@@ -79,25 +79,96 @@ def _calendar_context(request, *, view_name: str, day: dt.date, step: int, who, 
     }
 
 
+def _columns_for(request, who: User | None, staff: list[User], appointments: list[Appointment]) -> list[User]:
+    """Whose columns the day shows: one person's, or everyone on the staff with the signed-in
+    person first, so an owner sees who is free; then anyone no longer active who still has
+    appointments that day."""
+    if who is not None:
+        return [who]
+    people = {u.pk: u for u in sorted(staff, key=lambda u: u.pk != request.user.pk)}
+    people.update({a.practitioner_id: a.practitioner for a in appointments if a.practitioner_id not in people})
+    return list(people.values())
+
+
+def _add_free_time(request, columns: dict[int, grid.Column], *, day: dt.date, who, bounds) -> None:
+    """Each column's working hours (shaded), time off (blocked) and free slots for the clinic's
+    shortest treatment, each slot a link to the booking form filled in with who and when."""
+    clinic, tz = request.clinic, local_zone(request.clinic)
+    people = [column.person for column in columns.values()]
+    for hours in selectors.day_working_hours(clinic, day, people):
+        start, end = hours.starts, hours.ends
+        columns[hours.practitioner_id].shading.append(
+            grid.Block("work", start.hour * 60 + start.minute, end.hour * 60 + end.minute)
+        )
+    for away in selectors.time_off_between(clinic, *bounds, people):
+        columns[away.practitioner_id].shading.append(
+            grid.Block(
+                "off", grid.wall_minutes(away.starts_at, day, tz), grid.wall_minutes(away.ends_at, day, tz), away
+            )
+        )
+    treatment = selectors.calendar_treatment_type(clinic)
+    slots = free_time.calendar_free_slots(clinic, treatment, practitioner=who, start=day, days=1, now=timezone.now())
+    if not slots:
+        return
+    book_url = reverse("appointments:book")
+    by_person: dict[int, list] = {}
+    for slot in slots:
+        by_person.setdefault(slot.practitioner.pk, []).append(slot)
+    for pk, theirs in by_person.items():
+        if pk not in columns:
+            continue
+        for slot in grid.free_runs(theirs, treatment.duration_minutes):
+            block = grid.Block(
+                "free", grid.wall_minutes(slot.starts_at, day, tz), grid.wall_minutes(slot.ends_at, day, tz), slot
+            )
+            local = slot.starts_at.astimezone(tz)
+            block.url = (
+                f"{book_url}?practitioner={pk}&start={local:%Y-%m-%dT%H:%M}&duration={treatment.duration_minutes}"
+            )
+            columns[pk].items.append(block)
+
+
 @clinic_required
 def day_view(request):
     day, who, staff = _calendar_scope(request)
     tz = local_zone(request.clinic)
     start, end = local_day_bounds(day, tz)
-    appointments = list(selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who))
-    groups: list[tuple[User, list[Appointment]]] = []
-    if who is None:
-        by_practitioner: dict[int, list[Appointment]] = {}
-        for appointment in appointments:
-            by_practitioner.setdefault(appointment.practitioner_id, []).append(appointment)
-        # Everyone on the staff gets a heading, so an owner sees who is free; then anyone
-        # no longer active who still has appointments that day.
-        people = {u.pk: u for u in staff}
-        people.update({a.practitioner_id: a.practitioner for a in appointments})
-        groups = [(person, by_practitioner.get(pk, [])) for pk, person in people.items()]
+    appointments = list(
+        selectors.calendar_appointments(
+            clinic=request.clinic, start=start, end=end, practitioner=who, light=who is None
+        )
+    )
+    columns = {p.pk: grid.Column(person=p) for p in _columns_for(request, who, staff, appointments)}
+    detail_url = reverse("appointments:detail", kwargs={"pk": 0}).removesuffix("0/")
+    cancelled = []
+    for appointment in appointments:
+        if appointment.status == Appointment.Status.CANCELLED:
+            # A cancelled visit gives its time back: it is listed under the grid, not on it.
+            cancelled.append(appointment)
+            continue
+        block = grid.Block(
+            "appointment",
+            grid.wall_minutes(appointment.starts_at, day, tz),
+            grid.wall_minutes(appointment.ends_at, day, tz),
+            appointment,
+        )
+        block.url = f"{detail_url}{appointment.pk}/"
+        column = columns[appointment.practitioner_id]
+        column.items.append(block)
+        column.count += 1
+    _add_free_time(request, columns, day=day, who=who, bounds=(start, end))
+    for column in columns.values():
+        column.items.sort(key=lambda b: b.start)
     context = _calendar_context(request, view_name="appointments:day", day=day, step=1, who=who, staff=staff)
     heading = f"Today · {short_date(day)}" if day == context["today"] else f"{short_date(day)} {day:%Y}"
-    context.update(appointments=appointments, groups=groups, title=short_date(day), heading=heading)
+    context.update(
+        appointments=appointments,
+        count=len(appointments) - len(cancelled),
+        grid=grid.lay_out(list(columns.values())),
+        cancelled=cancelled,
+        title=short_date(day),
+        heading=heading,
+    )
     return render(request, "appointments/day.html", context)
 
 
@@ -108,7 +179,9 @@ def week_view(request):
     monday = day - dt.timedelta(days=day.weekday())
     start, end = local_day_bounds(monday, tz, days=7)
     columns: dict[dt.date, list[Appointment]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
-    for appointment in selectors.calendar_appointments(clinic=request.clinic, start=start, end=end, practitioner=who):
+    for appointment in selectors.calendar_appointments(
+        clinic=request.clinic, start=start, end=end, practitioner=who, light=True
+    ):
         columns[appointment.starts_at.astimezone(tz).date()].append(appointment)
     context = _calendar_context(request, view_name="appointments:week", day=day, step=7, who=who, staff=staff)
     day_url = reverse("appointments:day")
@@ -118,6 +191,7 @@ def week_view(request):
         columns=[(d, items, day_url + _calendar_query(who, d)) for d, items in columns.items()],
         has_any=any(columns.values()),
         heading=f"Week of {short_date(monday)} {monday:%Y}",
+        detail_url=reverse("appointments:detail", kwargs={"pk": 0}).removesuffix("0/"),
     )
     return render(request, "appointments/week.html", context)
 
@@ -126,27 +200,22 @@ def week_view(request):
 
 
 def _prefill_from_query(request) -> dict:
-    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>; anything garbled is ignored."""
+    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>&duration=<minutes>; anything
+    garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
     if client := parse_id(request.GET.get("client")):
         initial["client"] = client
     if practitioner := parse_id(request.GET.get("practitioner")):
         initial["practitioner"] = practitioner
-    raw_start = request.GET.get("start", "")
-    if raw_start:
-        try:
-            start = dt.datetime.fromisoformat(raw_start)
-        except ValueError:
-            try:
-                start = dt.datetime.combine(dt.date.fromisoformat(raw_start), dt.time(9, 0))
-            except ValueError:
-                start = None
-        if start is not None:
-            # A bare local time means the clinic's wall clock; an offset is converted to it.
-            if start.tzinfo is not None:
-                start = start.astimezone(local_zone(request.clinic))
-            initial["date"] = start.date()
-            initial["start_time"] = start.time().replace(second=0, microsecond=0)
+    if (start := parse_moment(request.GET.get("start"))) is not None:
+        # A bare local time means the clinic's wall clock; an offset is converted to it.
+        if start.tzinfo is not None:
+            start = start.astimezone(local_zone(request.clinic))
+        initial["date"] = start.date()
+        initial["start_time"] = start.time().replace(second=0, microsecond=0)
+    # The length of the treatment a free slot on the day calendar was offered for.
+    if (minutes := parse_id(request.GET.get("duration"))) is not None:
+        initial["duration"] = minutes
     return initial
 
 
@@ -235,6 +304,19 @@ def course_book(request):
 def detail(request, pk: int):
     appointment = selectors.appointment_for_detail(request.clinic, pk)
     return render(request, "appointments/detail.html", {"appointment": appointment})
+
+
+@clinic_required
+def card(request, pk: int):
+    """An appointment's details as a fragment, for the calendars that load them on a click
+    (appointments/static/appointments/calendar.js); the quick actions return to `next`."""
+    appointment = clinic_get(selectors.calendar_appointments_for_card(), request.clinic, pk=pk)
+    back = _safe_next(request, reverse("appointments:day"))
+    return render(
+        request,
+        "appointments/card.html",
+        {"appointment": appointment, "next": back, "show_practitioner": True},
+    )
 
 
 def _refuse_closed(request, appointment: Appointment, action: str):
@@ -334,3 +416,42 @@ def unmark(request, pk: int):
     else:
         messages.success(request, f"“{was.capitalize()}” undone: the appointment is booked again.")
     return redirect("appointments:detail", pk=pk)
+
+
+# --- the private calendar feed -----------------------------------------------------------
+
+
+# The new address waits here between the POST that made it and the page that shows it, once.
+FEED_ADDRESS_KEY = "calendar_feed_address"
+
+
+@clinic_required
+def feed_settings(request):
+    """Where a practitioner gets (or resets) the secret address of their own calendar feed.
+    Only its hash is kept, so the address is shown once, on the page the reset leads to."""
+    if request.method == "POST":
+        token = services.calendar_feed_reset(practitioner=request.user)
+        request.session[FEED_ADDRESS_KEY] = request.build_absolute_uri(reverse("feeds:ics", kwargs={"token": token}))
+        return redirect("appointments:feed_settings")
+    address = request.session.pop(FEED_ADDRESS_KEY, "")
+    webcal = address.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1)
+    context = {"feed": selectors.calendar_feed_of(request.user), "address": address, "webcal": webcal}
+    return render(request, "appointments/feed.html", context)
+
+
+def feed(request, token: str):
+    """The feed itself, public: the secret in the address is the permission. A wrong or
+    reset secret is the same 404 as any unknown address."""
+    found = selectors.calendar_feed_for_token(token)
+    if found is None:
+        raise Http404("No such feed")
+    practitioner = found.practitioner
+    body = feeds.feed_ics(practitioner, selectors.feed_appointments(practitioner, now=timezone.now()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+    # A calendar app may keep it; a shared proxy may not (the address is the key), and a
+    # search engine that somehow met the address never lists it.
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -8,11 +8,17 @@ email has arrived. Then, in the same run and to the same SMTP server, a plain sm
 loop pushes the same number of pre-rendered messages over one connection: the limit.
 
 It prints emails per second, the worker's peak memory (sum over its processes of RSS,
-and of PSS, which counts shared pages once), duplicates and lost emails (both must be
-0), the limit and the ratio to it (target: at least 0.5), and the command that
-reproduces the run.
+and of PSS, which counts shared pages once; target: PSS under 300 MiB), duplicates and
+lost emails (both must be 0), the limit and the ratio to it (target: at least 0.8), the
+size of the emails delivered and of routine emails of 2, 4, 6 and 10 steps (targets: at
+most 100 KiB for a typical routine of about 4 steps, 150 KiB for any), and the command
+that reproduces the run.
+
+--busy runs the same under load: a CPU burner (one process spinning on one core, for at
+most the run's --timeout, killed at the end) runs through both halves, pipeline and limit.
 
     .venv/bin/python bench/deliver_routines.py --routines 20000 --workers 2
+    .venv/bin/python bench/deliver_routines.py --routines 20000 --workers 2 --busy
     make bench-deliver BENCH_ARGS="--routines 2000"
 """
 
@@ -22,6 +28,8 @@ import argparse
 import os
 import shlex
 import smtplib
+import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -48,6 +56,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="", help="broker to use instead of a private redis-server")
     parser.add_argument("--batch-size", type=int, default=0, help="DELIVERY_BATCH_SIZE (default: the setting's)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for every email")
+    parser.add_argument("--busy", action="store_true", help="another process keeps one core busy throughout")
     return parser.parse_args()
 
 
@@ -89,6 +98,22 @@ class MemorySampler(threading.Thread):
             self.stopped.wait(self.interval)
 
 
+def cpu_burner(seconds: float) -> subprocess.Popen:
+    """Another process busy on one core, as a loaded machine has: it stops by itself after
+    `seconds` even if this benchmark dies, and is killed when the run ends."""
+    loop = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+    return subprocess.Popen([sys.executable, "-c", loop], start_new_session=True)
+
+
+def kib_summary(sizes: list[int]) -> str:
+    sizes = sorted(sizes)
+    p95 = sizes[min(len(sizes) - 1, int(len(sizes) * 0.95))]
+    return (
+        f"min {sizes[0] / 1024:.1f}, median {statistics.median(sizes) / 1024:.1f}, "
+        f"p95 {p95 / 1024:.1f}, max {sizes[-1] / 1024:.1f} KiB"
+    )
+
+
 def smtplib_limit(sink: SmtpSink, templates: list[tuple[bytes, str, str]], count: int) -> float:
     """Seconds for one smtplib connection to push `count` pre-rendered messages to `sink`."""
     sink.reset()
@@ -105,12 +130,29 @@ def smtplib_limit(sink: SmtpSink, templates: list[tuple[bytes, str, str]], count
     return elapsed
 
 
+def routine_sizes(clinic, practitioner) -> list[tuple[int, int]]:
+    """Bytes on the wire of routine emails of 2, 4, 6 and 10 steps, built after the run
+    (pending rows that nothing sends) from the clinic's library."""
+    from outbox.mailer import message_for
+    from tests.delivery_data import heavy_routine_delivery
+
+    return [
+        (
+            steps,
+            len(message_for(heavy_routine_delivery(clinic, practitioner, steps)).message().as_bytes(linesep="\r\n")),
+        )
+        for steps in (2, 4, 6, 10)
+    ]
+
+
 def main() -> int:
     args = parse_args()
-    command = "make bench-deliver BENCH_ARGS=" + shlex.quote(
+    options = (
         f"--routines {args.routines} --workers {args.workers}"
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
+        + (" --busy" if args.busy else "")
     )
+    command = "make bench-deliver BENCH_ARGS=" + shlex.quote(options)
     print(f"Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
     recreate_database(args.database_url)
 
@@ -156,8 +198,10 @@ def main() -> int:
         settings=settings_env,
         name="bench",
     )
-    sampler = None
+    sampler = burner = None
     try:
+        if args.busy:
+            burner = cpu_burner(args.timeout)
         worker.start()
         sampler = MemorySampler(worker)
         sampler.start()
@@ -168,6 +212,7 @@ def main() -> int:
         dispatched = time.monotonic() - started
         arrived = sink.wait_for(args.routines, timeout=args.timeout)
         messages = sink.snapshot()
+        delivered_sizes = [m.size for m in messages]
         last_at = max((m.at for m in messages), default=time.monotonic())
         elapsed = last_at - started
         time.sleep(2)  # a late duplicate must have a chance to arrive before counting
@@ -194,6 +239,9 @@ def main() -> int:
         limit_seconds = smtplib_limit(sink, templates, args.routines)
         limit_rate = args.routines / limit_seconds
     finally:
+        if burner:
+            burner.kill()
+            burner.wait()
         if sampler:
             sampler.stopped.set()
         worker.stop(timeout=10)
@@ -212,11 +260,18 @@ def main() -> int:
     print(f"Duplicates                 {duplicates}")
     print(f"Lost                       {lost}")
     print(f"Message size (average)     {average_size / 1024:,.1f} KiB")
+    print(f"Delivered sizes            {kib_summary(delivered_sizes)}" if delivered_sizes else "")
     print(f"Limit (smtplib, 1 conn.)   {limit_rate:,.0f} emails/s ({args.routines} in {limit_seconds:.2f} s)")
-    print(f"Ratio to the limit         {rate / limit_rate:.2f} (target >= 0.5)")
+    print(f"Ratio to the limit         {rate / limit_rate:.2f} (target >= 0.8)")
+    print(f"Under load                 {'yes: one core kept busy by another process' if args.busy else 'no'}")
+    print()
+    print("Routine email sizes (own zone per step, longest library texts, pictures included):")
+    for steps, size in routine_sizes(clinic, practitioner):
+        budget = 100 if steps <= 4 else 150
+        print(f"  {steps:2d} steps  {size / 1024:6.1f} KiB  (target <= {budget} KiB)")
     print()
     print(f"Reproduce: {command}")
-    print(f"       or: .venv/bin/python bench/deliver_routines.py --routines {args.routines} --workers {args.workers}")
+    print(f"       or: .venv/bin/python bench/deliver_routines.py {options}")
     return 0 if duplicates == 0 and lost == 0 else 1
 
 

@@ -51,11 +51,17 @@ class HomePainPoint:
 class PainChart:
     points: list[PainPoint]
     home: list[HomePainPoint] = field(default_factory=list)
+    # Sessions before the first point, not drawn (the client page draws the latest few).
+    earlier: int = 0
 
     @classmethod
-    def from_sessions(cls, sessions: Iterable, tz: str, home: Iterable[tuple[date, int]] = ()) -> PainChart:
+    def from_sessions(
+        cls, sessions: Iterable, tz: str, home: Iterable[tuple[date, int]] = (), earlier: int = 0
+    ) -> PainChart:
         """`sessions`: TreatmentSession rows oldest first; dates are shown in the clinic's zone.
-        `home`: (client-local day, pain) check-ins from routine emails, oldest first."""
+        `home`: (client-local day, pain) check-ins from routine emails, oldest first.
+        `earlier`: how many sessions came before `sessions` (numbering starts after them);
+        with earlier sessions left out, at-home scores from before the first point are too."""
         zone = ZoneInfo(tz)
         points = [
             PainPoint(
@@ -64,9 +70,12 @@ class PainChart:
                 before=s.pain_before,
                 after=s.pain_after,
             )
-            for i, s in enumerate(sessions, start=1)
+            for i, s in enumerate(sessions, start=earlier + 1)
         ]
-        return cls(points=points, home=[HomePainPoint(day, pain) for day, pain in home])
+        since = points[0].day if earlier and points else date.min
+        return cls(
+            points=points, home=[HomePainPoint(day, pain) for day, pain in home if day >= since], earlier=earlier
+        )
 
     @property
     def has_data(self) -> bool:
@@ -81,7 +90,7 @@ class PainChart:
         if scored:
             first, last = scored[0], scored[-1]
             parts.append(
-                f"Pain before and after each of {len(self.points)} sessions, on a scale of 0 to 10, "
+                f"Pain before and after each of {self._which_sessions}, on a scale of 0 to 10, "
                 f"from {date_format(first.day, 'j M Y')} to {date_format(last.day, 'j M Y')}. "
                 f"Latest session: before {_score(last.before)}, after {_score(last.after)}."
             )
@@ -92,6 +101,16 @@ class PainChart:
                 f"latest {self.home[-1].pain}."
             )
         return " ".join(parts)
+
+    @property
+    def sessions_total(self) -> int:
+        return self.earlier + len(self.points)
+
+    @property
+    def _which_sessions(self) -> str:
+        if self.earlier:
+            return f"the latest {len(self.points)} of {self.sessions_total} sessions"
+        return f"{len(self.points)} sessions"
 
     @property
     def _span(self) -> tuple[date, date]:

@@ -14,9 +14,11 @@ module.
   the confirmation page; `apply(client, by, cancel_future)` does it, in the archiving
   transaction (clients/archiving.py).
 - A panel: a function (client) -> template context for clients/client_detail.html. Besides
-  its own keys a panel may supply `pain_sessions` (sessions oldest first) and `home_pain`
-  ((client-local day, pain) from the routine emails): the client view draws the pain chart
-  (clients/charts.py) from them.
+  its own keys a panel may supply `pain_sessions` (the latest signed sessions, oldest
+  first), `pain_sessions_earlier` (how many came before them) and `home_pain` ((client-local
+  day, pain) from the routine emails): the client view draws the pain chart
+  (clients/charts.py) from them. Each panel shows a bounded part of the client's history
+  (the latest lines; the rest on pages of their own), so the page does not grow with it.
 """
 
 from __future__ import annotations

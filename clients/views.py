@@ -93,7 +93,10 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The timeline, heat map and home routine come from the apps above clients (clients/panels.py).
     context = panels.panels_context(client)
     sessions, home_pain = context.pop("pain_sessions", []), context.pop("home_pain", [])
-    context.update(client=client, pain_chart=PainChart.from_sessions(sessions, request.clinic.timezone, home=home_pain))
+    chart = PainChart.from_sessions(
+        sessions, request.clinic.timezone, home=home_pain, earlier=context.pop("pain_sessions_earlier", 0)
+    )
+    context.update(client=client, pain_chart=chart)
     return render(request, "clients/client_detail.html", context)
 
 

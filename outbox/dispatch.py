@@ -6,11 +6,18 @@ sending, asks every registered kind with a clock (`EmailKind.create_due`: routin
 emails, reminders) to create its due rows, and queues every pending row whose time
 has come, of any kind.
 
+Each pending row is queued once: queuing leases it (`leased_until`, for
+DELIVERY_LEASE_SECONDS), and a pass queues only rows whose lease is over. A task that
+is lost (the broker restarted empty, a worker died holding it) gives its rows back when
+their lease ends, not on every minute's pass meanwhile; a chunk that could not reach the
+broker at all gives its rows back at once.
+
 A pass is safe to run twice or at the same time as another: kinds create rows with
 INSERT ... ON CONFLICT DO NOTHING against the database's once-only constraints
-(Delivery.ONCE_PER), and the send task claims each row before sending, so a row
-queued twice is sent once. Nothing is scheduled ahead with an ETA: each pass looks
-at the clock, so a scheduler that was down catches up when it is back.
+(Delivery.ONCE_PER); the lease is taken with SELECT ... FOR UPDATE SKIP LOCKED, so two
+passes at once lease different rows; and the send task claims each row before sending,
+so a row queued twice all the same is sent once. Nothing is scheduled ahead with an
+ETA: each pass looks at the clock, so a scheduler that was down catches up when it is back.
 """
 
 from __future__ import annotations
@@ -43,27 +50,46 @@ def _sweep_stuck(now: dt.datetime) -> int:
     # A worker killed mid-send leaves its row SENDING; after a while it is pending again.
     # (The message may have left; its stable Message-ID lets the receiver tell a resend.)
     stuck_before = now - dt.timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS)
+    # Its lease ends too: the row is queued again on this very pass.
     return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=stuck_before).update(
-        status=Delivery.Status.PENDING, claimed_at=None
+        status=Delivery.Status.PENDING, claimed_at=None, leased_until=None
     )
 
 
-def _due_ids(now: dt.datetime) -> list[int]:
-    due = Delivery.objects.filter(status=Delivery.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+def _lease_due(now: dt.datetime) -> list[int]:
+    """Every pending row due now and not leased, leased from now on; their ids in order.
+
+    SKIP LOCKED: rows another pass is leasing at this moment are its own to queue."""
+    due = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
     )
-    return list(due.order_by("pk").values_list("pk", flat=True))
+    ids = sorted(due.select_for_update(skip_locked=True).values_list("pk", flat=True))
+    if ids:
+        lease(ids, now)
+    return ids
+
+
+def lease(ids: list[int], now: dt.datetime | None = None) -> None:
+    until = (now or timezone.now()) + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    Delivery.objects.filter(pk__in=ids).update(leased_until=until)
+
+
+def _unlease(ids: list[int]) -> None:
+    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING).update(leased_until=None)
 
 
 def queue_sending(ids: list[int]) -> None:
-    """Queue the send task for `ids` in chunks once the current transaction commits.
+    """Queue the send task for `ids` (leased by the caller) in chunks once the current
+    transaction commits.
 
-    robust=True: with the broker down the rows simply stay pending and the next
-    pass queues them again, instead of the error reaching the caller after commit.
-    One callback for every chunk: the first failure to reach the broker ends the
-    queuing instead of each chunk waiting out its own connection retries, and it is
-    a function, not a partial, because robust on_commit logs the callback's
-    __qualname__ (a partial has none, and the AttributeError escaped).
+    robust=True: with the broker down the error does not reach the caller after
+    commit; the rows of every chunk not queued lose their lease, so the next pass
+    queues them again. One callback for every chunk: the first failure to reach the
+    broker ends the queuing instead of each chunk waiting out its own connection
+    retries, and it is a function, not a partial, because robust on_commit logs the
+    callback's __qualname__ (a partial has none, and the AttributeError escaped).
     """
     from .tasks import send_deliveries_task
 
@@ -71,8 +97,12 @@ def queue_sending(ids: list[int]) -> None:
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
 
     def queue_chunks() -> None:
-        for chunk in chunks:
-            send_deliveries_task.delay(chunk)
+        for n, chunk in enumerate(chunks):
+            try:
+                send_deliveries_task.delay(chunk)
+            except Exception:
+                _unlease([pk for rest in chunks[n:] for pk in rest])
+                raise
 
     if chunks:
         transaction.on_commit(queue_chunks, robust=True)
@@ -80,7 +110,8 @@ def queue_sending(ids: list[int]) -> None:
 
 @transaction.atomic
 def dispatch_pass(now: dt.datetime | None = None, *, queue: bool = True) -> DispatchResult:
-    """One pass: sweep, create every clocked kind's due rows, and queue every row due now."""
+    """One pass: sweep, create every clocked kind's due rows, and lease and queue every row
+    due now (with queue=False the caller sends them itself: manage.py send_due_routines)."""
     now = now or timezone.now()
     result = DispatchResult(swept=_sweep_stuck(now))
     for kind in kinds.registered():
@@ -88,7 +119,7 @@ def dispatch_pass(now: dt.datetime | None = None, *, queue: bool = True) -> Disp
             produced = kind.create_due(now)
             result.created[kind.slug] += produced.created
             result.expired += produced.expired
-    result.due_ids = _due_ids(now)
+    result.due_ids = _lease_due(now)
     if queue:
         queue_sending(result.due_ids)
     if result.created.total() or result.expired or result.swept:

@@ -1,9 +1,20 @@
 """Sends Delivery rows: claim, build, send over one SMTP connection, record.
 
-Each row is claimed with a conditional UPDATE (pending -> sending) right before its
-message goes out, so a batch that runs twice, or two workers given the same ids,
-send each row once. The outcome is written right after each message in its own
-short transaction, with a DeliveryAttempt every time.
+Rows are claimed a window at a time (CLAIM_WINDOW rows, pending -> sending, one
+conditional UPDATE ... RETURNING), so a batch that runs twice, or two workers given
+the same ids, send each row once, and the claim costs one round trip per window rather
+than per email. A window's rows are sent within half of DELIVERY_STUCK_AFTER_SECONDS of
+its claim: should the mail server be slow enough to take longer, the rest of the window
+is released and claimed again, so the sweeper never takes a row this worker still holds.
+The outcome is written right after each message, with a DeliveryAttempt every time.
+
+The batch's own writes commit without waiting for the disk (synchronous_commit off, on
+this connection for the batch only): a commit is then a round trip, not a disk flush,
+which was most of the time an email took. What this risks is a resend, never a loss: if
+PostgreSQL itself crashes (not the worker: the server has the statement), the last
+fraction of a second of records may be lost, those rows are swept back to pending and
+sent again with the same Message-ID. A worker killed right after the server's 250 is
+the same window as before: its record is one round trip away.
 
 SMTP errors: a 4xx answer or a lost connection is temporary, so the row goes back
 to pending with `next_attempt_at` pushed out (exponential backoff with jitter; the
@@ -19,13 +30,14 @@ import logging
 import random
 import smtplib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from . import kinds
@@ -33,6 +45,9 @@ from .models import Delivery, DeliveryAttempt
 from .render import render_delivery
 
 logger = logging.getLogger(__name__)
+
+# Rows claimed per statement: one round trip per this many emails instead of each.
+CLAIM_WINDOW = 20
 
 
 class SendError(Exception):
@@ -106,16 +121,30 @@ def with_email_data(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
     return deliveries.select_related(*select).prefetch_related(*prefetch)
 
 
-def _claim(pk: int, now: dt.datetime) -> bool:
-    # One plain statement (the ORM's update costs more to build than to run): pending ->
-    # sending only if still pending, so of two workers given the same row one sends it.
-    with db_connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
-            "WHERE id = %s AND status = %s",
-            [Delivery.Status.SENDING, db_connection.ops.adapt_datetimefield_value(now), pk, Delivery.Status.PENDING],
-        )
-        return cursor.rowcount == 1
+def _claim(pks: list[int], now: dt.datetime) -> set[int]:
+    """pending -> sending for those of `pks` still pending; the ids this call claimed.
+    Of two workers given the same row, one claims it."""
+    table = Delivery._meta.db_table
+    if db_connection.vendor == "postgresql":
+        # One plain statement (the ORM's update costs more to build than to run).
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
+                "WHERE id = ANY(%s::bigint[]) AND status = %s RETURNING id",
+                [Delivery.Status.SENDING, now, list(pks), Delivery.Status.PENDING],
+            )
+            return {pk for (pk,) in cursor.fetchall()}
+    pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
+    claim = {"status": Delivery.Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1}
+    return {pk for pk in pks if pending.filter(pk=pk).update(**claim)}
+
+
+def _release(pks: list[int], claimed_at: dt.datetime) -> None:
+    """Give back claimed rows not sent yet (and their attempt, never made). Only rows
+    still carrying our claim: one the sweeper took back is someone else's now."""
+    Delivery.objects.filter(pk__in=pks, status=Delivery.Status.SENDING, claimed_at=claimed_at).update(
+        status=Delivery.Status.PENDING, claimed_at=None, attempts=F("attempts") - 1
+    )
 
 
 def _record_sent(delivery: Delivery) -> None:
@@ -158,8 +187,9 @@ def _record_failure(delivery: Delivery, error: SendError) -> str:
         status, outcome = Delivery.Status.PENDING, DeliveryAttempt.Outcome.TRANSIENT
         next_at = timezone.now() + retry_delay(attempts)
         reason = str(error)
+    # Its lease ends with the attempt: the pass that finds it due queues it again.
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=status, next_attempt_at=next_at, claimed_at=None, last_error=reason
+        status=status, next_attempt_at=next_at, claimed_at=None, leased_until=None, last_error=reason
     )
     DeliveryAttempt.objects.create(delivery=delivery, outcome=outcome, smtp_code=error.code, error=str(error))
     return status
@@ -196,6 +226,25 @@ class _Connection:
                 self.backend.connection = None
 
 
+@contextmanager
+def _commits_without_flush() -> Iterator[None]:
+    """synchronous_commit off on this connection while the batch runs (see the docstring
+    above for what it risks: a resend after a PostgreSQL crash, never a loss)."""
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        try:
+            with db_connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except Exception:  # a broken connection is closed and replaced; its setting goes with it
+            logger.debug("resetting synchronous_commit failed", exc_info=True)
+
+
 def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     """Send the given rows that are still pending; returns counts by outcome.
 
@@ -212,31 +261,47 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
         by_kind.setdefault(delivery.kind, []).append(delivery)
     registered = {kind.slug: kind for kind in kinds.registered()}
     batch = {slug: registered[slug].prepare(rows) for slug, rows in by_kind.items() if slug in registered}
+    counts["not_claimed"] += sum(1 for pk in ids if pk not in deliveries)
+    todo = [deliveries.pop(pk) for pk in ids if pk in deliveries]  # each row once, in the given order
     connection = _Connection()
     try:
-        for pk in ids:
-            delivery = deliveries.get(pk)
-            if delivery is None:
-                counts["not_claimed"] += 1
-                continue
-            _send_one(delivery, connection, counts, batch)
+        with _commits_without_flush():
+            for start in range(0, len(todo), CLAIM_WINDOW):
+                _send_window(todo[start : start + CLAIM_WINDOW], connection, counts, batch)
     finally:
         connection.close()
     return dict(counts)
 
 
-def _send_one(delivery: Delivery, connection: _Connection, counts: Counter, batch: dict[str, object]) -> None:
+def _send_window(window: list[Delivery], connection: _Connection, counts: Counter, batch: dict[str, object]) -> None:
+    """Skip what should not go out any more, claim the rest in one statement, send each."""
     now = timezone.now()
-    reason = skip_reason(delivery, now, batch)
-    if reason:
+    to_send = []
+    for delivery in window:
+        reason = skip_reason(delivery, now, batch)
+        if not reason:
+            to_send.append(delivery)
+            continue
         skipped = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
             status=Delivery.Status.SKIPPED, last_error=reason, next_attempt_at=None
         )
         counts["skipped" if skipped else "not_claimed"] += 1
-        return
-    if not _claim(delivery.pk, now):
-        counts["not_claimed"] += 1
-        return
+    patience = dt.timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS / 2)
+    claimed_at, claimed = now, _claim([d.pk for d in to_send], now)
+    for n, delivery in enumerate(to_send):
+        if delivery.pk in claimed and timezone.now() - claimed_at > patience:
+            # A slow server: claim the rest afresh before the sweeper would count it stuck.
+            rest = [d.pk for d in to_send[n:] if d.pk in claimed]
+            _release(rest, claimed_at)
+            claimed_at = timezone.now()
+            claimed = _claim(rest, claimed_at)
+        if delivery.pk not in claimed:
+            counts["not_claimed"] += 1
+            continue
+        _send_one(delivery, connection, counts)
+
+
+def _send_one(delivery: Delivery, connection: _Connection, counts: Counter) -> None:
     try:
         message = message_for(delivery)
         sent = connection.send(message)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from . import kinds
-from .dispatch import queue_sending
+from .dispatch import lease, queue_sending
 from .models import ONCE_PER, Delivery
 
 
@@ -32,6 +32,7 @@ def delivery_create(
     else:
         delivery, created = Delivery.objects.create(kind=kind, **fields), True
     if created:
+        lease([delivery.pk])
         queue_sending([delivery.pk])
     return delivery
 

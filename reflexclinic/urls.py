@@ -22,6 +22,8 @@ urlpatterns = [
     path("sessions/", include("sessions.urls")),
     path("routines/", include("routines.urls")),
     path("r/", include("routines.checkin_urls")),
+    # Public: a practitioner's calendar feed, opened by the secret in its address.
+    path("feeds/", include("appointments.feed_urls")),
     path("c/", include("booking.change_urls")),
     path("booking/", include("booking.urls")),
     path("book/", include("booking.public_urls")),

@@ -12,6 +12,9 @@ from .models import Routine
 from .services import RUNNING, routine_stop
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# At-home pain scores on the client page's chart (about the weeks of its latest sessions);
+# the progress report draws them all.
+HOME_PAIN_ON_PAGE = 60
 
 
 def panel(client: Client) -> dict:
@@ -22,7 +25,7 @@ def panel(client: Client) -> dict:
         "routine_weekdays": [WEEKDAY_NAMES[d] for d in routine.weekdays] if routine else [],
         "deliveries": selectors.delivery_log(client),
         "adherence": selectors.adherence(client),
-        "home_pain": selectors.home_pain(client),
+        "home_pain": selectors.home_pain(client, latest=HOME_PAIN_ON_PAGE),
     }
 
 

@@ -6,7 +6,10 @@ same renderer as the real email; only its links are preview links that record no
 
 Each step's picture is a PNG of its zone, attached inline: a PNG is rasterised once
 per zone, side and drawing, then reused from memory, so a morning's 20,000 emails
-don't rasterise 20,000 times.
+don't rasterise 20,000 times. It is a 16-colour palette PNG: the drawing is a few flat
+colours with smooth edges, which 16 colours keep, at a third of the bytes of a full-colour
+PNG (about 6 KiB rather than 15 to 19), so a typical routine email stays well under
+100 KiB at twice the shown size (sharp on a phone). tests/test_email_size.py holds the budget.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
+from io import BytesIO
 
 import resvg_py
 from django.conf import settings
+from PIL import Image
 
 from outbox.kinds import EmailParts
 from outbox.mailer import message_for
@@ -32,6 +37,8 @@ from sessions.reflex_maps import map_spec
 # Drawn at twice the size it is shown, so it stays sharp on high-density screens.
 PICTURE_HEIGHT = 200
 PICTURE_SCALE = 2
+# Enough for the skin, outline, creases and the marked zone with their smooth edges.
+PICTURE_COLOURS = 16
 
 
 def _limb(reflex_map: str) -> str:
@@ -52,12 +59,46 @@ def side_order_in_words(step: RoutineStep) -> str:
 def _rasterise(zone_id: int, side: str, svg: str) -> bytes:
     # Keyed on the drawing itself as well as the zone: an owner moving a zone, or a
     # redrawn chart outline, gives a new picture without anyone clearing a cache.
-    return bytes(resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", skip_system_fonts=True))
+    png = resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", skip_system_fonts=True)
+    return palette_png(bytes(png))
+
+
+def palette_png(png: bytes, colours: int = PICTURE_COLOURS) -> bytes:
+    """The picture with a palette of `colours`, undithered (flat areas stay flat and compress).
+    Maximum coverage, not median cut: median cut gives a small marked zone too few colours,
+    and its mark fades (tests/test_email_size.py compares it with the full-colour drawing)."""
+    image = Image.open(BytesIO(png)).convert("RGB")
+    quantized = image.quantize(colors=colours, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
+    out = BytesIO()
+    quantized.save(out, "PNG", optimize=True, bits=max(1, (colours - 1).bit_length()))
+    return out.getvalue()
 
 
 def zone_picture_png(zone: ReflexZone, side: str) -> bytes:
     svg = zone_picture_svg(zone, side, height=PICTURE_HEIGHT * PICTURE_SCALE)
     return _rasterise(zone.pk, side, svg)
+
+
+# What a zone's picture is drawn from: its map, place, size, angle and the name in its label.
+_DRAWN_FROM = ("pk", "code", "name", "reflex_map", "x", "y", "rx", "ry", "angle")
+
+
+def zone_picture(zone: ReflexZone, side: str) -> InlineImage:
+    """The zone's inline picture, made once per zone, side and drawing: drawing its SVG only
+    to find the picture in the cache cost more than the rest of an email's content."""
+    return _zone_picture(tuple(getattr(zone, name) for name in _DRAWN_FROM), side)
+
+
+@lru_cache(maxsize=1024)
+def _zone_picture(drawn_from: tuple, side: str) -> InlineImage:
+    zone = ReflexZone(**dict(zip(_DRAWN_FROM, drawn_from, strict=True)))
+    return InlineImage(
+        cid=f"zone-{zone.pk}-{side}@{settings.EMAIL_MESSAGE_ID_DOMAIN}",
+        data=zone_picture_png(zone, side),
+        filename=f"{zone.code}-{side}.png",
+        alt=f"Where to press: {zone_label(zone, side)}",
+        scale=PICTURE_SCALE,
+    )
 
 
 # --- Routine email ----------------------------------------------------------------
@@ -116,13 +157,7 @@ def _routine_content(routine: Routine) -> RoutineContent:
             side = step.first_side  # the picture shows the side worked first
             key = (step.zone.pk, side)
             if key not in images:
-                images[key] = InlineImage(
-                    cid=f"zone-{step.zone.pk}-{side}@{settings.EMAIL_MESSAGE_ID_DOMAIN}",
-                    data=zone_picture_png(step.zone, side),
-                    filename=f"{step.zone.code}-{side}.png",
-                    alt=f"Where to press: {zone_label(step.zone, side)}",
-                    scale=PICTURE_SCALE,
-                )
+                images[key] = zone_picture(step.zone, side)
             view.picture = images[key]
             if step.side_order == SideOrder.RIGHT_THEN_LEFT:
                 view.picture_note = f"Shown on the right {_limb(step.zone.reflex_map)}; the left is its mirror image."

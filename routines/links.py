@@ -61,8 +61,10 @@ def _sign(signer: signing.TimestampSigner, delivery: Delivery | None, kind: str,
         raise ValueError("A pain score goes with pain links, and only with them")
     if pain is not None and pain not in PAIN_SCORES:
         raise ValueError("Pain is scored 0 to 10")
-    # What signing.dumps(..., salt=SALT, compress=True) does, with a signer made once.
-    return signer.sign_object({"d": delivery.pk if delivery else None, "k": kind, "p": pain}, compress=True)
+    # What signing.dumps(..., salt=SALT) does, with a signer made once. Not compressed: zlib
+    # adds 6 bytes to a payload of about 30 that it cannot shorten, so signing would keep the
+    # plain payload anyway, after a zlib call per link (14 an email). loads() reads both.
+    return signer.sign_object({"d": delivery.pk if delivery else None, "k": kind, "p": pain})
 
 
 def _clinic_mac(clinic_id: int) -> str:
@@ -102,12 +104,16 @@ def checkin_url_maker() -> Callable[..., str]:
     head, _, _ = (site + reverse("checkin:page", kwargs={"clinic": "CLINIC", "token": "TOKEN"})).rpartition("TOKEN")
     clinic_prefix, _, between = head.rpartition("CLINIC")
     signer = signing.TimestampSigner(salt=SALT)
+    segments: dict[int, str] = {}  # an HMAC per clinic, not per link
 
     def url(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
         token = _sign(signer, delivery, kind, pain)
         if delivery is None:
             return prefix + token + suffix
-        return clinic_prefix + clinic_segment(delivery.clinic_id) + between + token + suffix
+        segment = segments.get(delivery.clinic_id) or segments.setdefault(
+            delivery.clinic_id, clinic_segment(delivery.clinic_id)
+        )
+        return clinic_prefix + segment + between + token + suffix
 
     return url
 

@@ -102,10 +102,12 @@ def adherence(client: Client) -> Adherence:
     return Adherence(done=totals["done"], sent=totals["sent"])
 
 
-def home_pain(client: Client) -> list[tuple[dt.date, int]]:
-    """(client-local day, pain 0-10) reported from routine emails, oldest first."""
-    return list(
-        CheckIn.objects.filter(clinic=client.clinic_id, client=client, kind=CheckIn.Kind.PAIN, pain__isnull=False)
-        .order_by("local_date", "id")
-        .values_list("local_date", "pain")
-    )
+def home_pain(client: Client, *, latest: int | None = None) -> list[tuple[dt.date, int]]:
+    """(client-local day, pain 0-10) reported from routine emails, oldest first: all of
+    them, or the `latest` few."""
+    scores = CheckIn.objects.filter(
+        clinic=client.clinic_id, client=client, kind=CheckIn.Kind.PAIN, pain__isnull=False
+    ).values_list("local_date", "pain")
+    if latest is None:
+        return list(scores.order_by("local_date", "id"))
+    return list(scores.order_by("-local_date", "-id")[:latest])[::-1]

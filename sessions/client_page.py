@@ -1,14 +1,16 @@
 """What treatment sessions add to the client pages (registered in clients/panels.py by
-TreatmentSessionsConfig.ready()): the last session on the list; the timeline of
-appointments and sessions, the sessions for the pain chart and the zone heat map on the
-client page."""
+TreatmentSessionsConfig.ready()): the last session on the list; the latest lines of the
+timeline of appointments and sessions (the older ones on pages of their own,
+sessions.views.client_history), the latest signed sessions for the pain chart and the
+zone heat map on the client page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.utils import timezone
 
 from appointments.models import Appointment
 from clients import panels
@@ -25,6 +27,13 @@ def last_session_at() -> Subquery:
     )
 
 
+# Past lines on the client page, and per page of the older history (docs/domain.md, "The
+# client page"): the page stays the same size however long the history grows.
+TIMELINE_LENGTH = 10
+# Signed sessions on the client page's pain chart; the progress report draws them all.
+PAIN_CHART_LENGTH = 10
+
+
 @dataclass
 class TimelineEntry:
     """One line of the client's history: an appointment (with the session recorded
@@ -36,27 +45,57 @@ class TimelineEntry:
 
 
 @dataclass
-class ClientHistory:
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    # Oldest first, for the pain chart.
-    sessions: list[TreatmentSession] = field(default_factory=list)
+class Timeline:
+    # Newest first: on page 1 every appointment still to come, then the latest past lines.
+    entries: list[TimelineEntry] = field(default_factory=list)
+    page: int = 1
+    has_older: bool = False
 
 
-def client_history(*, client: Client) -> ClientHistory:
-    """Appointments and sessions merged newest first, in two queries however long the history."""
-    appointments = list(
-        Appointment.objects.filter(clinic=client.clinic_id, client=client).select_related("practitioner", "course")
+def client_timeline(*, client: Client, page: int = 1, per_page: int = TIMELINE_LENGTH) -> Timeline:
+    """Page `page` of the client's past appointments and sessions merged newest first
+    (`per_page` lines; page 1 also lists the appointments still to come), in two queries
+    however long the history: each source is read only as far as the page reaches."""
+    now = timezone.now()
+    reach = page * per_page + 1  # one line more than the page says whether older ones exist
+    appointments = Appointment.objects.filter(clinic=client.clinic_id, client=client).select_related(
+        "practitioner", "course", "treatment_session"
     )
-    sessions = list(
-        TreatmentSession.objects.filter(clinic=client.clinic_id, client=client)
+    past = appointments.filter(starts_at__lte=now).order_by("-starts_at", "-pk")
+    if page == 1:
+        appointments = appointments.filter(Q(starts_at__gt=now) | Q(pk__in=past.values("pk")[:reach]))
+    else:
+        appointments = past[:reach]
+    loose = (
+        TreatmentSession.objects.filter(clinic=client.clinic_id, client=client, appointment__isnull=True)
         .select_related("practitioner")
-        .order_by("started_at", "id")
+        .order_by("-started_at", "-pk")[:reach]
     )
-    by_appointment = {s.appointment_id: s for s in sessions if s.appointment_id}
-    entries = [TimelineEntry(at=a.starts_at, appointment=a, session=by_appointment.get(a.pk)) for a in appointments]
-    entries += [TimelineEntry(at=s.started_at, session=s) for s in sessions if s.appointment_id is None]
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return ClientHistory(timeline=entries, sessions=sessions)
+    entries = [
+        TimelineEntry(at=a.starts_at, appointment=a, session=getattr(a, "treatment_session", None))
+        for a in appointments
+    ]
+    upcoming = sorted((e for e in entries if e.at > now), key=lambda e: e.at, reverse=True)
+    history = [e for e in entries if e.at <= now] + [TimelineEntry(at=s.started_at, session=s) for s in loose]
+    history.sort(key=lambda e: e.at, reverse=True)
+    skip = (page - 1) * per_page
+    return Timeline(
+        entries=upcoming + history[skip : skip + per_page],
+        page=page,
+        has_older=len(history) > skip + per_page,
+    )
+
+
+def latest_signed_sessions(*, client: Client, count: int = PAIN_CHART_LENGTH) -> tuple[list[TreatmentSession], int]:
+    """The client's latest `count` signed sessions, oldest first, and how many signed ones
+    came before them (the chart numbers sessions from the first)."""
+    latest = list(
+        TreatmentSession.objects.filter(clinic=client.clinic_id, client=client, signed_at__isnull=False)
+        # Counted over every signed session before LIMIT applies: one query.
+        .annotate(signed_total=Window(Count("pk")))
+        .order_by("-started_at", "-pk")[:count]
+    )[::-1]
+    return latest, (latest[0].signed_total - len(latest) if latest else 0)
 
 
 def client_zone_heat(*, client: Client) -> list[ZoneHeat]:
@@ -65,12 +104,13 @@ def client_zone_heat(*, client: Client) -> list[ZoneHeat]:
 
 
 def panel(client: Client) -> dict:
-    history = client_history(client=client)
     # The pain chart draws signed sessions only: a draft's scores are not a result yet
     # (the timeline lists the draft, marked Draft).
+    sessions, earlier = latest_signed_sessions(client=client)
     return {
-        "timeline": history.timeline,
-        "pain_sessions": [s for s in history.sessions if s.is_signed],
+        "timeline": client_timeline(client=client),
+        "pain_sessions": sessions,
+        "pain_sessions_earlier": earlier,
         "heat": client_zone_heat(client=client),
     }
 

@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.session_edit, name="edit"),
     path("<int:pk>/sign/", views.session_sign, name="sign"),
     path("<int:pk>/amend/", views.session_amend, name="amend"),
+    # The client page's older timeline, a page at a time.
+    path("clients/<int:pk>/history/", views.client_history, name="client_history"),
 ]

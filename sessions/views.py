@@ -17,6 +17,7 @@ from appointments.models import Appointment
 from audit.services import audit_view
 from clients.models import Client
 
+from . import client_page
 from .forms import NOTES_PREFIX, AmendmentReasonForm, PressureNoteFormSet, TreatmentSessionForm, blank_rows
 from .models import PressureLevel, Response, TreatmentSession
 from .selectors import (
@@ -200,6 +201,25 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
         formset = PressureNoteFormSet(initial=initial, zones=zones)
     return _form_page(
         request, "record", form, formset, appointment=appointment, copy_notice=copy_notice, override=override
+    )
+
+
+# Pages of older history: further than this is past any client's history (a page of 10 lines
+# a week would take 190 years), and keeps the LIMIT of a hand-typed ?page= far from overflowing.
+MAX_HISTORY_PAGE = 10_000
+
+
+@clinic_required
+def client_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client's timeline past the lines on the client page, a page at a time (?page=2, 3, ...)."""
+    client = clinic_get(Client, request.clinic, pk=pk)
+    audit_view(request, client, "client history")
+    page = min(max(parse_id(request.GET.get("page")) or 2, 1), MAX_HISTORY_PAGE)
+    timeline = client_page.client_timeline(client=client, page=page)
+    return render(
+        request,
+        "sessions/client_history.html",
+        {"client": client, "timeline": timeline, "per_page": client_page.TIMELINE_LENGTH},
     )
 
 

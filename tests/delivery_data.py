@@ -13,8 +13,9 @@ import datetime as dt
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from clients.models import Client
-from routines.models import Routine, RoutineStep, SideOrder, StepKind
+from clients.models import Client, HealthFlag
+from outbox.models import Delivery
+from routines.models import LibraryStep, Routine, RoutineStep, SideOrder, StepKind
 from sessions.models import ReflexZone
 
 
@@ -111,3 +112,54 @@ def due_routines(
         ]
     RoutineStep.objects.bulk_create(steps, batch_size=batch_size)
     return [routine.pk for routine in routines]
+
+
+def heavy_routine_delivery(clinic: Clinic, practitioner: User, steps: int) -> Delivery:
+    """A pending routine email on the heavy side of real ones (tests/test_email_size.py and
+    the benchmark's size table): the clinic's library steps with the longest instructions,
+    every step on a zone of its own (one picture each), two tips, the physician's advice."""
+    from tests.factories import (
+        ClientFactory,
+        ClientHealthFlagFactory,
+        DeliveryFactory,
+        RoutineFactory,
+        RoutineStepFactory,
+    )
+
+    client = ClientFactory(clinic=clinic, first_name="Margaretha", last_name="Vandenberghe-Lindqvist")
+    ClientHealthFlagFactory(client=client, flag=HealthFlag.SERIOUS_BACK_INJURY)
+    routine = RoutineFactory(
+        clinic=clinic,
+        client=client,
+        created_by=practitioner,
+        intro="Lovely to see you today. Keep it gentle this week and tell me how the mornings feel.",
+    )
+    library = sorted(
+        LibraryStep.objects.filter(clinic=clinic, kind=StepKind.REFLEX).prefetch_related("zones"),
+        key=lambda s: -len(s.instruction),
+    )
+    used: set[int] = set()
+    position = 0
+    for entry in library:
+        zone = next((z for z in entry.zones.all() if z.pk not in used), None)
+        if zone is None:
+            continue
+        used.add(zone.pk)
+        position += 1
+        RoutineStepFactory(
+            routine=routine,
+            position=position,
+            zone=zone,
+            side_order="right_then_left",
+            pressure=3,
+            minutes=3,
+            title=entry.title,
+            instruction=entry.instruction,
+        )
+        if position == steps:
+            break
+    assert position == steps, "the library has too few zones for this routine"
+    tips = LibraryStep.objects.filter(clinic=clinic, kind=StepKind.LIFESTYLE).order_by("sort_order")[:2]
+    for n, tip in enumerate(tips, start=position + 1):
+        RoutineStepFactory(routine=routine, position=n, kind="lifestyle", title=tip.title, instruction=tip.instruction)
+    return DeliveryFactory(routine=routine, status=Delivery.Status.PENDING)

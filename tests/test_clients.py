@@ -483,7 +483,7 @@ def test_client_page_shows_header_buttons_and_timeline(practitioner_client, clin
     assert reverse("sessions:detail", args=[session.pk]) in page
     assert reverse("sessions:detail", args=[draft.pk]) in page
     assert reverse("sessions:record", args=[upcoming.pk]) in page
-    timeline = response.context["timeline"]
+    timeline = response.context["timeline"].entries
     assert [e.at for e in timeline] == sorted((e.at for e in timeline), reverse=True)
     assert timeline[0].appointment == upcoming
     # The session recorded from an appointment shares its line rather than appearing twice.
@@ -594,9 +594,10 @@ def test_client_page_query_count_does_not_grow_with_history(practitioner_client,
     ClientHealthFlagFactory(client=client, flag=HealthFlag.SERIOUS_BACK_INJURY)
     _add_history(clinic, client, practitioner, 3)
     with_three = _detail_queries(practitioner_client, client)
-    # session, user, clinic, client, flags, appointments, sessions, the heat map's own few,
-    # the home routine's four (current routine, at-home pain, delivery log, adherence) and the
-    # GP permission requests (read once for the medical-permission card and the warnings)
+    # session, user, clinic, client, flags, the timeline's appointments and sessions without
+    # one, the pain chart's latest signed sessions, the heat map's own few, the home
+    # routine's four (current routine, at-home pain, delivery log, adherence) and the GP
+    # permission requests (read once for the medical-permission card and the warnings)
     assert with_three <= 15
     _add_history(clinic, client, practitioner, 27)
     assert _detail_queries(practitioner_client, client) == with_three

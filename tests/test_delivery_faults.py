@@ -44,13 +44,15 @@ from tests.worker_process import PrivateRedis, WorkerProcess, database_url, mana
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
 # What the worker (and a dispatcher subprocess) runs with: retries a fraction of a second
-# apart instead of minutes, and a row claimed 3 s ago by a dead worker counts as stuck.
+# apart instead of minutes, a row claimed 3 s ago by a dead worker counts as stuck, and a
+# queued row's lease (a lost task's rows are queued again after it) lasts 3 s.
 # 3 s is far above the time one message takes here (milliseconds), so the sweeper never
 # takes a row from a worker that is still alive and sending.
 FAST = {
     "DELIVERY_RETRY_BASE_SECONDS": 0.2,
     "DELIVERY_RETRY_CAP_SECONDS": 1,
     "DELIVERY_STUCK_AFTER_SECONDS": 3,
+    "DELIVERY_LEASE_SECONDS": 3,
     "DELIVERY_BATCH_SIZE": 25,
 }
 BEAT_INTERVAL = 0.3
@@ -174,7 +176,8 @@ def test_two_dispatchers_at_once_send_each_routine_once(start_worker, routines_d
         thread.join(timeout=30)
     assert not errors, errors
     assert len(results) == 2
-    # Both passes may queue the same rows; the claim in the send task makes it harmless.
+    # Each row is leased by one of the passes; were it queued twice, the claim in the send
+    # task would make it harmless.
     assert Delivery.objects.filter(routine_id__in=ids).count() == 200
 
     assert smtp_sink.wait_for(200, timeout=30), f"only {smtp_sink.count()} of 200 arrived"
@@ -213,8 +216,8 @@ def test_worker_killed_mid_batch_then_restarted_sends_each_routine_once(start_wo
 
     Rows it had claimed stay SENDING until the sweeper in the next dispatch passes makes
     them pending again (DELIVERY_STUCK_AFTER_SECONDS); its unacknowledged tasks stay in
-    Redis until the visibility timeout, and the dispatcher queues the pending rows again
-    meanwhile. The new worker sends everything that was not sent, once.
+    Redis until the visibility timeout, and the dispatcher queues their pending rows again
+    once their lease is over (DELIVERY_LEASE_SECONDS). The new worker sends everything that was not sent, once.
 
     The one window for a duplicate: the mail server has answered 250 for a message and
     the worker dies before its `_record_sent` UPDATE commits (a loopback round trip and

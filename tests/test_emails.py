@@ -188,6 +188,29 @@ def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard
     assert [len(part._flattened) for part in shared] == [2, 2]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Your routine for Tuesday 10 March",
+        "Two  spaces inside",
+        "Ends with a space ",
+        "Zoë's routine",  # not ASCII: encoded
+        "A header long enough that the standard library has to fold it onto a second line, and then some",
+        "Tab\tinside",
+        "",
+    ],
+)
+def test_headers_written_directly_are_byte_for_byte_what_the_standard_library_writes(delivery, value):
+    """outbox.render writes a short plain header as it is, skipping compat32's folding;
+    any other is folded as before. Either way, the bytes are the standard library's."""
+    email_message = build_routine_email(delivery)
+    email_message.extra_headers["X-Test"] = value
+    message = email_message.message()
+    plain = BytesIO()
+    BytesGenerator(plain, mangle_from_=False, policy=message.policy).flatten(message, linesep="\r\n")
+    assert message.as_bytes(linesep="\r\n") == plain.getvalue()
+
+
 def test_each_email_has_boundaries_of_its_own_found_nowhere_in_its_text(delivery):
     message = build_routine_email(delivery).message()
     raw = message.as_bytes(linesep="\r\n")
@@ -329,6 +352,7 @@ def test_the_preview_is_the_same_email_with_links_that_record_nothing(delivery, 
 
 def test_a_zone_picture_is_rasterised_once_however_many_emails_use_it(delivery, routine):
     emails._rasterise.cache_clear()
+    emails._zone_picture.cache_clear()
     others = [DeliveryFactory(routine=routine, local_date=LOCAL_DAY + dt.timedelta(days=n)) for n in range(1, 4)]
     with mock.patch.object(emails.resvg_py, "svg_to_bytes", wraps=emails.resvg_py.svg_to_bytes) as rasterise:
         for d in [delivery, *others]:

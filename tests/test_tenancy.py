@@ -58,10 +58,13 @@ CASES: dict[str, Case] = {
     "appointments:book": Case(query="?client={client}"),
     "appointments:course_book": Case(query="?client={client}"),
     "appointments:detail": Case(obj="appointment"),
+    "appointments:card": Case(obj="appointment"),
     "appointments:reschedule": Case(obj="appointment"),
     "appointments:cancel": Case(obj="appointment"),
     "appointments:mark": Case(obj="appointment"),
     "appointments:unmark": Case(obj="appointment"),
+    # The signed-in person's own calendar address: about no other clinic's data.
+    "appointments:feed_settings": Case(),
     "sessions:zone_list": Case(),
     "sessions:zone_add": Case(),
     "sessions:zone_edit": Case(obj="zone"),
@@ -70,6 +73,7 @@ CASES: dict[str, Case] = {
     "sessions:edit": Case(obj="session"),
     "sessions:sign": Case(obj="session"),
     "sessions:amend": Case(obj="signed_session"),
+    "sessions:client_history": Case(obj="client", query="?page=1"),
     "routines:propose": Case(obj="signed_session", kwarg="session_pk"),
     "routines:edit": Case(obj="routine"),
     "routines:preview": Case(obj="routine"),
@@ -126,6 +130,9 @@ PUBLIC = {
     # Clients open these from routine emails without an account: the signed token is the
     # permission, and it binds one delivery (see the test at the end of this file).
     "checkin:page",
+    # A practitioner's calendar feed: the secret in the address is the permission
+    # (tests/test_calendar_feed.py checks that it shows one practitioner's own only).
+    "feeds:ics",
     # ... and these from appointment emails, to move or cancel that one appointment
     # (tests/test_client_changes.py: a link of one clinic never touches another's).
     "change:page",

@@ -61,6 +61,7 @@ def main_pages(clinic) -> list[MainPage]:
         client = signed.client
         pages += [
             ("client", reverse("clients:detail", args=[client.pk]), "owner"),
+            ("client-history", reverse("sessions:client_history", args=[client.pk]) + "?page=1", "owner"),
             ("client-edit", reverse("clients:edit", args=[client.pk]), "owner"),
             ("client-report", reverse("reports:client_report", args=[client.pk]), "owner"),
             ("client-audit", reverse("audit:client", args=[client.pk]), "owner"),

@@ -205,9 +205,10 @@ def focus_by_tab(page, predicate: str, *, limit: int = 400, key: str = "Tab") ->
 
 def test_a_session_is_recorded_with_the_keyboard_alone(page, clinic, practitioner, look):
     client = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Kit", last_name="Keys")
-    AppointmentFactory(
-        clinic=clinic, client=client, practitioner=practitioner, starts_at=timezone.now() - dt.timedelta(minutes=30)
-    )
+    # Begun half an hour ago, or at midnight when that was yesterday: on today's calendar either way.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    begun = max(timezone.now() - dt.timedelta(minutes=30), midnight)
+    AppointmentFactory(clinic=clinic, client=client, practitioner=practitioner, starts_at=begun)
     log_in(page, "priya")
     # From today's calendar to the record page, by keyboard.
     focus_by_tab(page, "el => el.textContent.trim() === 'Record session'")
