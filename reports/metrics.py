@@ -224,13 +224,16 @@ def appointments(scope: Scope) -> Computed:
     tz = scope.tz
     # Rebooked: some later, not cancelled appointment of the client was booked by the end of
     # this one's clinic-local day, i.e. the earliest booking time over the later ones falls
-    # on or before that day. One window pass (MIN over the following rows) instead of a
-    # lookup per appointment; later appointments may lie beyond the range, so they are read.
+    # on or before that day. One window pass instead of a lookup per appointment; later
+    # appointments may lie beyond the range, so they are read. The client's appointments
+    # latest first, MIN over the rows before this one: a frame that only grows, so the MIN
+    # is kept up row by row (over "the following rows" it was recomputed for each row),
+    # fed in client order by appointment_history_idx.
     later_booking = Window(
         Min(Case(When(~Q(status=Status.CANCELLED), then=F("created_at")))),
         partition_by=F("client_id"),
-        order_by=[F("starts_at").asc(), F("id").asc()],
-        frame=RowRange(start=1, end=None),
+        order_by=[F("starts_at").desc(), F("id").desc()],
+        frame=RowRange(start=None, end=-1),
     )
     past = Q(starts_at__lt=min(scope.end_at, scope.as_of))
     agg = (

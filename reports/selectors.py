@@ -23,9 +23,11 @@ def has_history(scope: Scope) -> bool:
     """Whether any of the scope's clients ever had an appointment or a session (any date):
     a clinic (or practitioner) without any gets the "how to start" page, not empty charts."""
     clients = clients_qs(scope)
+    # Each subquery on the clinic too: PostgreSQL may hash a subquery under OR once,
+    # and then it reads the clinic's rows, not every clinic's.
     return clients.filter(
-        Exists(Appointment.objects.filter(client=OuterRef("pk")))
-        | Exists(TreatmentSession.objects.filter(client=OuterRef("pk")))
+        Exists(Appointment.objects.filter(clinic=scope.clinic, client=OuterRef("pk")))
+        | Exists(TreatmentSession.objects.filter(clinic=scope.clinic, client=OuterRef("pk")))
     ).exists()
 
 

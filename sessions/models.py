@@ -118,7 +118,19 @@ class TreatmentSession(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["clinic", "started_at"]), models.Index(fields=["client", "started_at"])]
+        indexes = [
+            models.Index(fields=["clinic", "started_at"]),
+            models.Index(fields=["client", "started_at"]),
+            # The clients' histories of the reports' outcome statement (reports.metrics): one
+            # clinic's signed sessions by client and time, with the pain scores, read in order
+            # from the index alone, so numbering them needs no sort however large the clinic.
+            models.Index(
+                fields=["clinic", "client", "started_at", "id"],
+                include=["pain_before", "pain_after"],
+                condition=models.Q(signed_at__isnull=False),
+                name="session_history_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Session with {self.client} on {self.started_at:%Y-%m-%d}"
@@ -130,6 +142,14 @@ class TreatmentSession(models.Model):
 
 class PressureNote(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="pressure_notes")
+    # Copies of the session's clinic and start, so the reports read one clinic's notes of a
+    # range by their own index, not every clinic's notes through the sessions. Set from the
+    # session when a note is added (save() below; bulk_create callers pass them). No code
+    # changes a session's clinic or start (moving a draft's appointment leaves the session
+    # where it was recorded); on PostgreSQL a composite foreign key (migration 0005) still
+    # carries any change to the notes and refuses a note that differs from its session.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    started_at = models.DateTimeField()
     zone = models.ForeignKey(ReflexZone, on_delete=models.PROTECT, related_name="pressure_notes")
     side = models.CharField(max_length=5, choices=Side.choices)
     pressure = models.PositiveSmallIntegerField(choices=PressureLevel.choices, default=PressureLevel.MEDIUM)
@@ -140,10 +160,22 @@ class PressureNote(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["zone", "side"])]
+        indexes = [
+            models.Index(fields=["zone", "side"]),
+            # The zone figures of a clinic's range (reports.scope.notes_qs) read its own notes.
+            models.Index(
+                fields=["clinic", "started_at"],
+                name="pressurenote_clinic_start_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.zone.name} {self.side}: {self.get_pressure_display().lower()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.clinic_id, self.started_at = self.session.clinic_id, self.session.started_at
+        super().save(*args, **kwargs)
 
 
 class SessionAmendment(models.Model):

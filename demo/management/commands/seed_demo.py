@@ -193,8 +193,10 @@ class ClinicSeeder:
         clients = Client.objects.filter(clinic=self.clinic, consent_email=True).exclude(email="")
         due_now = True  # the first client who gets a routine, not the first client (who may get none)
         for client in clients.order_by("pk"):
-            latest = client.treatment_sessions.order_by("-started_at").first()
-            if latest is None or not latest.is_signed:
+            # From the latest signed session: today's finished visit waits unsigned, so the number of
+            # routines (README) does not depend on the hour the demo is loaded.
+            latest = client.treatment_sessions.filter(signed_at__isnull=False).order_by("-started_at").first()
+            if latest is None:
                 continue
             client_now = local_now(client, self.now)
             if due_now:
@@ -393,6 +395,8 @@ class ClinicSeeder:
                 notes.append(
                     PressureNote(
                         session=session,
+                        clinic_id=session.clinic_id,
+                        started_at=session.started_at,
                         zone=zone,
                         side=side,
                         pressure=rng.randint(1, 2) if gentle else rng.randint(2, 4),
