@@ -75,7 +75,7 @@ def calendar_appointments(
     if light:
         qs = qs.annotate(has_flags=Exists(ClientHealthFlag.objects.filter(client=OuterRef("client_id"))))
     else:
-        qs = qs.prefetch_related("client__health_flags")
+        qs = qs.prefetch_related("client__health_flags", "client__permission_requests")
     if practitioner is not None:
         qs = qs.filter(practitioner=practitioner)
     return qs
@@ -85,14 +85,14 @@ def calendar_appointments_for_card() -> QuerySet[Appointment]:
     """One appointment's card on a calendar: what `calendar_appointments` gives a row, flags included."""
     return (
         Appointment.objects.select_related("client", "practitioner")
-        .prefetch_related("client__health_flags")
+        .prefetch_related("client__health_flags", "client__permission_requests")
         .annotate(session_id=F("treatment_session__id"))
     )
 
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
     qs = Appointment.objects.select_related("client", "practitioner", "course", "treatment_session").prefetch_related(
-        "client__health_flags", "status_changes__by", "course__appointments"
+        "client__health_flags", "client__permission_requests", "status_changes__by", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)
 

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.localtime import local_today
 from accounts.tenancy import for_clinic
 from appointments.models import Appointment
 from audit.actor import CLIENT_VIA_LINK
@@ -24,8 +25,11 @@ from clients.health_flags import FLAG_SPECS
 from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource
 from intake.models import IntakeSubmission
 from outbox.models import Delivery
+from permission.models import PermissionRequest, PermissionStatus
 from sessions.models import TreatmentSession
 
+# docs/domain.md, rule 16: a letter to a GP unanswered this long is worth a phone call.
+PERMISSION_CHASE_DAYS = 14
 # Failed emails and opt-outs stay on the list this long; then they are history (the
 # delivery log and the routine keep them). Drafts and open appointments stay until done.
 RECENT_DAYS = 30
@@ -102,6 +106,33 @@ def intake_to_review(scope: Scope, now: dt.datetime) -> QuerySet:
     # What a client sent through an intake link waits for the practitioner's review before it is in the record.
     qs = IntakeSubmission.objects.filter(status=IntakeSubmission.Status.PENDING)
     return scope.own(qs, "client__practitioner").select_related("client").order_by("submitted_at", "id")
+
+
+def unanswered_permission(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, rule 16: a GP letter with no reply recorded after two weeks.
+    qs = PermissionRequest.objects.filter(
+        status=PermissionStatus.REQUESTED,
+        requested_at__lt=now - dt.timedelta(days=PERMISSION_CHASE_DAYS),
+        client__archived_at__isnull=True,
+    )
+    return scope.own(qs, "client__practitioner").select_related("client").order_by("requested_at", "id")
+
+
+def expired_permission(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, rule 16: the client's newest GP reply was a permission that has ended, and
+    # nobody has asked again yet: sessions are on hold again.
+    newer = PermissionRequest.objects.filter(client=OuterRef("client"), received_on__isnull=False).filter(
+        received_on__gt=OuterRef("received_on")
+    )
+    asking = PermissionRequest.objects.filter(client=OuterRef("client"), status=PermissionStatus.REQUESTED)
+    qs = PermissionRequest.objects.filter(
+        ~Exists(newer),
+        ~Exists(asking),
+        status=PermissionStatus.PERMITTED,
+        expires_on__lt=local_today(scope.clinic, now),
+        client__archived_at__isnull=True,
+    )
+    return scope.own(qs, "client__practitioner").select_related("client").order_by("expires_on", "id")
 
 
 def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
@@ -186,6 +217,28 @@ SOURCES: list[Source] = [
         "Every intake a client sent is reviewed.",
         intake_to_review,
         lambda i: Item(i.client.full_name, reverse("intake:review", args=[i.pk]), f"Sent on {_when(i.submitted_at)}"),
+    ),
+    Source(
+        "permission-unanswered",
+        f"GP letters unanswered after {PERMISSION_CHASE_DAYS} days",
+        f"Every GP letter older than {PERMISSION_CHASE_DAYS} days has its reply recorded.",
+        unanswered_permission,
+        lambda r: Item(
+            r.client.full_name,
+            reverse("permission:detail", args=[r.pk]),
+            f"Letter asked on {_when(r.requested_at)}: no reply recorded",
+        ),
+    ),
+    Source(
+        "permission-expired",
+        "Medical permissions that have expired",
+        "No medical permission has expired without a new request.",
+        expired_permission,
+        lambda r: Item(
+            r.client.full_name,
+            reverse("permission:client", args=[r.client_id]),
+            f"The GP's permission ended on {r.expires_on:%-d %b %Y}: sessions are on hold until it is renewed",
+        ),
     ),
     Source(
         "past-booked",

@@ -25,6 +25,7 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("clients.Client", clinic="clinic_id", client="id"),
     Tracked("clients.ClientHealthFlag", clinic="client.clinic_id", client="client_id"),
     Tracked("clients.ConsentRecord", clinic="client.clinic_id", client="client_id"),
+    Tracked("permission.PermissionRequest", clinic="clinic_id", client="client_id"),
     Tracked("appointments.Appointment", clinic="clinic_id", client="client_id"),
     Tracked("appointments.Course", clinic="clinic_id", client="client_id"),
     Tracked("treatment_sessions.TreatmentSession", clinic="clinic_id", client="client_id"),

@@ -10,6 +10,9 @@ routine email all read the client's specs (`Client.flag_specs`); no module or te
 names a flag to decide what to do, and nothing falls back to a default for a flag
 without a spec.
 
+The letter asking a client's GP for permission names each flag of the tier "needs medical
+permission" in its `gp_wording` (permission/letter.py).
+
 Adding a health flag: a member of `HealthFlag`, its `FlagSpec` below, and a migration
 for the new choice. tests/test_specs.py fails, naming the member, until every member has
 a complete spec (`spec_problems()`).
@@ -89,6 +92,9 @@ class FlagSpec:
     hands_reason: str = ""
     # The question behind the flag on the client's own intake page, in plain client words (a yes/no box).
     client_question: str = ""
+    # docs/domain.md, rule 16: the condition in plain words for the letter asking the client's GP for
+    # permission ("a serious back injury"); every flag of the tier "needs medical permission" has one.
+    gp_wording: str = ""
 
     @property
     def value(self) -> str:
@@ -129,6 +135,7 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
                 "home-routine emails advise the client to consult their physician."
             ),
             asks_clearance=True,
+            gp_wording="a serious back injury",
             email_advice=(
                 "Because you have told us about a serious back injury, please check with your doctor that these "
                 "exercises are right for you, and stop and ask them if anything feels worse."
@@ -140,48 +147,56 @@ FLAG_SPECS: dict[HealthFlag, FlagSpec] = {
             FlagTier.MEDICAL,
             treatment="Pregnancy: treat only with the midwife's or doctor's agreement; use light pressure.",
             client_question="Are you pregnant, or might you be?",
+            gp_wording="pregnancy",
         ),
         FlagSpec(
             HealthFlag.THROMBOSIS,
             FlagTier.MEDICAL,
             treatment=f"Deep vein thrombosis or blood clots: {_DOCTOR_FIRST}",
             client_question="Have you ever had a blood clot or a deep vein thrombosis (DVT)?",
+            gp_wording="deep vein thrombosis or blood clots",
         ),
         FlagSpec(
             HealthFlag.HEART_CONDITION,
             FlagTier.MEDICAL,
             treatment=f"Heart condition or pacemaker: {_DOCTOR_FIRST}",
             client_question="Do you have a heart condition or a pacemaker?",
+            gp_wording="a heart condition or a pacemaker",
         ),
         FlagSpec(
             HealthFlag.EPILEPSY,
             FlagTier.MEDICAL,
             treatment=f"Epilepsy: {_DOCTOR_FIRST}",
             client_question="Do you have epilepsy?",
+            gp_wording="epilepsy",
         ),
         FlagSpec(
             HealthFlag.CANCER_TREATMENT,
             FlagTier.MEDICAL,
             treatment=f"Cancer under treatment: {_DOCTOR_FIRST}",
             client_question="Are you having treatment for cancer at the moment?",
+            gp_wording="cancer, currently under treatment",
         ),
         FlagSpec(
             HealthFlag.RECENT_SURGERY,
             FlagTier.MEDICAL,
             treatment=f"Recent surgery (last 3 months): {_DOCTOR_FIRST}",
             client_question="Have you had an operation in the last three months?",
+            gp_wording="surgery within the last three months",
         ),
         FlagSpec(
             HealthFlag.DIABETES,
             FlagTier.MEDICAL,
             treatment=f"Diabetes: {_DOCTOR_FIRST}",
             client_question="Do you have diabetes?",
+            gp_wording="diabetes",
         ),
         FlagSpec(
             HealthFlag.BLOOD_PRESSURE,
             FlagTier.MEDICAL,
             treatment=f"High or low blood pressure: {_DOCTOR_FIRST}",
             client_question="Do you have high or low blood pressure?",
+            gp_wording="high or low blood pressure",
         ),
         FlagSpec(
             HealthFlag.FEET_INJURED,
@@ -260,4 +275,6 @@ def spec_problems(members: Iterable[HealthFlag] = HealthFlag, specs: dict | None
             )
         if spec.rules_out_feet and not spec.hands_reason:
             problems.append(f"Health flag {spec.value!r} rules out the feet but gives no hands reason (rule 1).")
+        if spec.is_medical and not spec.gp_wording:
+            problems.append(f"Health flag {spec.value!r} needs medical permission but has no GP wording (rule 16).")
     return problems

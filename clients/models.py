@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.localtime import local_today
 from accounts.models import TIMEZONE_CHOICES, Clinic
 
 # The flags and their specs live in health_flags.py; re-exported for the modules that know them from here.
@@ -165,18 +166,49 @@ class Client(models.Model):
         codes = self.flag_codes
         return [flag_spec(flag) for flag in HealthFlag if flag in codes]
 
+    def _uncleared(self, specs: list[FlagSpec]) -> list[tuple[FlagSpec, str]]:
+        """The flags among `specs` without a doctor's word that lets treatment go ahead today,
+        each with why not, in words (docs/domain.md, rules 9 and 13).
+
+        The newest GP reply covering a flag decides: permitted and not expired clears it; not
+        permitted, or expired, does not. The replies are the permission app's rows, read through
+        the reverse relation (prefetch `permission_requests`); clients never imports that app.
+        A clearance typed on the intake clears every flag of a client with no GP reply on record;
+        once there is one, it is the summary the permission app writes, and the replies decide."""
+        if not specs:
+            return []
+        replies = sorted(
+            (r for r in self.permission_requests.all() if r.is_answered),
+            key=lambda r: (r.received_on, r.pk),
+            reverse=True,
+        )
+        typed = bool(self.physician_clearance.strip()) and not replies
+        today = local_today(self)
+        uncleared = []
+        for spec in specs:
+            reply = next((r for r in replies if r.covers(spec.value)), None)
+            if reply is None:
+                if not typed:
+                    uncleared.append((spec, "no physician clearance is recorded"))
+            elif why := reply.refusal(today):
+                uncleared.append((spec, why))
+        return uncleared
+
     @property
     def needs_clearance(self) -> bool:
-        """docs/domain.md, rule 9: a flag asks for a physician's referral or clearance, and none is recorded yet."""
-        return any(s.asks_clearance for s in self.flag_specs) and not self.physician_clearance.strip()
+        """docs/domain.md, rule 9: a flag asks for a physician's referral or clearance, and none holds today."""
+        return bool(self._uncleared([s for s in self.flag_specs if s.asks_clearance]))
+
+    @property
+    def uncleared_medical(self) -> list[tuple[FlagSpec, str]]:
+        """Flags of the tier "needs medical permission" without a clearance or GP permission that holds
+        today, each with why: recording a session waits for it, or for the practitioner's override
+        with a reason (docs/domain.md, rule 16)."""
+        return self._uncleared([s for s in self.flag_specs if s.is_medical])
 
     @property
     def uncleared_medical_flags(self) -> list[FlagSpec]:
-        """Flags of the tier "needs medical permission" while no clearance is recorded: recording a
-        session waits for the clearance, or for the practitioner's override with a reason."""
-        if self.physician_clearance.strip():
-            return []
-        return [s for s in self.flag_specs if s.is_medical]
+        return [spec for spec, _ in self.uncleared_medical]
 
     @property
     def email_advice(self) -> list[str]:

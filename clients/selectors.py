@@ -13,16 +13,17 @@ from clients.phones import region_for_timezone
 
 def client_list(*, clinic: Clinic, query: str = "", archived: bool = False) -> QuerySet[Client]:
     """The clinic's clients for the list page, with everything a row shows in a fixed
-    number of queries whatever the page size: the next booked appointment and the last
-    session come as subqueries (clients/panels.py list columns), the flags as one prefetch.
-    Subqueries rather than Min/Max over joins: joining appointments and sessions together
-    would multiply rows per client before the aggregate."""
+        number of queries whatever the page size: the next booked appointment and the last
+        session come as subqueries (clients/panels.py list columns), the flags as one prefetch and the
+    GP's permission replies (the "no clearance yet" badge reads them) as another.
+        Subqueries rather than Min/Max over joins: joining appointments and sessions together
+        would multiply rows per client before the aggregate."""
     clients = Client.objects.filter(clinic=clinic)
     clients = clients.filter(archived_at__isnull=not archived)
     return panels.with_list_columns(
         clients.search(query, region=region_for_timezone(clinic.timezone))
         .select_related("practitioner")
-        .prefetch_related("health_flags")
+        .prefetch_related("health_flags", "permission_requests")
     ).order_by("last_name", "first_name", "id")
 
 

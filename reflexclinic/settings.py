@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "routines",
     "intake",
+    # Medical permission: the GP letter and the reply (docs/domain.md, rule 16).
+    "permission",
     "reports",
     "auditlog",
     "audit",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("audit/", include("audit_pages.urls")),
     path("attention/", include("attention.urls")),
+    path("permission/", include("permission.urls")),
     path("privacy/", include("privacy.urls")),
     # Pages without a <link rel="icon"> (the email preview) make browsers ask for this.
     path("favicon.ico", favicon),

@@ -30,6 +30,7 @@ def routine_queryset(*, clinic: Clinic) -> QuerySet[Routine]:
         .select_related("client", "session", "created_by")
         .prefetch_related(
             "client__health_flags",
+            "client__permission_requests",
             Prefetch(
                 "steps",
                 queryset=RoutineStep.objects.select_related("zone", "replaces_zone").order_by("position", "pk"),

@@ -38,6 +38,7 @@ def session_queryset(*, clinic: Clinic) -> QuerySet[TreatmentSession]:
         .select_related("client", "practitioner", "signed_by", "appointment")
         .prefetch_related(
             "client__health_flags",
+            "client__permission_requests",
             Prefetch("pressure_notes", queryset=PressureNote.objects.select_related("zone")),
             Prefetch("amendments", queryset=SessionAmendment.objects.select_related("by")),
         )

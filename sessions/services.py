@@ -90,14 +90,23 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
 
 
 def clearance_blocker(*, client) -> NeedsClearance | None:
-    """A "needs medical permission" flag without a recorded clearance blocks recording, unless overridden."""
-    flags = client.uncleared_medical_flags
-    if not flags:
+    """A "needs medical permission" flag without a clearance or GP permission that holds today blocks
+    recording, unless overridden (docs/domain.md, rule 16). Says why for each flag: none recorded,
+    not permitted, or expired."""
+    uncleared = client.uncleared_medical
+    if not uncleared:
         return None
-    names = " and ".join(f"“{s.label}”" for s in flags)
+    by_reason: dict[str, list[str]] = {}
+    for spec, why in uncleared:
+        by_reason.setdefault(why, []).append(f"“{spec.label}”")
+    reasons = "; ".join(f"{' and '.join(names)}: {why}" for why, names in by_reason.items())
+    names = " and ".join(name for group in by_reason.values() for name in group)
+    if len(by_reason) == 1:
+        reasons = next(iter(by_reason))
     return NeedsClearance(
-        f"{client.full_name} has {names} on record, which needs medical permission, and no physician "
-        "clearance is recorded. Record the clearance on the intake, or say why you are treating without it."
+        f"{client.full_name} has {names} on record, which needs medical permission, and {reasons}. "
+        "Ask the client's GP for permission with the letter on the client's permission page, or say why you "
+        "are treating without it."
     )
 
 

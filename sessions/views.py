@@ -147,7 +147,9 @@ def _get_session(request: HttpRequest, pk: int) -> TreatmentSession:
 @clinic_required
 def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
     appointment = clinic_get(
-        Appointment.objects.select_related("client", "practitioner").prefetch_related("client__health_flags"),
+        Appointment.objects.select_related("client", "practitioner").prefetch_related(
+            "client__health_flags", "client__permission_requests"
+        ),
         request.clinic,
         pk=appointment_id,
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from booking.models import BookingHold
+from permission.models import PermissionRequest
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import ReflexZone
@@ -172,6 +173,9 @@ def world(clinic, practitioner, owner):
     )
     RoutineStep.objects.create(routine=routine, kind="reflex", zone=zone, title="Spine", instruction="Press.")
     clinic_export = ClinicExport.objects.create(clinic=clinic, requested_by=owner, status=ClinicExport.Status.DONE)
+    permission_request = PermissionRequest.objects.create(
+        clinic=clinic, client=client, flags=["pregnancy"], requested_at=timezone.now(), requested_by=practitioner
+    )
     # Online booking: a treatment, the practitioner's hours, a holiday and a request waiting.
     treatment = TreatmentTypeFactory(clinic=clinic, name="Reflexology")
     WorkingHoursFactory(clinic=clinic, practitioner=practitioner, weekday=start.weekday())
@@ -187,6 +191,7 @@ def world(clinic, practitioner, owner):
         starts_at=start + dt.timedelta(days=1),
     )
     return {
+        "permission_request": permission_request,
         "treatment_type": treatment,
         "time_off": time_off,
         "booking_request": booking_request,

@@ -7,7 +7,9 @@ their app. `python -m tests.test_architecture` prints the graph.
 
 The layering this keeps: accounts <- clients <- appointments <- sessions <- routines <-
 reports <- demo, with outbox depending on accounts only; booking (online booking) builds on
-appointments and is read by demo only. An app lower down that needs
+appointments and is read by demo only; permission (the GP letter) sits on clients and imports
+nothing above it: attention imports it, and clients and sessions read its rows through the
+client's reverse relation `permission_requests`. An app lower down that needs
 something from above takes it by registration (clients/panels.py) or through a reverse
 relation, never by importing it.
 """

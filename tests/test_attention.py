@@ -19,6 +19,7 @@ from clients.models import ClientHealthFlag, ConsentKind, ConsentSource, HealthF
 from clients.services import consent_record
 from intake.models import IntakeSubmission
 from outbox.models import Delivery
+from permission.models import PermissionRequest, PermissionStatus
 from routines.checkins import checkin_record
 from routines.models import CheckIn
 from tests.factories import (
@@ -57,6 +58,21 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
         ends_at=start - dt.timedelta(days=1, hours=-1),
         status=Appointment.Status.ATTENDED,
     )
+    # A GP letter unanswered for three weeks; and, for a namesake, a GP's permission that ended
+    # yesterday (docs/domain.md, rule 16); a letter of yesterday needs nothing yet.
+    asked = {"clinic": clinic, "flags": [HealthFlag.SERIOUS_BACK_INJURY.value], "requested_by": practitioner}
+    PermissionRequest.objects.create(client=client, requested_at=now - dt.timedelta(days=21), **asked)
+    namesake = ClientFactory(clinic=clinic, practitioner=practitioner, first_name=name, last_name="Loose")
+    PermissionRequest.objects.create(
+        client=namesake,
+        requested_at=now - dt.timedelta(days=90),
+        status=PermissionStatus.PERMITTED,
+        received_on=timezone.localdate() - dt.timedelta(days=80),
+        expires_on=timezone.localdate() - dt.timedelta(days=1),
+        **asked,
+    )
+    fresh = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Fresh", last_name="Letter")
+    PermissionRequest.objects.create(client=fresh, requested_at=now - dt.timedelta(days=1), **asked)
     # Cancelled by the client from their email (booking/changes.py), for a time still to come.
     later = now + dt.timedelta(days=3)
     cancelled = AppointmentFactory(
@@ -93,6 +109,8 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         "Emails that could not be sent",
         "Clients who stopped their emails",
         "Flags awaiting clearance from a physician",
+        "GP letters unanswered after 14 days",
+        "Medical permissions that have expired",
         "Past appointments still marked booked",
         "Appointments clients moved or cancelled",
         "Intake answers waiting for review",
@@ -102,7 +120,8 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         assert "Theirs Loose" not in section, title
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
     assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
-    assert "7 things to look at in your own work" in page
+    assert "Fresh Letter" not in page
+    assert "9 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -128,11 +147,11 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 7}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 14}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 9}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 18}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 7
+        assert attention_count(Scope(clinic, practitioner)) == 9
     assert len(queries) == 1
 
 

@@ -335,8 +335,9 @@ def _busy(clinic, people, day, count):
 # flag mark); then working hours, time off, the treatment type, and free slots' own five
 # (booking settings, working hours, time off, appointments, holds).
 CLINIC_DAY_QUERIES = 13
-# The same with every client's flags (the practitioner's own day shows them on the grid).
-OWN_DAY_QUERIES = 14
+# The same with every client's flags and GP permission requests (the practitioner's own day
+# shows them on the grid, with the clearance badge).
+OWN_DAY_QUERIES = 15
 # session, user, clinic, staff, appointments with a flag mark.
 WEEK_QUERIES = 5
 

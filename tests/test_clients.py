@@ -159,13 +159,13 @@ def test_list_query_count_is_the_same_for_3_and_30_clients(
 ):
     for _ in range(3):
         _client_with_history(clinic, practitioner)
-    # session, user, clinic, count, the page of clients, their flags
-    with django_assert_num_queries(6):
+    # session, user, clinic, count, the page of clients, their flags, their GP permission replies
+    with django_assert_num_queries(7):
         response = practitioner_client.get(LIST)
     assert len(response.context["clients"]) == 3
     for _ in range(27):
         _client_with_history(clinic, practitioner)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = practitioner_client.get(LIST)
     assert len(response.context["clients"]) == 25
 
@@ -596,9 +596,10 @@ def test_client_page_query_count_does_not_grow_with_history(practitioner_client,
     with_three = _detail_queries(practitioner_client, client)
     # session, user, clinic, client, flags, the timeline's appointments and sessions without
     # one, the pain chart's latest signed sessions, the heat map's own few, the home
-    # routine's four (current routine, at-home pain, delivery log, adherence) and the
-    # intake's two (answers waiting for review, the last link sent)
-    assert with_three <= 17
+    # routine's four (current routine, at-home pain, delivery log, adherence), the intake's
+    # two (answers waiting for review, the last link sent) and the GP permission requests
+    # (read once for the medical-permission card and the warnings)
+    assert with_three <= 18
     _add_history(clinic, client, practitioner, 27)
     assert _detail_queries(practitioner_client, client) == with_three
 

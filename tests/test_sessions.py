@@ -573,9 +573,9 @@ def test_session_page_query_count_does_not_grow_with_notes(
     snapshot = session_snapshot(session)
     SessionAmendmentFactory.create_batch(2, session=session, by=practitioner, before=snapshot, after=snapshot)
     url = reverse("sessions:detail", args=[session.pk])
-    # login session, user, clinic; the session with its joins; flags, notes, amendments;
-    # and the audit trail's one insert for the view (who looked at this record)
-    with django_assert_num_queries(8):
+    # login session, user, clinic; the session with its joins; flags, GP permission requests,
+    # notes, amendments; and the audit trail's one insert for the view (who looked at this record)
+    with django_assert_num_queries(9):
         response = practitioner_client.get(url)
     assert response.status_code == 200
     assert f"Zone {n_notes - 1}" in response.content.decode()
@@ -590,7 +590,7 @@ def test_edit_page_query_count_does_not_grow_with_notes(
         zone = ReflexZoneFactory(clinic=clinic, code=f"z{i}", name=f"Zone {i}")
         PressureNoteFactory(session=session, zone=zone)
     # as the session page, plus the clinic's zones (loaded once for all the rows)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = practitioner_client.get(reverse("sessions:edit", args=[session.pk]))
     assert response.status_code == 200
 

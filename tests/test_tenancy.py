@@ -19,6 +19,7 @@ from appointments.models import Appointment, TimeOff, TreatmentType, WorkingHour
 from booking.models import BookingHold, BookingSettings
 from clients.models import Client, ConsentRecord
 from intake.models import IntakeLink, IntakeSubmission
+from permission.models import PermissionRequest
 from privacy.models import ClinicExport
 from routines.models import LibraryStep, Routine, RoutineStep
 from sessions.models import PressureNote, ReflexZone, TreatmentSession
@@ -94,6 +95,13 @@ CASES: dict[str, Case] = {
     "attention:mine": Case(),
     "attention:clinic": Case(),
     "attention:count": Case(),
+    "permission:client": Case(obj="client"),
+    "permission:open": Case(obj="client"),
+    "permission:detail": Case(obj="permission_request"),
+    "permission:gp": Case(obj="permission_request"),
+    "permission:reply": Case(obj="permission_request"),
+    "permission:letter": Case(obj="permission_request"),
+    "permission:letter_download": Case(obj="permission_request"),
     "privacy:retention": Case(),
     "privacy:subject_access": Case(obj="client"),
     "privacy:subject_access_json": Case(obj="client"),
@@ -182,6 +190,7 @@ def _snapshot(clinic):
         list(LibraryStep.objects.filter(clinic=clinic).order_by("pk").values()),
         list(ConsentRecord.objects.filter(client__clinic=clinic).order_by("pk").values()),
         list(ClinicExport.objects.filter(clinic=clinic).order_by("pk").values()),
+        list(PermissionRequest.objects.filter(clinic=clinic).order_by("pk").values()),
         *(
             list(model.objects.filter(clinic=clinic).order_by("pk").values())
             for model in (

@@ -89,6 +89,54 @@ def propose_routine(page, look, session) -> None:
     look(page)
 
 
+def ask_gp_and_record_permission(
+    page,
+    look,
+    client,
+    *,
+    gp_name: str = "Dr Amara Okafor",
+    gp_practice: str = "Riverside Surgery",
+    signed_on=None,
+) -> None:
+    """docs/domain.md, rule 16: from the client page, ask the GP in one click, put the GP on the
+    letter, open it and print it (the print dialog is caught, and the toolbar does not print),
+    then record the GP's signed permission. Ends on the request page with the reply recorded."""
+    import datetime as dt
+
+    page.goto(f"/clients/{client.pk}/")
+    look(page)
+    page.locator("#medical-permission").get_by_role("button", name="Ask the GP for permission").click()
+    expect(page.get_by_role("heading", name=f"GP permission for {client.full_name}")).to_be_visible()
+    look(page)
+    page.locator("#id_gp-gp_name").fill(gp_name)
+    page.locator("#id_gp-gp_practice").fill(gp_practice)
+    page.get_by_role("button", name="Put the GP on the letter").click()
+    expect(page.get_by_text("The GP's details are on the letter.")).to_be_visible()
+
+    page.get_by_role("link", name="Open the letter to print").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(f"Request for permission to offer reflexology: {client.full_name}"))
+    ).to_be_visible()
+    look(page)
+    expect(page.get_by_text(f"Dear {gp_name},")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reply slip")).to_be_visible()
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Print the letter").click()
+    assert page.evaluate("() => window.printed") == 1
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Print the letter")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Reply slip")).to_be_visible()
+    page.emulate_media(media="screen")
+
+    page.get_by_role("link", name="Back to the request").click()
+    page.get_by_label("Permitted: the GP sees no reason not to treat").check()
+    page.locator("#id_reply-received_on").fill((signed_on or dt.date.today()).isoformat())
+    page.get_by_label("The GP's advice (optional)").fill("Gentle pressure, please.")
+    page.get_by_role("button", name="Record the reply").click()
+    expect(page.get_by_text(f"Permission recorded: sessions for {client.full_name} can go ahead.")).to_be_visible()
+    expect(page.locator("#permission-status")).to_contain_text("Received: permitted")
+
+
 def link_in_email(message, label: str) -> str:
     """The path of the link after `label` in an email's text ("Move to another time: <url>")."""
     body = message.body if hasattr(message, "body") else message.get_body(("plain",)).get_content()
