@@ -21,6 +21,7 @@ from accounts.tenancy import for_clinic
 from appointments.models import Appointment
 from audit.actor import CLIENT_VIA_LINK
 from audit.models import AuditEntry
+from booking.models import BookingHold
 from clients.health_flags import FLAG_SPECS
 from clients.models import Client, ClientHealthFlag, ConsentKind, ConsentRecord, ConsentSource
 from intake.models import IntakeSubmission
@@ -135,6 +136,13 @@ def expired_permission(scope: Scope, now: dt.datetime) -> QuerySet:
     return scope.own(qs, "client__practitioner").select_related("client").order_by("expires_on", "id")
 
 
+def booking_requests(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, "Online booking": where the clinic accepts requests, a verified request holds
+    # its slot until someone accepts or declines it.
+    qs = BookingHold.objects.filter(status=BookingHold.Status.REQUESTED)
+    return scope.own(qs, "practitioner").select_related("treatment_type").order_by("starts_at", "id")
+
+
 def past_still_booked(scope: Scope, now: dt.datetime) -> QuerySet:
     qs = Appointment.objects.filter(status=Appointment.Status.BOOKED, ends_at__lt=now)
     return scope.own(qs, "practitioner").select_related("client").order_by("starts_at", "id")
@@ -238,6 +246,17 @@ SOURCES: list[Source] = [
             r.client.full_name,
             reverse("permission:client", args=[r.client_id]),
             f"The GP's permission ended on {r.expires_on:%-d %b %Y}: sessions are on hold until it is renewed",
+        ),
+    ),
+    Source(
+        "booking-requests",
+        "Online booking requests to accept or decline",
+        "No online booking request is waiting.",
+        booking_requests,
+        lambda h: Item(
+            h.full_name,
+            reverse("booking:overview"),
+            f"{h.treatment_type.name} on {_when(h.starts_at)}: requested online",
         ),
     ),
     Source(

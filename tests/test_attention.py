@@ -15,6 +15,7 @@ from appointments.models import Appointment
 from appointments.services import appointment_cancel
 from attention.selectors import SOURCES, Scope, attention_count
 from audit.actor import CLIENT_VIA_LINK, acting_as
+from booking.models import BookingHold
 from clients.models import ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag
 from clients.services import consent_record
 from intake.models import IntakeSubmission
@@ -24,6 +25,7 @@ from routines.checkins import checkin_record
 from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
+    BookingHoldFactory,
     ClientFactory,
     DeliveryFactory,
     IntakeSubmissionFactory,
@@ -71,6 +73,16 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
         expires_on=timezone.localdate() - dt.timedelta(days=1),
         **asked,
     )
+    # A request to book online, waiting for the clinic; a slot still waiting for the client's own
+    # confirmation needs nothing from the clinic yet.
+    BookingHoldFactory(
+        clinic=clinic,
+        practitioner=practitioner,
+        first_name=name,
+        last_name="Loose",
+        status=BookingHold.Status.REQUESTED,
+    )
+    BookingHoldFactory(clinic=clinic, practitioner=practitioner, first_name="Fresh", last_name="Letter")
     fresh = ClientFactory(clinic=clinic, practitioner=practitioner, first_name="Fresh", last_name="Letter")
     PermissionRequest.objects.create(client=fresh, requested_at=now - dt.timedelta(days=1), **asked)
     # Cancelled by the client from their email (booking/changes.py), for a time still to come.
@@ -111,6 +123,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         "Flags awaiting clearance from a physician",
         "GP letters unanswered after 14 days",
         "Medical permissions that have expired",
+        "Online booking requests to accept or decline",
         "Past appointments still marked booked",
         "Appointments clients moved or cancelled",
         "Intake answers waiting for review",
@@ -121,7 +134,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
     assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
     assert "Fresh Letter" not in page
-    assert "9 things to look at in your own work" in page
+    assert "10 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -147,11 +160,11 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 9}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 18}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 10}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 20}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 9
+        assert attention_count(Scope(clinic, practitioner)) == 10
     assert len(queries) == 1
 
 

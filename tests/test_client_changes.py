@@ -551,7 +551,7 @@ def test_the_practitioner_sees_the_clients_changes_in_needs_attention_and_anothe
     anon.post(link(second, CANCEL))
 
     # The request's own (session, user, clinic, ...) and one per source, however many rows.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         response = practitioner_client.get(reverse("attention:mine"))
     text = page(response)
     section = text[text.index("Appointments clients moved or cancelled") :]
