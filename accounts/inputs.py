@@ -53,6 +53,13 @@ def parse_moment(raw: str | None) -> dt.datetime | None:
     return moment if FIRST_DAY <= moment.date() <= LAST_DAY else None
 
 
+def parse_instant(raw: str | None) -> dt.datetime | None:
+    """An instant with its offset, as a slot link or a hidden field carries it (in UTC), else None:
+    a time without an offset names no instant."""
+    moment = parse_moment(raw)
+    return moment.astimezone(dt.UTC) if moment is not None and moment.tzinfo is not None else None
+
+
 class DayField(forms.DateField):
     """A date field that refuses days outside FIRST_DAY..LAST_DAY with a message by the field."""
 

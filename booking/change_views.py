@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.inputs import parse_day
+from accounts.inputs import parse_day, parse_instant
 from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from appointments.models import Appointment
@@ -45,16 +45,6 @@ def _expired_links_clinic(token: str, segment: str) -> int | None:
         return CHANGE_LINK.clinic_from_segment(segment)
     found = Appointment.objects.filter(pk=link.appointment_id).values_list("clinic_id", flat=True).first()
     return found if found is not None else CHANGE_LINK.clinic_from_segment(segment)
-
-
-def _slot_time(raw: str) -> dt.datetime | None:
-    """A start time as the picker posts it (ISO with its offset), else None."""
-    try:
-        value = dt.datetime.fromisoformat(raw)
-        # Year 1 or 9999 with an offset is a valid string whose UTC instant does not exist.
-        return value.astimezone(dt.UTC) if value.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        return None
 
 
 def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
@@ -136,7 +126,7 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         if link.purpose == CANCEL:
             done = changes.client_cancel(appointment=appointment, sequence=link.sequence, now=now)
         else:
-            starts_at = _slot_time(request.POST.get("slot", ""))
+            starts_at = parse_instant(request.POST.get("slot"))
             if starts_at is None:
                 start = _picker_start(request, appointment, now)
                 return _picker(request, appointment, link, settings, now, start=start, error="Choose a time.")

@@ -20,15 +20,6 @@ from .models import BookingSettings
 ANYONE = "any"
 
 
-def parse_instant(raw: str | None) -> dt.datetime | None:
-    """An aware ISO instant from a slot link or hidden field, else None."""
-    try:
-        value = dt.datetime.fromisoformat(raw or "")
-    except ValueError:
-        return None
-    return value.astimezone(dt.UTC) if value.tzinfo is not None else None
-
-
 # --- The public page -------------------------------------------------------------------
 
 

@@ -30,14 +30,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.inputs import parse_day
+from accounts.inputs import parse_day, parse_instant
 from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from accounts.ratelimit import attempt_allowed
 from appointments.models import TreatmentType, WorkingHours
 
 from . import services
-from .forms import ANYONE, ChooseForm, DetailsForm, parse_instant
+from .forms import ANYONE, ChooseForm, DetailsForm
 from .links import VERIFY_LINK, LinkExpired, LinkInvalid, read_verify_token
 from .models import HOLD_MINUTES, BookingHold, BookingSettings
 from .slots import Slot, free_slots
