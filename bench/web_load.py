@@ -169,7 +169,9 @@ def prepare_data(args: argparse.Namespace) -> list[ClinicUnderTest]:
     if fresh:
         print(f"Generating {args.clients:,} clients and the demo clinics in {template_url} ...", flush=True)
         with column_defaults():
-            dashboard.generate_network(clients=args.clients, anchor=timezone.localdate())
+            dashboard.generate_network(
+                clients=args.clients, large_clients=dashboard.LARGE_CLIENTS, anchor=timezone.localdate()
+            )
         call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     clinics = [
         clinic_pages("demo", "demo", "owner"),
