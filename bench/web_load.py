@@ -31,7 +31,6 @@ loopback, every wait is bounded, every process is stopped.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import http.client
 import os
@@ -168,10 +167,9 @@ def prepare_data(args: argparse.Namespace) -> list[ClinicUnderTest]:
     call_command("migrate", verbosity=0)
     if fresh:
         print(f"Generating {args.clients:,} clients and the demo clinics in {template_url} ...", flush=True)
-        with column_defaults():
-            dashboard.generate_network(
-                clients=args.clients, large_clients=dashboard.LARGE_CLIENTS, anchor=timezone.localdate()
-            )
+        dashboard.generate_network(
+            clients=args.clients, large_clients=dashboard.LARGE_CLIENTS, anchor=timezone.localdate()
+        )
         call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     clinics = [
         clinic_pages("demo", "demo", "owner"),
@@ -193,37 +191,6 @@ def psycopg_maintenance(url: str):
     import psycopg
 
     return psycopg.connect(dashboard.maintenance_url(url), autocommit=True)
-
-
-@contextlib.contextmanager
-def column_defaults():
-    """The models' plain defaults as the columns' own while the generator inserts rows: it
-    names the columns it knows, and a column added since then (a text left blank, a counter
-    at 0) takes its model default rather than failing on NOT NULL."""
-    from django.apps import apps
-    from django.db import connection, models
-
-    tables = set(dashboard.SEQUENCED)
-    columns = []
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.db_table not in tables:
-                continue
-            for f in model._meta.local_concrete_fields:
-                if f.null or f.primary_key or isinstance(f, models.DateField):
-                    continue
-                value = editor.effective_default(f)
-                if value is None:
-                    continue
-                column = f"{editor.quote_name(model._meta.db_table)} ALTER COLUMN {editor.quote_name(f.column)}"
-                editor.execute(f"ALTER TABLE {column} SET DEFAULT %s", [value])
-                columns.append(column)
-    try:
-        yield
-    finally:
-        with connection.schema_editor() as editor:
-            for column in columns:
-                editor.execute(f"ALTER TABLE {column} DROP DEFAULT")
 
 
 def clinic_pages(label: str, practitioner_name: str, owner_name: str) -> ClinicUnderTest:
