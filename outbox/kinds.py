@@ -40,6 +40,11 @@ class EmailParts:
 
     context: dict
     headers: dict[str, str] = field(default_factory=dict)
+    # Context entries that differ from one recipient to the next (a first name, signed
+    # links), each used in the templates only as a plain `{{ value }}`: with them given, the
+    # rest of the context must be plain values, and emails of the same shape are rendered
+    # once and filled in (outbox/render.py).
+    personal: dict = field(default_factory=dict)
     reply_to: str = ""
     inline_images: list[InlineImage] = field(default_factory=list)
     attachments: list[MIMEBase] = field(default_factory=list)

@@ -35,6 +35,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -42,7 +44,7 @@ from django.utils import timezone
 
 from . import kinds
 from .models import Delivery, DeliveryAttempt
-from .render import render_delivery
+from .render import ClinicEmail, render_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -211,8 +213,21 @@ class _Connection:
                 # A half-open connection (connected, then refused at login) must not be reused.
                 self.close()
                 raise
+        if isinstance(message, ClinicEmail) and type(self.backend) is SmtpBackend:
+            return self._send_bytes(message)
         message.connection = self.backend
         return self.backend.send_messages([message])
+
+    def _send_bytes(self, message: ClinicEmail) -> int:
+        """What Django's SMTP backend does for one message (its _send), with the bytes
+        written directly (ClinicEmail.wire_bytes) rather than through email.message."""
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        if not recipients:
+            return 0
+        sender = sanitize_address(message.from_email, encoding)
+        self.backend.connection.sendmail(sender, recipients, message.wire_bytes())
+        return 1
 
     def close(self) -> None:
         if not self.is_open:

@@ -125,10 +125,24 @@ class RoutineLinks:
     stop: str
 
 
+@dataclass(frozen=True)
+class TipView:
+    title: str
+    instruction: str
+
+
+@dataclass(frozen=True)
+class ClinicView:
+    """What the email shows of its clinic."""
+
+    name: str
+    phone: str
+
+
 @dataclass
 class RoutineContent:
     steps: list[StepView] = field(default_factory=list)
-    tips: list[RoutineStep] = field(default_factory=list)
+    tips: list[TipView] = field(default_factory=list)
     images: list[InlineImage] = field(default_factory=list)
 
     @property
@@ -142,7 +156,7 @@ def _routine_content(routine: Routine) -> RoutineContent:
     steps = list(routine.steps.all())
     for step in steps:
         if step.kind == StepKind.LIFESTYLE:
-            content.tips.append(step)
+            content.tips.append(TipView(title=step.title, instruction=step.instruction))
             continue
         view = StepView(
             number=len(content.steps) + 1,
@@ -183,11 +197,11 @@ def routine_parts(routine: Routine, local_date: dt.date, delivery: Delivery | No
     client, clinic = (delivery.client, delivery.clinic) if delivery else (routine.client, routine.clinic)
     content = _routine_content(routine)
     links = _routine_links(delivery)
+    # Plain values only: emails with the same words are rendered once and filled in with
+    # each client's first name and links (outbox/render.py, EmailParts.personal).
     context = {
-        "client": client,
-        "first_name": client.first_name,
-        "clinic": clinic,
-        "routine": routine,
+        "clinic": ClinicView(name=clinic.name, phone=clinic.phone),
+        "intro": routine.intro,
         "local_date": local_date,
         "steps": content.steps,
         "tips": content.tips,
@@ -195,15 +209,17 @@ def routine_parts(routine: Routine, local_date: dt.date, delivery: Delivery | No
         "hands_reason": routine.hands_reason,
         # docs/domain.md, rule 9: in every routine email, read from the client's flag specs at sending time.
         "physician_advice": " ".join(client.email_advice),
-        "links": links,
         "is_preview": delivery is None,
     }
+    personal = {"first_name": client.first_name, "links": links}
     headers = {
         # RFC 2369 / 8058: mail providers show an unsubscribe button that POSTs to the stop link.
         "List-Unsubscribe": f"<{links.stop}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    return EmailParts(context, headers=headers, reply_to=reply_to(clinic), inline_images=content.images)
+    return EmailParts(
+        context, headers=headers, personal=personal, reply_to=reply_to(clinic), inline_images=content.images
+    )
 
 
 def build_routine_email(delivery: Delivery) -> ClinicEmail:

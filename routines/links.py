@@ -14,12 +14,16 @@ A link also names its clinic, in a path segment of its own before the token
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.crypto import salted_hmac
 
 from accounts import links
 from accounts.links import LinkExpired, LinkInvalid
@@ -45,17 +49,38 @@ class LinkPayload:
         return self.delivery_id is None
 
 
-def _sign(signer: signing.TimestampSigner, delivery: Delivery | None, kind: str, pain: int | None) -> str:
+def _payload(delivery: Delivery | None, kind: str, pain: int | None) -> dict:
     if kind not in KINDS:
         raise ValueError(f"Unknown check-in kind {kind!r}")
     if (kind == CheckIn.Kind.PAIN) != (pain is not None):
         raise ValueError("A pain score goes with pain links, and only with them")
     if pain is not None and pain not in PAIN_SCORES:
         raise ValueError("Pain is scored 0 to 10")
-    # What signing.dumps(..., salt=SALT) does, with a signer made once. Not compressed: zlib
-    # adds 6 bytes to a payload of about 30 that it cannot shorten, so signing would keep the
-    # plain payload anyway, after a zlib call per link (14 an email). loads() reads both.
-    return signer.sign_object({"d": delivery.pk if delivery else None, "k": kind, "p": pain})
+    return {"d": delivery.pk if delivery else None, "k": kind, "p": pain}
+
+
+def _signer() -> Callable[[dict], str]:
+    """What `signing.TimestampSigner(salt=SALT).sign_object(payload)` gives (so `signing.loads`
+    reads it), for the many links of one email: the HMAC key is derived once (salted_hmac's
+    derivation, a hash of its own) and each link copies the keyed HMAC rather than deriving it
+    again. Not compressed: zlib adds 6 bytes to a payload of about 30 that it cannot shorten,
+    so signing would keep the plain payload anyway, after a zlib call per link (14 an email)."""
+    signer = signing.TimestampSigner(salt=SALT)
+    keyed = salted_hmac(signer.salt + "signer", b"", signer.key, algorithm=signer.algorithm)
+    sep = signer.sep
+    as_json = json.JSONEncoder(separators=(",", ":")).encode  # signing.JSONSerializer's json.dumps
+    second: list = [None, ""]  # the timestamp (base 62) of the second it was last made for
+
+    def sign(payload: dict) -> str:
+        now = int(time.time())
+        if second[0] != now:
+            second[:] = [now, signing.b62_encode(now)]
+        value = f"{signing.b64_encode(as_json(payload).encode('latin-1')).decode()}{sep}{second[1]}"
+        mac = keyed.copy()
+        mac.update(value.encode())
+        return f"{value}{sep}{signing.b64_encode(mac.digest()).decode()}"
+
+    return sign
 
 
 def clinic_segment(clinic_id: int) -> str:
@@ -68,7 +93,7 @@ def clinic_from_segment(segment: str) -> int | None:
 
 
 def make_token(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
-    return _sign(signing.TimestampSigner(salt=SALT), delivery, kind, pain)
+    return _signer()(_payload(delivery, kind, pain))
 
 
 def checkin_url(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
@@ -77,20 +102,27 @@ def checkin_url(delivery: Delivery | None, kind: str, pain: int | None = None) -
 
 
 def checkin_url_maker() -> Callable[..., str]:
-    """`checkin_url` for the many links of one email: the URL pattern is reversed and the
-    signer made once, not once per link. Tokens are URL-safe (base64url, ':' and '.'), which
-    `reverse` leaves as they are, so the link is the reversed path around the token. A preview
-    link (no delivery) has no clinic segment: it records nothing anyway."""
-    site = settings.SITE_URL.rstrip("/")
+    """`checkin_url` for many links: the URL pattern is reversed, the signer made and each
+    clinic's segment signed once for as long as the site, the secret key and the URL
+    configuration stay the same, not once per link or per email. Tokens are URL-safe
+    (base64url, ':' and '.'), which `reverse` leaves as they are, so the link is the reversed
+    path around the token. A preview link (no delivery) has no clinic segment: it records
+    nothing anyway."""
+    return _url_maker(settings.SITE_URL, settings.SECRET_KEY, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=4)
+def _url_maker(site_url: str, secret_key: str, script_prefix: str, urlconf: str | None) -> Callable[..., str]:
+    site = site_url.rstrip("/")
     prefix, _, suffix = (site + reverse("checkin:page", kwargs={"token": "TOKEN"})).rpartition("TOKEN")
     # From the right: the site's own name may hold anything, "CLINIC" included.
     head, _, _ = (site + reverse("checkin:page", kwargs={"clinic": "CLINIC", "token": "TOKEN"})).rpartition("TOKEN")
     clinic_prefix, _, between = head.rpartition("CLINIC")
-    signer = signing.TimestampSigner(salt=SALT)
+    sign = _signer()
     segments: dict[int, str] = {}  # an HMAC per clinic, not per link
 
     def url(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:
-        token = _sign(signer, delivery, kind, pain)
+        token = sign(_payload(delivery, kind, pain))
         if delivery is None:
             return prefix + token + suffix
         segment = segments.get(delivery.clinic_id) or segments.setdefault(
