@@ -31,6 +31,7 @@ import smtplib
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -57,6 +58,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=0, help="DELIVERY_BATCH_SIZE (default: the setting's)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for every email")
     parser.add_argument("--busy", action="store_true", help="another process keeps one core busy throughout")
+    parser.add_argument(
+        "--compare-with",
+        default="",
+        metavar="REV",
+        help="first run the same with the worker on REV's code (git archive), e.g. main",
+    )
     return parser.parse_args()
 
 
@@ -86,6 +93,7 @@ class MemorySampler(threading.Thread):
         self.worker, self.interval, self.rescan = worker, interval, rescan
         self.peak_rss = 0
         self.peak_pss = 0
+        self.cpu_ticks: dict[int, int] = {}  # per worker process, the last reading
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -95,7 +103,24 @@ class MemorySampler(threading.Thread):
                 pids, scanned_at = group_pids(self.worker.proc.pid), time.monotonic()
             self.peak_rss = max(self.peak_rss, rss_bytes(pids))
             self.peak_pss = max(self.peak_pss, pss_bytes(pids))
+            self.cpu_ticks.update(cpu_ticks(pids))
             self.stopped.wait(self.interval)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the worker's processes used, as last read."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pids: list[int]) -> dict[int, int]:
+    """Per process, user plus system CPU time in clock ticks (/proc/<pid>/stat)."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
 def cpu_burner(seconds: float) -> subprocess.Popen:
@@ -151,11 +176,9 @@ def main() -> int:
         f"--routines {args.routines} --workers {args.workers}"
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (" --busy" if args.busy else "")
+        + (f" --compare-with {args.compare_with}" if args.compare_with else "")
     )
     command = "make bench-deliver BENCH_ARGS=" + shlex.quote(options)
-    print(f"Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
-    recreate_database(args.database_url)
-
     redis_server = None
     if args.redis_url:
         redis_url = args.redis_url
@@ -174,7 +197,38 @@ def main() -> int:
     import django
 
     django.setup()
+    runs = [("this checkout", BASE_DIR)]
+    with tempfile.TemporaryDirectory(prefix="bench-deliver-") as other:
+        try:
+            if args.compare_with:
+                archive = subprocess.run(
+                    ["git", "archive", args.compare_with], cwd=BASE_DIR, capture_output=True, check=True
+                ).stdout
+                subprocess.run(["tar", "-x", "-C", other], input=archive, check=True)
+                runs.insert(0, (args.compare_with, Path(other)))
+            results = [run(args, label, code_dir, redis_url, settings_env) for label, code_dir in runs]
+        finally:
+            if redis_server:
+                redis_server.stop()
+    if len(results) > 1:
+        print()
+        print("Side by side (same run, one after the other):")
+        print(f"  {'worker code':<16} emails/s limit/s  ratio CPU ms/email  dup.  lost PSS MiB")
+        for r in results:
+            print(
+                f"  {r['label']:<16} {r['rate']:8.0f} {r['limit_rate']:7.0f} {r['rate'] / r['limit_rate']:6.2f} "
+                f"{r['worker_cpu_ms']:12.2f} {r['duplicates']:5d} {r['lost']:5d} {r['pss'] / 2**20:7.0f}"
+            )
+    print()
+    print(f"Reproduce: {command}")
+    print(f"       or: .venv/bin/python bench/deliver_routines.py {options}")
+    return 0 if all(r["duplicates"] == 0 and r["lost"] == 0 for r in results) else 1
+
+
+def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, settings_env: dict) -> dict:
+    """One whole run (fresh database, worker from `code_dir`, pipeline, then the limit); prints it."""
     from django.core.management import call_command
+    from django.db import connections
 
     from accounts.models import Clinic, User
     from outbox.dispatch import dispatch_due
@@ -182,6 +236,9 @@ def main() -> int:
     from outbox.models import Delivery
     from tests.delivery_data import due_routines
 
+    print(f"[{label}] Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
+    connections.close_all()
+    recreate_database(args.database_url)
     call_command("migrate", verbosity=0)
     clinic = Clinic.objects.create(name="Bench Reflexology", slug="bench")
     practitioner = User.objects.create_user(username="bench", password="bench", clinic=clinic)
@@ -197,6 +254,7 @@ def main() -> int:
         concurrency=args.workers,
         settings=settings_env,
         name="bench",
+        code_dir=code_dir,
     )
     sampler = burner = None
     try:
@@ -205,12 +263,15 @@ def main() -> int:
         worker.start()
         sampler = MemorySampler(worker)
         sampler.start()
-        print(f"Worker ready ({args.workers} processes); one dispatch pass ...", flush=True)
+        print(f"  worker ready ({args.workers} processes, code: {label}); one dispatch pass ...", flush=True)
 
+        worker_cpu_before = sum(cpu_ticks(group_pids(worker.proc.pid)).values()) / os.sysconf("SC_CLK_TCK")
+        own_cpu_before = time.process_time()
         started = time.monotonic()
         queued = dispatch_due()
         dispatched = time.monotonic() - started
         arrived = sink.wait_for(args.routines, timeout=args.timeout)
+        own_cpu = time.process_time() - own_cpu_before
         messages = sink.snapshot()
         delivered_sizes = [m.size for m in messages]
         last_at = max((m.at for m in messages), default=time.monotonic())
@@ -218,6 +279,8 @@ def main() -> int:
         time.sleep(2)  # a late duplicate must have a chance to arrive before counting
         sampler.stopped.set()
         sampler.join()
+        sampler.cpu_ticks.update(cpu_ticks(group_pids(worker.proc.pid)))
+        worker_cpu = sampler.cpu_seconds() - worker_cpu_before
 
         deliveries = Delivery.objects.filter(routine_id__in=routine_ids)
         expected = {d.message_id: d for d in deliveries}
@@ -236,7 +299,9 @@ def main() -> int:
             message = message_for(delivery)  # with the row's Message-ID, as the worker sends it
             templates.append((message.message().as_bytes(linesep="\r\n"), delivery.message_id, delivery.client.email))
         average_size = sum(len(raw) for raw, _, _ in templates) / len(templates)
+        limit_cpu_before = time.process_time()
         limit_seconds = smtplib_limit(sink, templates, args.routines)
+        limit_cpu = time.process_time() - limit_cpu_before
         limit_rate = args.routines / limit_seconds
     finally:
         if burner:
@@ -246,10 +311,9 @@ def main() -> int:
             sampler.stopped.set()
         worker.stop(timeout=10)
         sink.stop()
-        if redis_server:
-            redis_server.stop()
 
     print()
+    print(f"[{label}]")
     print(f"Routines due               {args.routines}")
     print(f"Queued by the dispatch     {len(queued)} in {dispatched:.2f} s")
     print(f"Delivered (unique)         {len(received)} in {elapsed:.2f} s (dispatch included)")
@@ -257,11 +321,15 @@ def main() -> int:
     print(f"Emails per second          {rate:,.0f}")
     rss, pss = sampler.peak_rss / 2**20, sampler.peak_pss / 2**20
     print(f"Worker peak memory         RSS {rss:,.0f} MiB, PSS {pss:,.0f} MiB")
+    per_email = 1000 / max(len(received), 1)
+    print(f"Worker CPU                 {worker_cpu:,.1f} s, {worker_cpu * per_email:.2f} ms per email")
+    print(f"This process's CPU         {own_cpu:,.1f} s, {own_cpu * per_email:.2f} ms per email (SMTP server...)")
     print(f"Duplicates                 {duplicates}")
     print(f"Lost                       {lost}")
     print(f"Message size (average)     {average_size / 1024:,.1f} KiB")
     print(f"Delivered sizes            {kib_summary(delivered_sizes)}" if delivered_sizes else "")
     print(f"Limit (smtplib, 1 conn.)   {limit_rate:,.0f} emails/s ({args.routines} in {limit_seconds:.2f} s)")
+    print(f"  its CPU (this process)   {limit_cpu * 1000 / args.routines:.2f} ms per email (SMTP server and smtplib)")
     print(f"Ratio to the limit         {rate / limit_rate:.2f} (target >= 0.8)")
     print(f"Under load                 {'yes: one core kept busy by another process' if args.busy else 'no'}")
     print()
@@ -269,10 +337,16 @@ def main() -> int:
     for steps, size in routine_sizes(clinic, practitioner):
         budget = 100 if steps <= 4 else 150
         print(f"  {steps:2d} steps  {size / 1024:6.1f} KiB  (target <= {budget} KiB)")
-    print()
-    print(f"Reproduce: {command}")
-    print(f"       or: .venv/bin/python bench/deliver_routines.py {options}")
-    return 0 if duplicates == 0 and lost == 0 else 1
+    print(flush=True)
+    return {
+        "label": label,
+        "rate": rate,
+        "limit_rate": limit_rate,
+        "worker_cpu_ms": worker_cpu * per_email,
+        "duplicates": duplicates,
+        "lost": lost,
+        "pss": sampler.peak_pss,
+    }
 
 
 if __name__ == "__main__":

@@ -28,10 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 import smtplib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -222,12 +224,29 @@ class _Connection:
         """What Django's SMTP backend does for one message (its _send), with the bytes
         written directly (ClinicEmail.wire_bytes) rather than through email.message."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
-        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        recipients = [_envelope(address, encoding) for address in message.recipients()]
         if not recipients:
             return 0
-        sender = sanitize_address(message.from_email, encoding)
+        sender = _sanitized(message.from_email, encoding)
         self.backend.connection.sendmail(sender, recipients, message.wire_bytes())
         return 1
+
+
+# The sender is the same for a clinic's every email: its address is parsed once.
+_sanitized = lru_cache(maxsize=64)(sanitize_address)
+# `Name <local@domain>` with a plain ASCII address: what the envelope takes of it is the
+# address, which sanitize_address would give after parsing the whole header (smtplib
+# keeps only the address in angle brackets).
+_ATOMS = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+_PLAIN_ADDRESS = re.compile(rf'[^][\\()<>@,:;".\r\n]*<({_ATOMS}@{_ATOMS})>|({_ATOMS}@{_ATOMS})')
+
+
+def _envelope(address: str, encoding: str) -> str:
+    """The address the envelope (RCPT TO) carries, as Django's SMTP backend gives smtplib."""
+    plain = _PLAIN_ADDRESS.fullmatch(address)
+    if plain:
+        return plain[1] or plain[2]
+    return sanitize_address(address, encoding)
 
     def close(self) -> None:
         if not self.is_open:

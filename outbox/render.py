@@ -181,14 +181,22 @@ def _text_part(text: str, subtype: str) -> bytes | None:
         return None
     if b"\r" in data:
         data = re.sub(rb"\r\n?", b"\n", data)
-    if any(len(line) > _LONGEST_LINE for line in data.split(b"\n")):
+    if max(map(len, data.split(b"\n"))) > _LONGEST_LINE:
         return None
     return _text_head(subtype, "7bit" if text.isascii() else "8bit") + b"\r\n" + data.replace(b"\n", b"\r\n")
 
 
-def _multipart(headers: list[tuple[str, object]], boundary: str, parts: list[bytes]) -> bytes:
+@lru_cache(maxsize=64)
+def _wire_header(name: str, value: str, encoding: str) -> bytes:
+    """A header as EmailMessage.message() sets it and the generator writes it. Kept for the
+    headers many emails share (Subject, From, Reply-To): compat32's Header encodes a subject
+    even when it is plain ASCII."""
+    return _header_line(_WIRE, *forbid_multi_line_headers(name, value, encoding))
+
+
+def _multipart(headers: list[tuple[str, object]], boundary: str, parts: list[bytes], encoding: str) -> bytes:
     """A multipart as the generator writes it: headers, a blank line, the parts between boundaries."""
-    head = b"".join(_header_line(_WIRE, name, value) for name, value in headers)
+    head = b"".join(_wire_header(name, value, encoding) for name, value in headers)
     mark = boundary.encode("ascii")
     between = b"\r\n--" + mark + b"\r\n"
     return head + b"\r\n--" + mark + b"\r\n" + between.join(parts) + b"\r\n--" + mark + b"--\r\n"
@@ -255,13 +263,13 @@ class ClinicEmail(EmailMultiAlternatives):
             pictures = [_picture_part(image).flattened(False, _WIRE, _WIRE.linesep) for image in self.inline_images]
             content_type = f'multipart/related; boundary="{boundary}"'
             related = [("Content-Type", content_type), ("MIME-Version", "1.0")]
-            html_part = _multipart(related, boundary, [html_part, *pictures])
+            html_part = _multipart(related, boundary, [html_part, *pictures], encoding)
         content_type = f'multipart/{self.alternative_subtype}; boundary="{root_boundary}"'
-        headers = [("Content-Type", content_type), ("MIME-Version", "1.0"), *self._headers(encoding)]
-        return _multipart(headers, root_boundary, [text_part, html_part])
+        headers = [("Content-Type", content_type), ("MIME-Version", "1.0"), *self._headers()]
+        return _multipart(headers, root_boundary, [text_part, html_part], encoding)
 
-    def _headers(self, encoding: str) -> list[tuple[str, object]]:
-        """The headers EmailMessage.message() sets after MIME-Version, in its order, as it sets them."""
+    def _headers(self) -> list[tuple[str, object]]:
+        """The headers EmailMessage.message() sets after MIME-Version, in its order."""
         extra = self.extra_headers
         headers = [("Subject", self.subject), ("From", extra.get("From", self.from_email))]
         for name, values in (("To", self.to), ("Cc", self.cc), ("Reply-To", self.reply_to)):
@@ -275,8 +283,7 @@ class ClinicEmail(EmailMultiAlternatives):
         if "message-id" not in names:
             headers.append(("Message-ID", make_msgid(domain=DNS_NAME)))
         set_above = {"from", "to", "cc", "reply-to"}
-        headers += [(name, value) for name, value in extra.items() if name.lower() not in set_above]
-        return [forbid_multi_line_headers(name, value, encoding) for name, value in headers]
+        return headers + [(name, value) for name, value in extra.items() if name.lower() not in set_above]
 
 
 def _render(template, context: dict) -> str:

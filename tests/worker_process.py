@@ -96,10 +96,11 @@ class ProcessGroup:
     """A command run in its own process group, its output in a log file; `stop()` ends the
     whole group (a parent and its children) and always ends in SIGKILL."""
 
-    def __init__(self, command: list[str], *, env: dict[str, str], name: str) -> None:
+    def __init__(self, command: list[str], *, env: dict[str, str], name: str, cwd: Path = BASE_DIR) -> None:
         self.command = command
         self.env = env
         self.name = name
+        self.cwd = cwd
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
 
@@ -107,7 +108,7 @@ class ProcessGroup:
         """Start, then wait until `ready()` (bounded); a process that exits first is an error."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            self.command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -169,7 +170,9 @@ class WorkerProcess(ProcessGroup):
         concurrency: int = 2,
         settings: dict | None = None,
         name: str = "faults",
+        code_dir: Path = BASE_DIR,
     ) -> None:
+        # code_dir: another checkout's code (the delivery benchmark's --compare-with).
         command = [
             sys.executable,
             "-m",
@@ -189,7 +192,8 @@ class WorkerProcess(ProcessGroup):
             f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]
         env = process_env(database_url=database_url, redis_url=redis_url, email_url=email_url, settings=settings)
-        super().__init__(command, env=env, name=f"celery-{name}")
+        env["PYTHONPATH"] = str(code_dir)
+        super().__init__(command, env=env, name=f"celery-{name}", cwd=code_dir)
         self.concurrency = concurrency
         self.peak_rss = 0
 
