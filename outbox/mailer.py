@@ -199,6 +199,23 @@ def _record_failure(delivery: Delivery, error: SendError) -> str:
     return status
 
 
+# The sender is the same for a clinic's every email: its address is parsed once.
+_sanitized = lru_cache(maxsize=64)(sanitize_address)
+# `Name <local@domain>` with a plain ASCII address: what the envelope takes of it is the
+# address, which sanitize_address would give after parsing the whole header (smtplib
+# keeps only the address in angle brackets).
+_ATOMS = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+_PLAIN_ADDRESS = re.compile(rf'[^][\\()<>@,:;".\r\n]*<({_ATOMS}@{_ATOMS})>|({_ATOMS}@{_ATOMS})')
+
+
+def _envelope(address: str, encoding: str) -> str:
+    """The address the envelope (RCPT TO) carries, as Django's SMTP backend gives smtplib."""
+    plain = _PLAIN_ADDRESS.fullmatch(address)
+    if plain:
+        return plain[1] or plain[2]
+    return sanitize_address(address, encoding)
+
+
 class _Connection:
     """One SMTP connection for a whole batch, reopened only after it was lost."""
 
@@ -230,23 +247,6 @@ class _Connection:
         sender = _sanitized(message.from_email, encoding)
         self.backend.connection.sendmail(sender, recipients, message.wire_bytes())
         return 1
-
-
-# The sender is the same for a clinic's every email: its address is parsed once.
-_sanitized = lru_cache(maxsize=64)(sanitize_address)
-# `Name <local@domain>` with a plain ASCII address: what the envelope takes of it is the
-# address, which sanitize_address would give after parsing the whole header (smtplib
-# keeps only the address in angle brackets).
-_ATOMS = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
-_PLAIN_ADDRESS = re.compile(rf'[^][\\()<>@,:;".\r\n]*<({_ATOMS}@{_ATOMS})>|({_ATOMS}@{_ATOMS})')
-
-
-def _envelope(address: str, encoding: str) -> str:
-    """The address the envelope (RCPT TO) carries, as Django's SMTP backend gives smtplib."""
-    plain = _PLAIN_ADDRESS.fullmatch(address)
-    if plain:
-        return plain[1] or plain[2]
-    return sanitize_address(address, encoding)
 
     def close(self) -> None:
         if not self.is_open:
