@@ -194,10 +194,22 @@ def _wire_header(name: str, value: str, encoding: str) -> bytes:
     return _header_line(_WIRE, *forbid_multi_line_headers(name, value, encoding))
 
 
-def _multipart(headers: list[tuple[str, object]], boundary: str, parts: list[bytes], encoding: str) -> bytes:
-    """A multipart as the generator writes it: headers, a blank line, the parts between boundaries."""
-    head = b"".join(_wire_header(name, value, encoding) for name, value in headers)
+# A boundary of _boundary()'s shape: its Content-Type header folds the same whatever the
+# hex digits, so the header is folded once with this one and the digits put in after.
+_ANY_BOUNDARY = "=_" + "0" * 32
+_BOUNDARY_SHAPE = re.compile("=_[0-9a-f]{32}")
+
+
+def _multipart(subtype: str, boundary: str, headers: list[tuple[str, object]], parts: list[bytes], encoding) -> bytes:
+    """A multipart as the generator writes it: Content-Type, MIME-Version and `headers`, a
+    blank line, the parts between boundaries."""
     mark = boundary.encode("ascii")
+    if _BOUNDARY_SHAPE.fullmatch(boundary):
+        content_type = f'multipart/{subtype}; boundary="{_ANY_BOUNDARY}"'
+        head = _wire_header("Content-Type", content_type, encoding).replace(_ANY_BOUNDARY.encode(), mark)
+    else:
+        head = _wire_header("Content-Type", f'multipart/{subtype}; boundary="{boundary}"', encoding)
+    head += b"".join(_wire_header(name, value, encoding) for name, value in [("MIME-Version", "1.0"), *headers])
     between = b"\r\n--" + mark + b"\r\n"
     return head + b"\r\n--" + mark + b"\r\n" + between.join(parts) + b"\r\n--" + mark + b"--\r\n"
 
@@ -261,12 +273,8 @@ class ClinicEmail(EmailMultiAlternatives):
             if boundary is None:
                 return None
             pictures = [_picture_part(image).flattened(False, _WIRE, _WIRE.linesep) for image in self.inline_images]
-            content_type = f'multipart/related; boundary="{boundary}"'
-            related = [("Content-Type", content_type), ("MIME-Version", "1.0")]
-            html_part = _multipart(related, boundary, [html_part, *pictures], encoding)
-        content_type = f'multipart/{self.alternative_subtype}; boundary="{root_boundary}"'
-        headers = [("Content-Type", content_type), ("MIME-Version", "1.0"), *self._headers()]
-        return _multipart(headers, root_boundary, [text_part, html_part], encoding)
+            html_part = _multipart("related", boundary, [], [html_part, *pictures], encoding)
+        return _multipart(self.alternative_subtype, root_boundary, self._headers(), [text_part, html_part], encoding)
 
     def _headers(self) -> list[tuple[str, object]]:
         """The headers EmailMessage.message() sets after MIME-Version, in its order."""
@@ -454,8 +462,13 @@ def recipient(delivery: Delivery) -> str:
 def sender(clinic=None) -> str:
     """From: the clinic's name with the installation's address (DEFAULT_FROM_EMAIL's), so the
     client sees who writes while the address stays one the installation may send from."""
-    name, email = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return address(clinic.name if clinic else name, email)
+    return _sender(clinic.name if clinic else None, settings.DEFAULT_FROM_EMAIL)
+
+
+@lru_cache(maxsize=256)
+def _sender(clinic_name: str | None, from_email: str) -> str:
+    name, email = parseaddr(from_email)
+    return address(name if clinic_name is None else clinic_name, email)
 
 
 def reply_to(clinic) -> str:
