@@ -13,7 +13,7 @@ from io import BytesIO
 from unittest import mock
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -23,7 +23,7 @@ from outbox import mailer, render
 from outbox.models import Delivery
 from routines import emails
 from routines.emails import build_routine_email, preview_routine_email
-from routines.links import clinic_segment, make_token, read_checkin_token
+from routines.links import SALT, clinic_segment, make_token, read_checkin_token
 from routines.models import CheckIn
 from tests.factories import (
     AppointmentFactory,
@@ -371,6 +371,101 @@ def test_routine_email_sends_through_the_django_mail_backend(delivery, settings)
     build_routine_email(delivery).send()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].extra_headers["Message-ID"] == delivery.message_id
+
+
+def _but_boundaries_and_date(raw: bytes) -> bytes:
+    """The bytes with what differs between two builds of the same email (its random
+    boundaries, the second it was made in) made the same."""
+    raw = re.sub(rb"=_[0-9a-f]{32}|={15}[0-9]+==", b"=_-", raw)  # ours, the generator's
+    return re.sub(rb"\r\nDate: [^\r]*", b"\r\nDate: -", raw)
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "clinic_name", "clinic_email", "intro"),
+    [
+        ("Maya", "Lindqvist", "Calm Feet Reflexology", "", "Lovely to see you today, Maya."),
+        ('Zoë <b>"&', "Søndergaard-O'Brien", "Fußpflege & Reflexe", "hallo@fusspflege.example", "Kind words."),
+        ("Maya", "A" * 90, "Calm Feet Reflexology, a clinic with a name long enough to fold", "calm@x.example", ""),
+        ("Maya", "Lindqvist", "Calm Feet Reflexology", "", "A line far too long for 8bit. " * 40),  # quoted-printable
+    ],
+    ids=["plain", "not-ascii-and-markup", "long-headers", "long-line"],
+)
+def test_the_bytes_sent_to_the_mail_server_are_the_standard_librarys_byte_for_byte(
+    delivery, routine, first_name, last_name, clinic_name, clinic_email, intro
+):
+    """The mailer writes a routine email's bytes directly (ClinicEmail.wire_bytes) rather
+    than through email.message and the generator: the same bytes, headers and all."""
+    client, clinic = routine.client, routine.clinic
+    client.first_name, client.last_name = first_name, last_name
+    client.save()
+    clinic.name, clinic.email = clinic_name, clinic_email
+    clinic.save()
+    routine.intro = intro
+    routine.save()
+    delivery = Delivery.objects.get(pk=delivery.pk)
+    for _ in range(2):  # the first email of its shape, then one filled in from it
+        message = build_routine_email(delivery)
+        wire = message.wire_bytes()
+        assert _but_boundaries_and_date(wire) == _but_boundaries_and_date(message.message().as_bytes(linesep="\r\n"))
+    text, html = _bodies(message)
+    assert f"Hello {first_name}," in text
+    assert "Hello Zoë &lt;b&gt;&quot;&amp;," in html if first_name.startswith("Zoë") else f"Hello {first_name}," in html
+
+
+def test_an_email_with_an_attachment_goes_to_the_mail_server_as_the_standard_library_writes_it(appointment):
+    message = build_appointment_email(_appointment_delivery(appointment, "confirmation"))
+    assert message.attachments
+    wire = message.wire_bytes()
+    assert _but_boundaries_and_date(wire) == _but_boundaries_and_date(message.message().as_bytes(linesep="\r\n"))
+
+
+def test_a_routine_edited_and_a_client_and_clinic_renamed_between_two_emails_show_the_new_words(delivery, routine):
+    """Emails of the same words are rendered once and filled in (outbox/render.py): what
+    changed since the last email must show in the next one, never the words it replaced."""
+    before_text, before_html = _bodies(build_routine_email(delivery))
+    assert "Spine along the palm" in before_text and "Hello Maya," in before_html
+    step = routine.steps.get(position=1)
+    step.title, step.instruction = "Spine, gently now", "Press lightly along the edge of the palm."
+    step.save()
+    routine.intro = "Good to hear the mornings are easier."
+    routine.save()
+    routine.client.first_name = "Mia"
+    routine.client.save()
+    routine.clinic.name, routine.clinic.phone = "Lindqvist Reflexology", "555 0199"
+    routine.clinic.save()
+    text, html = _bodies(build_routine_email(Delivery.objects.get(pk=delivery.pk)))
+    for body in (text, html):
+        assert "Spine, gently now" in body and "Press lightly along the edge of the palm." in body
+        assert "Spine along the palm" not in body
+        assert "Good to hear the mornings are easier." in body and "Lovely to see you today" not in body
+        assert "Hello Mia," in body and "Maya" not in body
+        assert "Lindqvist Reflexology" in body and "555 0199" in body and "Calm Feet" not in body
+
+
+def test_two_clients_with_the_same_routine_each_get_their_own_name_and_links_escaped_where_html(
+    delivery, routine, clinic, practitioner
+):
+    other_client = ClientFactory(clinic=clinic, first_name="Zoë <b>&", last_name="Ng", email="zoe@example.org")
+    other_routine = RoutineFactory(clinic=clinic, client=other_client, created_by=practitioner, intro=routine.intro)
+    for step in routine.steps.all():
+        step.pk, step.routine = None, other_routine
+        step.save()
+    other = DeliveryFactory(routine=other_routine, local_date=LOCAL_DAY)
+    shapes = len(render._SHAPES)
+    (maya_text, maya_html), (zoe_text, zoe_html) = (_bodies(build_routine_email(d)) for d in (delivery, other))
+    assert len(render._SHAPES) <= shapes + 1  # the second email was filled in from the first's shape
+    assert "Hello Maya," in maya_text and "Hello Maya," in maya_html
+    assert "Hello Zoë <b>&," in zoe_text and "Hello Zoë &lt;b&gt;&amp;," in zoe_html and "Hello Maya" not in zoe_html
+    for text, html, row in ((maya_text, maya_html, delivery), (zoe_text, zoe_html, other)):
+        tokens = set(re.findall(r"/r/[^/]+/([^/\s\"]+)/", text + html))
+        assert len(tokens) == 14 and {read_checkin_token(t).delivery_id for t in tokens} == {row.pk}
+
+
+def test_links_signed_many_at_a_time_are_what_djangos_signer_reads(delivery):
+    token = make_token(delivery, CheckIn.Kind.PAIN, pain=7)
+    assert signing.TimestampSigner(salt=SALT).unsign_object(token) == {"d": delivery.pk, "k": "pain", "p": 7}
+    with pytest.raises(signing.BadSignature):
+        signing.TimestampSigner(salt="another.purpose").unsign_object(token)
 
 
 # --- appointment emails ------------------------------------------------------------
