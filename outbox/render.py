@@ -7,6 +7,11 @@ Pictures are PNGs attached inline (multipart/related, referenced by `cid:`): mai
 clients block remote images and most do not show SVG, and an email must load nothing
 from a remote host. A picture's MIME part is made once and its bytes copied into every
 email that shows it, so a morning's 20,000 emails don't encode it 20,000 times.
+
+Emails with the same words (a routine's steps on a day, for every client who has them)
+are rendered once and filled in with each recipient's own strings (EmailParts.personal;
+see "Many emails of one shape" below), and their bytes are written directly for the
+mail server (ClinicEmail.wire_bytes), the same bytes as the standard library's.
 """
 
 from __future__ import annotations
