@@ -15,6 +15,7 @@ from appointments.models import Appointment
 from appointments.services import status_change_log
 from audit.services import logged_update
 
+from . import rollups
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
 
@@ -208,10 +209,12 @@ def treatment_session_update(*, session: TreatmentSession, data: dict[str, Any],
     _sync_notes(session=session, notes=notes)
 
 
+@transaction.atomic
 def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
     """Sign and lock the session. Returns False when it was already signed; the
     conditional update means two clicks cannot both sign it. Raises NoTreatmentConsent
-    or TooEarly as recording does."""
+    or TooEarly as recording does. Its results now count: the reports' copies of the
+    client's history and of the session's day follow in the same transaction."""
     now = timezone.now()
     blocker = record_blocker(client=session.client, starts_at=session.started_at, now=now)
     if blocker is not None:
@@ -224,6 +227,7 @@ def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
     )
     if signed:
         session.signed_at, session.signed_by = now, by
+        rollups.session_changed(session)
     return bool(signed)
 
 
@@ -245,6 +249,7 @@ def treatment_session_amend(
         raise NothingChanged("Nothing changed: the amendment is the same as the signed record.")
     _apply_fields(session=session, data=data)
     _sync_notes(session=session, notes=notes)
+    rollups.session_changed(session)
     return SessionAmendment.objects.create(
         session=session, by=by, reason=reason, before=before, after=session_snapshot(session)
     )
