@@ -199,7 +199,9 @@ class ZoneDay(models.Model):
     Reports). Kept by sessions.rollups in the transaction that signs or amends a session,
     rebuilt for a clinic whose timezone changes; a draft's notes are not counted."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    # The unique constraint leads with the clinic and the day: the reports' range read,
+    # from the index alone (PostgreSQL), and the clinic's own index.
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     zone = models.ForeignKey(ReflexZone, on_delete=models.CASCADE, related_name="+")
     side = models.CharField(max_length=5, choices=Side.choices)
@@ -209,7 +211,11 @@ class ZoneDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "day", "zone", "side"], name="zoneday_clinic_day_zone_side"),
+            models.UniqueConstraint(
+                fields=["clinic", "day", "zone", "side"],
+                include=["times", "tender", "pressure_sum"],
+                name="zoneday_clinic_day_zone_side",
+            ),
         ]
 
     def __str__(self) -> str:
