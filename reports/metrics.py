@@ -34,7 +34,6 @@ from django.db.models import (
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils.safestring import SafeString
 
-from accounts.models import User
 from appointments.models import Appointment
 from charts import svg
 from clients.models import Client
@@ -190,13 +189,15 @@ def clients(scope: Scope) -> Computed:
 
 
 def practitioners(scope: Scope) -> Computed:
-    # Grouped by the practitioner's id alone (the clients seen are counted distinct, which
-    # sorts: on two numbers, not on the names too); their names in a third, small query.
+    # Grouped by the practitioner's id alone, their names carried as aggregates: the clients
+    # seen are counted distinct, which sorts, on two numbers rather than on the names too.
+    names = {"first": Min("practitioner__first_name"), "last": Min("practitioner__last_name")}
+    names["username"] = Min("practitioner__username")
     worked = (
         sessions_qs(scope)
         .order_by()
         .values("practitioner_id")
-        .annotate(sessions=Count("id"), clients=Count("client_id", distinct=True))
+        .annotate(sessions=Count("id"), clients=Count("client_id", distinct=True), **names)
     )
     booked = (
         _past_appointments(scope)
@@ -207,14 +208,16 @@ def practitioners(scope: Scope) -> Computed:
             attended=Count("id", filter=Q(status=Status.ATTENDED)),
             no_shows=Count("id", filter=Q(status=Status.NO_SHOW)),
             cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
+            **names,
         )
     )
     people: dict[int, dict] = {}
     for row in [*worked, *booked]:
-        people.setdefault(row.pop("practitioner_id"), {"sessions": 0, "clients": 0, "total": 0}).update(row)
-    names = User.objects.filter(pk__in=list(people)).values_list("pk", "first_name", "last_name", "username")
-    for pk, *name in names if people else ():
-        people[pk]["name"] = _person(*name)
+        person = people.setdefault(
+            row["practitioner_id"],
+            {"name": _person(*(row[n] for n in names)), "sessions": 0, "clients": 0, "total": 0},
+        )
+        person.update({k: v for k, v in row.items() if k not in names and k != "practitioner_id"})
     return Computed(
         [
             {
