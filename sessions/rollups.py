@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -133,9 +133,10 @@ def locked_clinic(clinic_id: int) -> Clinic:
     return Clinic.objects.select_for_update(no_key=True).get(pk=clinic_id)
 
 
+@transaction.atomic(savepoint=False)
 def session_changed(session: TreatmentSession) -> None:
     """A signed session was signed or amended: recompute its client's history and its day.
-    Call inside the transaction that changed it."""
+    Call inside the transaction that changed it (it joins it; alone, it is its own)."""
     clinic = locked_clinic(session.clinic_id)
     history_refresh(clinic_id=clinic.pk, client_ids=[session.client_id])
     zone_days_refresh(clinic, [local_day(clinic, session.started_at)])
@@ -145,6 +146,7 @@ def session_changed(session: TreatmentSession) -> None:
         setattr(session, name, value)
 
 
+@transaction.atomic(savepoint=False)
 def clinic_rebuilt(clinic: Clinic) -> None:
     """Recompute both copies for the whole clinic (see the module's docstring for when)."""
     clinic = locked_clinic(clinic.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
@@ -33,4 +34,5 @@ def note_timezone_change(sender, instance: Clinic, raw: bool = False, update_fie
 def rebuild_zone_days(sender, instance: Clinic, created: bool, raw: bool = False, **kwargs) -> None:
     if not created and not raw and getattr(instance, "_timezone_changed", False):
         instance._timezone_changed = False
-        rollups.zone_days_refresh(rollups.locked_clinic(instance.pk))
+        with transaction.atomic(savepoint=False):
+            rollups.zone_days_refresh(rollups.locked_clinic(instance.pk))

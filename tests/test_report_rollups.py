@@ -243,10 +243,10 @@ def test_signing_takes_one_statement_per_copy_whatever_the_clients_history(
     for day in range(1, 25):
         signed(client_, practitioner, at(day), 5, 3)
     draft = TreatmentSessionFactory(clinic=clinic, client=client_, practitioner=practitioner, started_at=at(26))
-    # Signing's own nine (its transaction's and the audit's savepoints, the locked read, the
-    # update, the session and client read back for the audit row, the audit row), then five for
-    # the copies: the clinic's lock, the history, the day's rows (delete, insert), the copies read back.
-    with django_assert_num_queries(14):
+    # Signing's own ten (its checks, its transaction's and the audit's savepoints, the locked
+    # read, the update, the audit row), then five for the copies: the clinic's lock, the
+    # history, the day's rows (delete, insert), the copies read back.
+    with django_assert_num_queries(15):
         treatment_session_sign(session=draft, by=practitioner)
     draft.refresh_from_db()
     assert draft.history_number == 25
