@@ -39,6 +39,7 @@ from .models import HISTORY_FIELDS, TENDER_RESPONSES, PressureNote, TreatmentSes
 RELIEF_PAIN = 2
 
 SESSIONS = TreatmentSession._meta.db_table
+ONE_DAY = dt.timedelta(days=1)
 
 # Per signed session of the clients chosen by {where}, in their order (start, then id):
 # number, scores so far, the first and latest score so far (as number * 100 + score, the
@@ -97,25 +98,23 @@ def zone_days_refresh(clinic: Clinic, days: Iterable[dt.date] | None = None) -> 
     tz = ZoneInfo(clinic.timezone)
     notes = PressureNote.objects.filter(clinic=clinic, session__signed_at__isnull=False)
     rows = ZoneDay.objects.filter(clinic=clinic)
+    notes = notes.order_by().annotate(local_day=TruncDate("started_at", tzinfo=tz))
     if days is not None:
         days = sorted(set(days))
         if not days:
             return
-        in_days = Q()
+        # The notes' own index range, a day wider each side (a midnight the clocks skip
+        # stays inside it), then exactly the days asked for.
+        near = Q()
         for day in days:
-            in_days |= Q(started_at__gte=_midnight(day, tz), started_at__lt=_midnight(day + dt.timedelta(days=1), tz))
-        notes = notes.filter(in_days)
+            near |= Q(started_at__gte=_midnight(day - ONE_DAY, tz), started_at__lt=_midnight(day + 2 * ONE_DAY, tz))
+        notes = notes.filter(near, local_day__in=days)
         rows = rows.filter(day__in=days)
     rows.delete()
-    tally = (
-        notes.order_by()
-        .annotate(local_day=TruncDate("started_at", tzinfo=tz))
-        .values("local_day", "zone_id", "side")
-        .annotate(
-            n_times=Count("id"),
-            n_tender=Count("id", filter=Q(response__in=TENDER_RESPONSES)),
-            n_pressure=Sum("pressure"),
-        )
+    tally = notes.values("local_day", "zone_id", "side").annotate(
+        n_times=Count("id"),
+        n_tender=Count("id", filter=Q(response__in=TENDER_RESPONSES)),
+        n_pressure=Sum("pressure"),
     )
     select, params = tally.query.sql_with_params()
     table = ZoneDay._meta.db_table
