@@ -601,7 +601,7 @@ def zones(scope: Scope) -> Computed:
         worked = times.setdefault(r["zone_id"], [0, 0])
         worked[0] += r["times"]
         worked[1] += r["tender"]
-    names = ReflexZone.objects.filter(pk__in=list(times)).in_bulk() if times else {}
+    names = ReflexZone.objects.filter(pk__in=list(times)).only("name", "reflex_map").in_bulk() if times else {}
     top = sorted(times, key=lambda pk: (-times[pk][0], names[pk].name, pk))[:TOP_ZONES]
     charts = dict(ReflexMap.choices)
     return Computed(
