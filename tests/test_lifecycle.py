@@ -124,6 +124,14 @@ def test_the_intake_checkbox_cannot_undo_the_clients_stop(anon, delivery, maya, 
     assert maya.consent_email is False and maya.email_consent_withdrawal is not None
 
 
+def test_a_name_with_markup_reads_as_typed_beside_the_intakes_email_box(anon, delivery, maya, practitioner_client):
+    Client.objects.filter(pk=maya.pk).update(first_name="<b>Maya</b>")
+    _stop(anon, delivery)
+    form_page = practitioner_client.get(reverse("clients:edit", args=[maya.pk])).content.decode()
+    assert "&lt;b&gt;Maya&lt;/b&gt; Lindqvist stopped routine emails on" in form_page
+    assert "<b>Maya</b>" not in form_page
+
+
 def test_the_client_page_shows_the_withdrawal_at_the_top(anon, delivery, maya, practitioner_client):
     _stop(anon, delivery)
     page = practitioner_client.get(reverse("clients:detail", args=[maya.pk])).content.decode()
