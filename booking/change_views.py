@@ -20,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.inputs import parse_day, parse_instant
+from accounts.links import BROKEN, EXPIRED, expired_links_clinic, link_problem
 from accounts.localtime import local_today, local_zone
-from accounts.models import Clinic
 from appointments.models import Appointment
 
 from . import changes
@@ -32,19 +32,8 @@ PAGE = "booking/change_page.html"
 PROBLEM = "booking/change_problem.html"
 
 
-def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    return render(request, PROBLEM, {"expired": status == 410, "clinic": clinic}, status=status)
-
-
-def _expired_links_clinic(token: str, segment: str) -> int | None:
-    """The clinic of an expired link: its appointment's (the signature is good, only old), else its segment's."""
-    try:
-        link = read_change_token(token, max_age=None)
-    except LinkInvalid:
-        return CHANGE_LINK.clinic_from_segment(segment)
-    found = Appointment.objects.filter(pk=link.appointment_id).values_list("clinic_id", flat=True).first()
-    return found if found is not None else CHANGE_LINK.clinic_from_segment(segment)
+def _appointments(link: ChangeLink):
+    return Appointment.objects.filter(pk=link.appointment_id)
 
 
 def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
@@ -101,16 +90,17 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     try:
         link = read_change_token(token)
     except LinkExpired:
-        return _problem(request, 410, _expired_links_clinic(token, clinic))
+        clinic_id = expired_links_clinic(CHANGE_LINK, token, clinic, read=read_change_token, rows=_appointments)
+        return link_problem(request, PROBLEM, EXPIRED, clinic_id)
     except LinkInvalid:
-        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+        return link_problem(request, PROBLEM, BROKEN, CHANGE_LINK.clinic_from_segment(clinic))
     appointment = (
         Appointment.objects.select_related("clinic", "client", "practitioner", "treatment_type")
         .filter(pk=link.appointment_id)
         .first()
     )
     if appointment is None:
-        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+        return link_problem(request, PROBLEM, BROKEN, CHANGE_LINK.clinic_from_segment(clinic))
 
     now = timezone.now()
     settings = BookingSettings.for_clinic(appointment.clinic)

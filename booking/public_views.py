@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.inputs import parse_day, parse_instant
+from accounts.links import BROKEN, EXPIRED, link_problem
 from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from accounts.ratelimit import attempt_allowed
@@ -229,15 +230,8 @@ def booking_sent(request: HttpRequest, slug: str) -> HttpResponse:
 # --- The link in the email ---------------------------------------------------------------
 
 
-def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    context = {
-        "expired": status == 410,
-        "clinic": clinic,
-        "clinic_name": clinic.name if clinic else "",
-        "minutes": HOLD_MINUTES,
-    }
-    return render(request, "booking/public/problem.html", context, status=status)
+def _problem(request: HttpRequest, problem: str, clinic_id: int | None) -> HttpResponse:
+    return link_problem(request, "booking/public/problem.html", problem, clinic_id, minutes=HOLD_MINUTES)
 
 
 def _hold_page(request: HttpRequest, hold: BookingHold, *, state: str, status: int = 200) -> HttpResponse:
@@ -269,7 +263,7 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
             # Genuine but old: what became of the booking still tells the client the most.
             hold_id, expired = read_verify_token(token, max_age=None), True
     except LinkInvalid:
-        return _problem(request, 400, segment_clinic)
+        return _problem(request, BROKEN, segment_clinic)
     hold = (
         BookingHold.objects.select_related("clinic", "practitioner", "treatment_type", "appointment")
         .filter(pk=hold_id, clinic_id=segment_clinic)
@@ -277,10 +271,10 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     )
     if hold is None:
         # A genuine old link whose unconfirmed hold has since been forgotten is simply expired.
-        return _problem(request, 410 if expired else 400, segment_clinic)
+        return _problem(request, EXPIRED if expired else BROKEN, segment_clinic)
     now = timezone.now()
     if expired and hold.status == BookingHold.Status.HELD:
-        return _problem(request, 410, hold.clinic_id)
+        return _problem(request, EXPIRED, hold.clinic_id)
     if request.method == "GET":
         state = _state(hold, now)
         return _hold_page(request, hold, state="confirm" if state == BookingHold.Status.HELD else state)
