@@ -27,6 +27,7 @@ from appointments.models import Appointment
 from . import changes
 from .change_links import CANCEL, CHANGE_LINK, ChangeLink, LinkExpired, LinkInvalid, read_change_token
 from .models import BookingSettings
+from .week import slot_week, week_start
 
 PAGE = "booking/change_page.html"
 PROBLEM = "booking/change_problem.html"
@@ -36,15 +37,18 @@ def _appointments(link: ChangeLink):
     return Appointment.objects.filter(pk=link.appointment_id)
 
 
-def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
+def _horizon(appointment: Appointment, settings, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = local_today(appointment.clinic, now)
+    return today, today + dt.timedelta(weeks=settings.horizon_weeks)
+
+
+def _picker_start(request: HttpRequest, appointment: Appointment, settings, now: dt.datetime) -> dt.date:
     """The first day the picker shows: the one asked for (?from=), else a few days before the
     appointment, so its week is on screen with "earlier" and "later" either side."""
-    today = local_today(appointment.clinic, now)
-    asked = parse_day(request.GET.get("from"))
-    if asked is not None and today <= asked <= today + dt.timedelta(weeks=60):
-        return asked
+    today, last = _horizon(appointment, settings, now)
     own_day = appointment.starts_at.astimezone(local_zone(appointment.clinic)).date()
-    return max(today, own_day - dt.timedelta(days=3))
+    otherwise = max(today, own_day - dt.timedelta(days=3))
+    return week_start(parse_day(request.GET.get("from")), today=today, last=last, otherwise=otherwise)
 
 
 def _page(request, appointment, link: ChangeLink, settings, *, state: str, status: int = 200, **extra) -> HttpResponse:
@@ -61,27 +65,13 @@ def _page(request, appointment, link: ChangeLink, settings, *, state: str, statu
     return render(request, PAGE, context, status=status)
 
 
-def _picker(request, appointment, link, settings, now, *, start: dt.date, **extra) -> HttpResponse:
+def _picker(request, appointment, link, settings, now, *, start: dt.date | None = None, **extra) -> HttpResponse:
+    start = start or _picker_start(request, appointment, settings, now)
     slots = changes.reschedule_slots(appointment, settings=settings, start=start, now=now)
+    today, last = _horizon(appointment, settings, now)
     tz = local_zone(appointment.clinic)
-    days: dict[dt.date, list] = {}
-    for slot in slots:
-        days.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
-    later = start + dt.timedelta(days=changes.PICKER_DAYS)
-    earlier = start - dt.timedelta(days=changes.PICKER_DAYS)
-    today = local_today(appointment.clinic, now)
-    return _page(
-        request,
-        appointment,
-        link,
-        settings,
-        state=changes.OPEN,
-        days=list(days.items()),
-        start=start,
-        later=later,
-        earlier=max(earlier, today) if start > today else None,
-        **extra,
-    )
+    week = slot_week(slots, start=start, today=today, last=last, tz=tz, url=lambda day: f"?from={day:%Y-%m-%d}")
+    return _page(request, appointment, link, settings, state=changes.OPEN, week=week, **extra)
 
 
 @never_cache
@@ -110,7 +100,9 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     if request.method != "POST":
         if link.purpose == CANCEL:
             return _page(request, appointment, link, settings, state=state)
-        return _picker(request, appointment, link, settings, now, start=_picker_start(request, appointment, now))
+        return _picker(
+            request, appointment, link, settings, now, start=_picker_start(request, appointment, settings, now)
+        )
 
     try:
         if link.purpose == CANCEL:
@@ -118,8 +110,7 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         else:
             starts_at = parse_instant(request.POST.get("slot"))
             if starts_at is None:
-                start = _picker_start(request, appointment, now)
-                return _picker(request, appointment, link, settings, now, start=start, error="Choose a time.")
+                return _picker(request, appointment, link, settings, now, error="Choose a time.")
             done = changes.client_reschedule(
                 appointment=appointment, sequence=link.sequence, starts_at=starts_at, now=now
             )

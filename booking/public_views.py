@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import groupby
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -42,8 +41,8 @@ from .forms import ANYONE, ChooseForm, DetailsForm
 from .links import VERIFY_LINK, LinkExpired, LinkInvalid, read_verify_token
 from .models import HOLD_MINUTES, BookingHold, BookingSettings
 from .slots import Slot, free_slots
+from .week import DAYS, slot_week, week_start
 
-PAGE_DAYS = 7
 RATE_LIMITED = (
     "You have tried to book several times in a short while, so we have paused online booking for you "
     "for up to {minutes} minutes. Please try again later, or contact the clinic."
@@ -95,30 +94,26 @@ def booking_page(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         treatment, practitioner = form.cleaned_data["type"], form.cleaned_data["practitioner"]
         today = local_today(clinic)
-        start = max(parse_day(request.GET.get("from")) or today, today)
-        start = min(start, today + dt.timedelta(weeks=booking.horizon_weeks))
-        slots = free_slots(clinic, treatment, practitioner=practitioner, start=start, days=PAGE_DAYS, settings=booking)
+        last = today + dt.timedelta(weeks=booking.horizon_weeks)
+        start = week_start(parse_day(request.GET.get("from")), today=today, last=last, otherwise=today)
+        slots = free_slots(clinic, treatment, practitioner=practitioner, start=start, days=DAYS, settings=booking)
         if practitioner is None:
             slots = _one_per_time(slots)
-        tz = local_zone(clinic)
         query = {"type": treatment.pk, "practitioner": practitioner.pk if practitioner else ANYONE}
-        later = start + dt.timedelta(days=PAGE_DAYS)
+        week = slot_week(
+            slots,
+            start=start,
+            today=today,
+            last=last,
+            tz=local_zone(clinic),
+            url=lambda day: _page_url(clinic, **query, **{"from": day}),
+        )
+        details_url = reverse("booking_public:details", kwargs={"slug": clinic.slug})
         context.update(
             {
                 "chosen": form.cleaned_data,
-                "days": [
-                    (day, list(group)) for day, group in groupby(slots, key=lambda s: s.starts_at.astimezone(tz).date())
-                ],
-                "start": start,
-                "end": later - dt.timedelta(days=1),
-                "earlier": _page_url(clinic, **query, **{"from": max(start - dt.timedelta(days=PAGE_DAYS), today)})
-                if start > today
-                else "",
-                "later": _page_url(clinic, **query, **{"from": later})
-                if later <= today + dt.timedelta(weeks=booking.horizon_weeks)
-                else "",
-                "details_url": reverse("booking_public:details", kwargs={"slug": clinic.slug}),
-                "query": query,
+                "week": week,
+                "slot_url": f"{details_url}?{urlencode(query)}&",
                 "taken": request.GET.get("taken") == "1",
             }
         )
