@@ -526,7 +526,8 @@ def test_day_view_shows_times_flags_status_and_quick_actions(practitioner_client
     assert "Booked" in page
     assert reverse("sessions:record", kwargs={"appointment_id": appointment.pk}) in page
     assert reverse("appointments:mark", kwargs={"pk": appointment.pk}) in page
-    assert 'value="no_show"' in page
+    assert 'value="attended"' in page
+    assert 'value="no_show"' not in page  # not before it has started (docs/domain.md, "The desk")
 
 
 def test_empty_day_says_so_kindly_and_offers_to_book(practitioner_client, day):

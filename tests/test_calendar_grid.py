@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from appointments import grid
 from appointments.models import Appointment
@@ -276,6 +277,23 @@ def test_the_card_shows_the_details_and_actions_and_returns_to_the_calendar(owne
     ):
         assert text in card
     assert f'name="next" value="{back.replace("&", "&amp;")}"' in card
+
+
+def test_the_calendar_card_offers_no_show_only_once_the_appointment_has_started(
+    owner_client, practitioner, clinic, day
+):
+    """docs/domain.md, "The desk": nobody has failed to come to a visit whose time has not come."""
+    coming = visit(practitioner, day, 10, client=ClientFactory(clinic=clinic, first_name="Cora"))
+    start = timezone.now() - dt.timedelta(minutes=10)
+    begun = AppointmentFactory(
+        clinic=clinic, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+
+    before = owner_client.get(reverse("appointments:card", kwargs={"pk": coming.pk})).content.decode()
+    after = owner_client.get(reverse("appointments:card", kwargs={"pk": begun.pk})).content.decode()
+
+    assert ">Attended</button>" in before and ">No-show</button>" not in before
+    assert ">Attended</button>" in after and ">No-show</button>" in after
 
 
 def test_the_card_never_returns_off_site(owner_client, practitioner, day):
