@@ -35,6 +35,7 @@ from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from accounts.ratelimit import attempt_allowed
 from appointments.models import TreatmentType, WorkingHours
+from appointments.selectors import offered_treatments
 
 from . import services
 from .forms import ANYONE, ChooseForm, DetailsForm
@@ -59,7 +60,7 @@ def _closed(request: HttpRequest, clinic: Clinic) -> HttpResponse:
 
 
 def _choices(clinic: Clinic) -> tuple[list[TreatmentType], list]:
-    types = list(TreatmentType.objects.filter(clinic=clinic, active=True))
+    types = list(offered_treatments(clinic))
     # Whoever has working hours here: a practitioner without any has no slot to offer.
     hours = WorkingHours.objects.filter(clinic=clinic, practitioner__is_active=True).select_related("practitioner")
     practitioners = sorted({h.practitioner for h in hours}, key=lambda p: (str(p), p.pk))
