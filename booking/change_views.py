@@ -60,6 +60,9 @@ def _page(request, appointment, link: ChangeLink, settings, *, state: str, statu
         "purpose": link.purpose,
         "state": state,
         "notice_hours": settings.cancellation_notice_hours,
+        # A move takes effect at once, also where new bookings are requests (docs/domain.md,
+        # "Changes from the email"): the page says so where a client might expect to wait.
+        "requests": settings.mode == BookingSettings.Mode.REQUEST,
         **extra,
     }
     return render(request, PAGE, context, status=status)
