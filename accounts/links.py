@@ -15,7 +15,8 @@ clinic one of our own emails named; a changed segment names none.
 Every kind's page for a link that does not work is `link_problem` (its template extends
 templates/links/problem.html with the kind's own words), and the clinic of an expired link
 is `expired_links_clinic`: a genuine signature, only old, still names its row and so its
-clinic; anything else has only the segment.
+clinic; anything else has only the segment. `read_or_problem` puts the two together for a
+page that opens a link.
 """
 
 from __future__ import annotations
@@ -123,3 +124,24 @@ def expired_links_clinic(
         return kind.clinic_from_segment(segment)
     found = rows(payload).values_list("clinic_id", flat=True).first()
     return found if found is not None else kind.clinic_from_segment(segment)
+
+
+def read_or_problem(
+    request: HttpRequest,
+    template: str,
+    kind: LinkKind,
+    token: str,
+    segment: str,
+    *,
+    read: Callable[..., Any],
+    rows: Callable[[Any], QuerySet],
+) -> tuple[Any, HttpResponse | None]:
+    """(the payload, None) of a genuine, unexpired link; else (None, its problem page), naming
+    the clinic of an expired link by its row (`read` and `rows` as in expired_links_clinic)."""
+    try:
+        return read(token), None
+    except LinkExpired:
+        clinic_id = expired_links_clinic(kind, token, segment, read=read, rows=rows)
+        return None, link_problem(request, template, EXPIRED, clinic_id)
+    except LinkInvalid:
+        return None, link_problem(request, template, BROKEN, kind.clinic_from_segment(segment))

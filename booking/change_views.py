@@ -20,12 +20,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.inputs import parse_day, parse_instant
-from accounts.links import BROKEN, EXPIRED, expired_links_clinic, link_problem
+from accounts.links import BROKEN, link_problem, read_or_problem
 from accounts.localtime import local_today, local_zone
 from appointments.models import Appointment
 
 from . import changes
-from .change_links import CANCEL, CHANGE_LINK, ChangeLink, LinkExpired, LinkInvalid, read_change_token
+from .change_links import CANCEL, CHANGE_LINK, ChangeLink, read_change_token
 from .models import BookingSettings
 from .week import slot_week, week_start
 
@@ -80,13 +80,11 @@ def _picker(request, appointment, link, settings, now, *, start: dt.date | None 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
-    try:
-        link = read_change_token(token)
-    except LinkExpired:
-        clinic_id = expired_links_clinic(CHANGE_LINK, token, clinic, read=read_change_token, rows=_appointments)
-        return link_problem(request, PROBLEM, EXPIRED, clinic_id)
-    except LinkInvalid:
-        return link_problem(request, PROBLEM, BROKEN, CHANGE_LINK.clinic_from_segment(clinic))
+    link, problem = read_or_problem(
+        request, PROBLEM, CHANGE_LINK, token, clinic, read=read_change_token, rows=_appointments
+    )
+    if problem:
+        return problem
     appointment = (
         Appointment.objects.select_related("clinic", "client", "practitioner", "treatment_type")
         .filter(pk=link.appointment_id)

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.links import BROKEN, EXPIRED, LinkExpired, LinkInvalid, expired_links_clinic, link_problem
+from accounts.links import BROKEN, link_problem, read_or_problem
 from audit.actor import CLIENT_VIA_LINK, acting_as
 
 from .forms import IntakeForm, RenewalForm
@@ -44,13 +44,11 @@ def _links(payload) -> QuerySet[IntakeLink]:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def intake_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
-    try:
-        payload = read_intake_token(token)
-    except LinkExpired:
-        clinic_id = expired_links_clinic(INTAKE_LINK, token, clinic, read=read_intake_token, rows=_links)
-        return _problem(request, EXPIRED, clinic_id)
-    except LinkInvalid:
-        return _problem(request, BROKEN, INTAKE_LINK.clinic_from_segment(clinic))
+    payload, problem = read_or_problem(
+        request, PROBLEM, INTAKE_LINK, token, clinic, read=read_intake_token, rows=_links
+    )
+    if problem:
+        return problem
     link = (
         IntakeLink.objects.select_related("client__clinic")
         .prefetch_related("client__health_flags")

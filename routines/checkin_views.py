@@ -21,11 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from accounts.links import BROKEN, EXPIRED, expired_links_clinic, link_problem
+from accounts.links import BROKEN, link_problem, read_or_problem
 from audit.actor import CLIENT_VIA_LINK, acting_as
 from outbox.models import Delivery
 from routines.checkins import ANSWERABLE, checkin_record, pain_correctable, pause_ends, resumes_on
-from routines.links import CHECKIN_LINK, PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, read_checkin_token
+from routines.links import CHECKIN_LINK, PAIN_SCORES, LinkPayload, read_checkin_token
 from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
@@ -92,13 +92,11 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload, one_
 @csrf_exempt  # only for the one-click unsubscribe; every other POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkin_page(request: HttpRequest, token: str, clinic: str = "") -> HttpResponse:
-    try:
-        payload = read_checkin_token(token)
-    except LinkExpired:
-        clinic_id = expired_links_clinic(CHECKIN_LINK, token, clinic, read=read_checkin_token, rows=_deliveries)
-        return link_problem(request, PROBLEM, EXPIRED, clinic_id)
-    except LinkInvalid:
-        return link_problem(request, PROBLEM, BROKEN, CHECKIN_LINK.clinic_from_segment(clinic))
+    payload, problem = read_or_problem(
+        request, PROBLEM, CHECKIN_LINK, token, clinic, read=read_checkin_token, rows=_deliveries
+    )
+    if problem:
+        return problem
 
     if payload.is_preview:
         # A practitioner trying the links of a preview: show the page, record nothing.
