@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from reflexclinic.admin_mixins import ReadOnlyAdminMixin
+
 from .models import Appointment, Course
 
 
@@ -37,7 +39,10 @@ class CourseAppointmentInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read only: a course is booked through the clinic's course form, which checks every slot
+    and marks a new course after an earlier one as a change of plan (docs/domain.md, rule 14)."""
+
     list_display = ("client", "practitioner", "planned_sessions", "interval_days", "clinic", "created_at")
     list_filter = ("practitioner", "clinic")
     date_hierarchy = "created_at"

@@ -34,6 +34,9 @@ PERMISSION_CHASE_DAYS = 14
 # Failed emails and opt-outs stay on the list this long; then they are history (the
 # delivery log and the routine keep them). Drafts and open appointments stay until done.
 RECENT_DAYS = 30
+# docs/domain.md, rule 14: a client whose consent to treatment is due again is listed while they
+# have a visit this close, so the renewal link can be sent (and signed) before the session.
+CONSENT_AHEAD_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,22 @@ def awaiting_clearance(scope: Scope, now: dt.datetime) -> QuerySet:
     flagged = ClientHealthFlag.objects.filter(client=OuterRef("pk"), flag__in=asking)
     qs = Client.objects.filter(Exists(flagged), archived_at__isnull=True, physician_clearance="")
     return scope.own(qs, "practitioner").prefetch_related("health_flags").order_by("last_name", "first_name", "id")
+
+
+def consent_due_before_visit(scope: Scope, now: dt.datetime) -> QuerySet:
+    # docs/domain.md, rule 14: no session is recorded or signed until the client consents again.
+    upcoming = Appointment.objects.filter(
+        client=OuterRef("pk"),
+        status=Appointment.Status.BOOKED,
+        ends_at__gt=now,
+        starts_at__lt=now + dt.timedelta(days=CONSENT_AHEAD_DAYS),
+    ).order_by("starts_at")
+    qs = (
+        Client.objects.consent_due_again()
+        .annotate(next_visit=Subquery(upcoming.values("starts_at")[:1]))
+        .filter(next_visit__isnull=False, archived_at__isnull=True)
+    )
+    return scope.own(qs, "practitioner").order_by("next_visit", "id")
 
 
 def intake_to_review(scope: Scope, now: dt.datetime) -> QuerySet:
@@ -217,6 +236,18 @@ SOURCES: list[Source] = [
             c.full_name,
             reverse("clients:detail", args=[c.pk]),
             ", ".join(spec.label for spec in c.flag_specs if spec.asks_clearance) + ": no clearance recorded",
+        ),
+    ),
+    Source(
+        "consent-due",
+        "Consent due again before a visit",
+        f"No client with a visit in the next {CONSENT_AHEAD_DAYS} days has consent due again.",
+        consent_due_before_visit,
+        lambda c: Item(
+            c.full_name,
+            reverse("clients:detail", args=[c.pk]) + "#consent-due",
+            f"Next visit {_when(c.next_visit)}: health flags or treatment plan changed on "
+            f"{_when(c.health_changed_at)}, after they consented",
         ),
     ),
     Source(

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clients.models import Client, ClientHealthFlag, ConsentRecord
+from reflexclinic.admin_mixins import ReadOnlyAdminMixin
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -21,7 +22,10 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ClientHealthFlagInline(admin.TabularInline):
+class ClientHealthFlagInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Read only: a change of flags is a change of health, which makes consent due again and may
+    hold sessions for a GP's permission (docs/domain.md, rules 14 and 16); the intake does both."""
+
     model = ClientHealthFlag
     extra = 0
     fields = ["flag", "created_at"]
@@ -48,7 +52,21 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["clinic", "practitioner"]
     raw_id_fields = ["practitioner"]
-    readonly_fields = ["consent_treatment_at", "consent_email_at", "archived_at", "created_at", "updated_at"]
+    # What gates a session (docs/domain.md, rules 14 and 16) and the routine emails (rule 12) is
+    # written by the app with its history: consents (consent_record), the moment health changed,
+    # and the physician's clearance (the intake, or the GP's reply). The admin only shows them.
+    readonly_fields = [
+        "consent_treatment",
+        "consent_treatment_at",
+        "consent_email",
+        "consent_email_at",
+        "health_changed_at",
+        "physician_clearance",
+        "physician_clearance_date",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ClientHealthFlagInline, ConsentRecordInline]
     date_hierarchy = "created_at"
 
@@ -58,7 +76,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientHealthFlag)
-class ClientHealthFlagAdmin(admin.ModelAdmin):
+class ClientHealthFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["client", "flag", "tier", "created_at"]
     list_filter = ["flag", "client__clinic"]
     search_fields = ["client__first_name", "client__last_name", "client__email"]

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts.localtime import local_today
 from accounts.models import TIMEZONE_CHOICES, Clinic
@@ -17,6 +17,12 @@ from .phones import phone_search_digits, region_for_timezone, stored_phone
 class ClientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
+
+    def consent_due_again(self):
+        """Clients whose consent to treatment is due again: Client.consent_due_again, as a filter."""
+        # A NULL on either side compares as unknown, so a client who never consented, or whose
+        # health never changed, is not matched (as the property's None checks say).
+        return self.filter(consent_treatment=True, health_changed_at__gt=F("consent_treatment_at"))
 
     def search(self, text: str, *, region: str | None = None):
         """Every word in a name, the email or the phone; or, for text that is (part of) a phone

@@ -110,6 +110,26 @@ def clearance_blocker(*, client) -> NeedsClearance | None:
     )
 
 
+def session_blocker(
+    *, client, starts_at: dt.datetime, override: str = "", now: dt.datetime | None = None
+) -> SessionError | None:
+    """Why a session cannot be recorded, or signed, now: record_blocker's reasons, then
+    clearance_blocker's unless the practitioner has said why they treat without the
+    permission (`override`). Recording and signing both ask this, so neither lets through
+    what the other holds (docs/domain.md, rules 14 and 16)."""
+    blocker = record_blocker(client=client, starts_at=starts_at, now=now)
+    if blocker is None and not override.strip():
+        blocker = clearance_blocker(client=client)
+    return blocker
+
+
+def _override_fields(client, reason: str, by: User | None) -> dict[str, Any]:
+    """The override kept on the session: only while a flag is actually waiting for permission."""
+    if not (reason and client.uncleared_medical_flags):
+        return {}
+    return {"clearance_override": reason, "clearance_override_by": by}
+
+
 def _sync_notes(*, session: TreatmentSession, notes: list[NoteData]) -> None:
     """Make the session's pressure notes equal `notes`. Rows are matched by zone and side
     and updated in place, so an unchanged note keeps its id."""
@@ -165,10 +185,8 @@ def treatment_session_record(
     appointment = Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise AppointmentCancelled("This appointment was cancelled.")
-    blocker = record_blocker(client=appointment.client, starts_at=appointment.starts_at)
     override_reason = (override_reason or "").strip()
-    if blocker is None and not override_reason:
-        blocker = clearance_blocker(client=appointment.client)
+    blocker = session_blocker(client=appointment.client, starts_at=appointment.starts_at, override=override_reason)
     if blocker is not None:
         raise blocker
     existing = TreatmentSession.objects.filter(appointment=appointment).first()
@@ -183,8 +201,7 @@ def treatment_session_record(
                 client_id=appointment.client_id,
                 practitioner_id=appointment.practitioner_id,
                 started_at=appointment.starts_at,
-                clearance_override=override_reason if appointment.client.uncleared_medical_flags else "",
-                clearance_override_by=by if override_reason and appointment.client.uncleared_medical_flags else None,
+                **_override_fields(appointment.client, override_reason, by),
                 **_field_values(data),
             )
     except IntegrityError:
@@ -208,22 +225,33 @@ def treatment_session_update(*, session: TreatmentSession, data: dict[str, Any],
     _sync_notes(session=session, notes=notes)
 
 
-def treatment_session_sign(*, session: TreatmentSession, by: User) -> bool:
+def treatment_session_sign(*, session: TreatmentSession, by: User, override_reason: str = "") -> bool:
     """Sign and lock the session. Returns False when it was already signed; the
-    conditional update means two clicks cannot both sign it. Raises NoTreatmentConsent
-    or TooEarly as recording does."""
+    conditional update means two clicks cannot both sign it. Raises what recording raises
+    (session_blocker), checked again now: a consent due again, or a GP's permission refused
+    or expired since the draft was saved, holds the signature too. A session recorded with
+    the practitioner's reason for treating without permission keeps it; otherwise
+    `override_reason` is theirs, now, and is kept with the signature."""
     now = timezone.now()
-    blocker = record_blocker(client=session.client, starts_at=session.started_at, now=now)
+    client = session.client
+    override_reason = (override_reason or "").strip()
+    blocker = session_blocker(
+        client=client, starts_at=session.started_at, override=session.clearance_override or override_reason, now=now
+    )
     if blocker is not None:
         raise blocker
+    override = {} if session.clearance_override else _override_fields(client, override_reason, by)
     signed = logged_update(
         TreatmentSession.objects.filter(pk=session.pk, signed_at__isnull=True),
         signed_at=now,
         signed_by=by,
         updated_at=now,
+        **override,
     )
     if signed:
         session.signed_at, session.signed_by = now, by
+        for name, value in override.items():
+            setattr(session, name, value)
     return bool(signed)
 
 

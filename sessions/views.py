@@ -65,6 +65,25 @@ def _blocked(request: HttpRequest, error: SessionError, *, client: Client, appoi
     return _render(request, "session_blocked.html", context, status=409)
 
 
+OVERRIDE_MISSING = "Say why you are treating without the clearance, or record it on the intake first."
+
+
+def _override(request: HttpRequest, client: Client) -> dict[str, Any] | None:
+    """The override of a missing medical permission (docs/domain.md, rule 16), asked for on the
+    record form and the sign page while a flag waits for one; kept on the session with who and why."""
+    needs_clearance = clearance_blocker(client=client)
+    if needs_clearance is None:
+        return None
+    reason = request.POST.get("override_reason", "").strip()[:1000] if request.method == "POST" else ""
+    return {"message": str(needs_clearance), "reason": reason, "error": ""}
+
+
+def _override_refused(override: dict[str, Any] | None, error: NeedsClearance) -> dict[str, Any]:
+    """The override asked for again, with the field's message: the permission was missing and no
+    reason was given (or it went missing between showing the page and posting it)."""
+    return {**(override or {"reason": ""}), "message": str(error), "error": OVERRIDE_MISSING}
+
+
 def _copy_from_last(
     request: HttpRequest, *, client: Client, zones: list, exclude_pk: int | None
 ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
@@ -164,15 +183,11 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
     blocker = record_blocker(client=client, starts_at=appointment.starts_at)
     if blocker is not None:
         return _blocked(request, blocker, client=client, appointment=appointment)
-    needs_clearance = clearance_blocker(client=client)
-    # The override of a missing clearance: asked for on the page, kept on the session with who and why.
-    override = {"message": str(needs_clearance), "reason": "", "error": ""} if needs_clearance else None
+    override = _override(request, client)
     zones = active_zones(clinic=request.clinic)
     copy_notice = None
     if request.method == "POST":
         form, formset, adding_rows = _bind(request, zones=zones)
-        if override is not None:
-            override["reason"] = request.POST.get("override_reason", "").strip()[:1000]
         if not adding_rows and form.is_valid() and formset.is_valid():
             try:
                 session = treatment_session_record(
@@ -187,8 +202,8 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 return redirect("sessions:detail", pk=exc.session.pk)
             except AppointmentCancelled:
                 return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
-            except NeedsClearance:
-                override["error"] = "Say why you are treating without the clearance, or record it on the intake first."
+            except NeedsClearance as exc:
+                override = _override_refused(override, exc)
                 return _form_page(request, "record", form, formset, appointment=appointment, override=override)
             except SessionError as exc:
                 return _blocked(request, exc, client=client, appointment=appointment)
@@ -268,26 +283,35 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @clinic_required
 def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET asks to confirm (works without JavaScript); POST signs."""
+    """GET asks to confirm (works without JavaScript); POST signs. Held back as recording is
+    (treatment_session_sign): a missing medical permission asks for the reason here too."""
     session = _get_session(request, pk)
     if session.is_signed:
         messages.info(request, "This session is already signed.")
         return redirect("sessions:detail", pk=session.pk)
-    blocker = record_blocker(client=session.client, starts_at=session.started_at)
+    client = session.client
+    blocker = record_blocker(client=client, starts_at=session.started_at)
     if blocker is not None:
-        return _blocked(request, blocker, client=session.client, appointment=session.appointment)
+        return _blocked(request, blocker, client=client, appointment=session.appointment)
+    override = None if session.clearance_override else _override(request, client)
     if request.method == "POST":
         try:
-            signed = treatment_session_sign(session=session, by=request.user)
+            signed = treatment_session_sign(
+                session=session, by=request.user, override_reason=override["reason"] if override else ""
+            )
+        except NeedsClearance as exc:
+            override = _override_refused(override, exc)
         except SessionError as exc:
-            return _blocked(request, exc, client=session.client, appointment=session.appointment)
-        if signed:
-            messages.success(request, "Session signed. From now on, changes are recorded as amendments.")
+            return _blocked(request, exc, client=client, appointment=session.appointment)
         else:
-            messages.info(request, "This session is already signed.")
-        return redirect("sessions:detail", pk=session.pk)
-    audit_view(request, session.client, _seen(session, "signing"))
-    return _render(request, "session_sign.html", {"session": session, "client": session.client})
+            if signed:
+                messages.success(request, "Session signed. From now on, changes are recorded as amendments.")
+            else:
+                messages.info(request, "This session is already signed.")
+            return redirect("sessions:detail", pk=session.pk)
+    else:
+        audit_view(request, client, _seen(session, "signing"))
+    return _render(request, "session_sign.html", {"session": session, "client": client, "override": override})
 
 
 @clinic_required

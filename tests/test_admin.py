@@ -11,12 +11,13 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import ConsentKind, ConsentSource
+from clients.models import ConsentKind, ConsentSource, HealthFlag
 from clients.services import consent_record
 from outbox.models import Delivery
 from routines.models import CheckIn, LibraryStep
 from tests.factories import (
     ClientFactory,
+    ClientHealthFlagFactory,
     ClinicFactory,
     DeliveryFactory,
     PressureNoteFactory,
@@ -125,3 +126,62 @@ def test_a_clients_consent_history_shows_in_the_admin_and_cannot_be_edited_there
     assert "Said yes at the desk" in page
     assert 'name="consent_records-0-note"' not in page  # shown as text, not an input
     assert 'name="consent_records-0-DELETE"' not in page
+
+
+def _admin_form_data(response) -> dict:
+    """What the admin's change form posts back unchanged: the fields it offers and the inlines' management forms."""
+    form = response.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: ("" if value is None else value) for name, value in data.items() if value is not False}
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+    return data
+
+
+def test_the_admin_cannot_give_consent_move_the_health_change_or_clear_a_flag_that_holds_sessions(operator, clinic):
+    # docs/domain.md, rules 14 and 16: these are what hold a session back; only the app writes them.
+    given = timezone.now() - dt.timedelta(days=30)
+    client = ClientFactory(
+        clinic=clinic,
+        first_name="Ines",
+        consent_treatment_at=given,
+        health_changed_at=given + dt.timedelta(days=1),
+    )
+    ClientHealthFlagFactory(client=client, flag=HealthFlag.PREGNANCY)
+    unconsented = ClientFactory(clinic=clinic, first_name="Ola", consent_treatment=False, consent_treatment_at=None)
+    for someone in (client, unconsented):
+        change = reverse("admin:clients_client_change", args=[someone.pk])
+        response = operator.get(change)
+        page = response.content.decode()
+        for field in ("consent_treatment", "consent_email", "health_changed_at", "physician_clearance"):
+            assert f'name="{field}"' not in page, field
+        assert 'name="health_flags-0-flag"' not in page  # the flags are shown as text
+        data = {
+            **_admin_form_data(response),
+            "first_name": f"{someone.first_name} Renamed",
+            "consent_treatment": "on",
+            "health_changed_at_0": "",
+            "health_changed_at_1": "",
+            "physician_clearance": "Typed in the admin.",
+            "health_flags-0-DELETE": "on",
+        }
+        assert operator.post(change, data).status_code == 302
+    client.refresh_from_db()
+    unconsented.refresh_from_db()
+    assert client.first_name == "Ines Renamed"  # the rest of the client's details are the operator's to fix
+    assert client.health_flags.get().flag == HealthFlag.PREGNANCY
+    assert client.consent_due_again and client.physician_clearance == "" and client.uncleared_medical_flags
+    assert not unconsented.consent_treatment and not unconsented.consent_records.exists()
+
+
+def test_the_admin_adds_no_health_flag_and_books_no_course(operator, clinic):
+    client = ClientFactory(clinic=clinic)
+    flag = ClientHealthFlagFactory(client=client, flag=HealthFlag.PREGNANCY)
+    assert operator.get(reverse("admin:clients_clienthealthflag_add")).status_code == 403
+    assert (
+        operator.post(reverse("admin:clients_clienthealthflag_delete", args=[flag.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert operator.get(reverse("admin:appointments_course_add")).status_code == 403
+    assert client.health_flags.count() == 1

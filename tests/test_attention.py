@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.services import appointment_cancel
-from attention.selectors import SOURCES, Scope, attention_count
+from attention.selectors import CONSENT_AHEAD_DAYS, SOURCES, Scope, attention_count, attention_list
 from audit.actor import CLIENT_VIA_LINK, acting_as
 from booking.models import BookingHold
 from clients.models import ClientHealthFlag, ConsentKind, ConsentSource, HealthFlag
@@ -94,6 +94,31 @@ def _loose_ends(clinic, practitioner, name: str) -> None:
         appointment_cancel(appointment=cancelled)
     IntakeSubmissionFactory(link__client=client)
     IntakeSubmissionFactory(link__client=client, status=IntakeSubmission.Status.REVIEWED)
+    # Consent to treatment due again (docs/domain.md, rule 14) for a client seen in two days; for
+    # a client seen in three weeks it can wait, and a consent given after the change covers it.
+    _consent_due(clinic, practitioner, name, "Loose", visit_in=dt.timedelta(days=2))
+    _consent_due(clinic, practitioner, "Fresh", "Letter", visit_in=dt.timedelta(days=21))
+    _consent_due(clinic, practitioner, "Fresh", "Letter", visit_in=dt.timedelta(days=2, hours=3), consented_since=True)
+
+
+def _consent_due(clinic, practitioner, first, last, *, visit_in, consented_since=False):
+    """A client whose health flags changed a day ago, after they consented a month ago (or, with
+    `consented_since`, before they consented again), with a visit booked `visit_in` from now."""
+    now = timezone.now()
+    consented = now - (dt.timedelta(hours=1) if consented_since else dt.timedelta(days=30))
+    client = ClientFactory(
+        clinic=clinic,
+        practitioner=practitioner,
+        first_name=first,
+        last_name=last,
+        consent_treatment_at=consented,
+        health_changed_at=now - dt.timedelta(days=1),
+    )
+    start = now + visit_in
+    AppointmentFactory(
+        clinic=clinic, client=client, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+    return client
 
 
 @pytest.fixture
@@ -112,7 +137,7 @@ def _section(page: str, title: str) -> str:
     return page[start : page.index("</section>", start)]
 
 
-def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_awaiting_clearance_past_booked_and_intakes(
+def test_a_practitioner_sees_their_own_drafts_emails_opt_outs_clearances_consents_due_past_booked_and_intakes(
     practitioner_client, loose_ends
 ):
     page = practitioner_client.get(reverse("attention:mine")).content.decode()
@@ -121,6 +146,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
         "Emails that could not be sent",
         "Clients who stopped their emails",
         "Flags awaiting clearance from a physician",
+        "Consent due again before a visit",
         "GP letters unanswered after 14 days",
         "Medical permissions that have expired",
         "Online booking requests to accept or decline",
@@ -134,7 +160,7 @@ def test_a_practitioner_sees_their_own_drafts_failed_emails_opt_outs_flags_await
     assert "550 Mailbox does not exist" in _section(page, "Emails that could not be sent")
     assert "Serious back injury: no clearance recorded" in _section(page, "Flags awaiting clearance")
     assert "Fresh Letter" not in page
-    assert "10 things to look at in your own work" in page
+    assert "11 things to look at in your own work" in page
 
 
 def test_the_owner_sees_every_practitioners_loose_ends_and_a_practitioner_cannot(
@@ -160,11 +186,11 @@ def test_the_navigation_links_to_the_list_and_its_count_is_every_source_in_one_q
     page = practitioner_client.get(reverse("appointments:day")).content.decode()
     assert f'href="{reverse("attention:mine")}">Needs attention' in page
     assert f'data-src="{reverse("attention:count")}"' in page
-    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 10}
-    assert owner_client.get(reverse("attention:count")).json() == {"count": 20}
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 11}
+    assert owner_client.get(reverse("attention:count")).json() == {"count": 22}
 
     with CaptureQueriesContext(connection) as queries:
-        assert attention_count(Scope(clinic, practitioner)) == 10
+        assert attention_count(Scope(clinic, practitioner)) == 11
     assert len(queries) == 1
 
 
@@ -183,3 +209,75 @@ def test_a_client_who_stopped_the_emails_and_then_agreed_again_no_longer_needs_a
     )
     page = practitioner_client.get(reverse("attention:mine")).content.decode()
     assert "Ada Again" not in page
+
+
+def test_a_client_whose_consent_is_due_again_is_listed_before_their_visit_until_they_consent_again(
+    practitioner_client, clinic, practitioner
+):
+    client = _consent_due(clinic, practitioner, "Ada", "Renew", visit_in=dt.timedelta(days=5))
+    url = reverse("attention:mine")
+    section = _section(practitioner_client.get(url).content.decode(), "Consent due again before a visit")
+    assert "Ada Renew" in section and "Next visit" in section
+    assert "health flags or treatment plan changed on" in section
+    assert f'href="{reverse("clients:detail", args=[client.pk])}#consent-due"' in section
+    # The client page it leads to offers the renewal link (docs/domain.md, rule 14).
+    client_page = practitioner_client.get(reverse("clients:detail", args=[client.pk])).content.decode()
+    assert 'id="consent-due"' in client_page and "a renewal link" in client_page
+
+    consent_record(
+        client=client, kind=ConsentKind.TREATMENT, given=True, source=ConsentSource.RENEWED, note="Said yes again"
+    )
+    page = practitioner_client.get(url).content.decode()
+    assert "Ada Renew" not in page
+    assert f"No client with a visit in the next {CONSENT_AHEAD_DAYS} days has consent due again." in page
+
+
+def test_a_consent_due_again_without_a_visit_soon_or_with_a_cancelled_one_is_not_listed(
+    practitioner_client, clinic, practitioner
+):
+    _consent_due(clinic, practitioner, "Ada", "Later", visit_in=dt.timedelta(days=CONSENT_AHEAD_DAYS, hours=1))
+    cancelled = _consent_due(clinic, practitioner, "Bea", "Cancelled", visit_in=dt.timedelta(days=1))
+    Appointment.objects.filter(client=cancelled).update(status=Appointment.Status.CANCELLED)
+    archived = _consent_due(clinic, practitioner, "Cy", "Archived", visit_in=dt.timedelta(days=1))
+    type(archived).objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    page = practitioner_client.get(reverse("attention:mine")).content.decode()
+    section = _section(page, "Consent due again before a visit")
+    assert "Ada Later" not in section and "Bea Cancelled" not in section and "Cy Archived" not in section
+    assert practitioner_client.get(reverse("attention:count")).json() == {"count": 0}
+
+
+def test_a_colleagues_client_whose_consent_is_due_shows_on_the_owners_list_only(
+    practitioner_client, owner_client, clinic, colleague
+):
+    _consent_due(clinic, colleague, "Theo", "Colleague", visit_in=dt.timedelta(days=1))
+    assert "Theo Colleague" not in practitioner_client.get(reverse("attention:mine")).content.decode()
+    section = _section(owner_client.get(reverse("attention:clinic")).content.decode(), "Consent due again")
+    assert "Theo Colleague" in section
+
+
+def test_another_clinics_client_whose_consent_is_due_never_shows_on_the_list_or_in_the_count(
+    other_client, other_clinic, clinic, practitioner
+):
+    _consent_due(clinic, practitioner, "Zed", "Elsewhere", visit_in=dt.timedelta(days=1))
+    assert "Zed Elsewhere" not in other_client.get(reverse("attention:mine")).content.decode()
+    assert other_client.get(reverse("attention:count")).json() == {"count": 0}
+    # The other clinic's owner's list (the whole clinic) has nothing of this clinic either.
+    assert not [item for section in attention_list(Scope(other_clinic)) for item in section.items]
+    assert attention_count(Scope(other_clinic)) == 0
+
+
+def test_the_whole_clinics_list_takes_the_same_queries_however_many_loose_ends(
+    owner_client, clinic, django_assert_num_queries
+):
+    url = reverse("attention:clinic")
+    _loose_ends(clinic, UserFactory(clinic=clinic, username="one"), "One")
+    owner_client.get(url)
+    # The session, the user and their clinic, then one query per source (and the clearance
+    # source's prefetch of the flags).
+    with django_assert_num_queries(3 + len(SOURCES) + 1):
+        owner_client.get(url)
+    for name in ("Two", "Three"):
+        _loose_ends(clinic, UserFactory(clinic=clinic, username=name.lower()), name)
+    with django_assert_num_queries(3 + len(SOURCES) + 1):
+        page = owner_client.get(url).content.decode()
+    assert all(_section(page, source.title).count("Three Loose") == 1 for source in SOURCES)

@@ -289,6 +289,83 @@ def test_a_permission_covers_only_its_flags_not_one_added_later(practitioner_cli
     assert _open(practitioner_client, ada).flags == [HealthFlag.EPILEPSY.value]
 
 
+def _held_draft(http, practitioner, ada, *, outcome):
+    """A draft recorded while the GP's permission held; then the GP says no on a new letter
+    ("refused"), or the permission runs out (its end moved to yesterday, as if the days passed)."""
+    request = _open(http, ada)
+    _reply(http, request, received_on=TODAY() - dt.timedelta(days=10))
+    assert _record(http, _appointment(ada, practitioner)).status_code == 302
+    session = TreatmentSession.objects.get(client=ada)
+    assert session.clearance_override == ""
+    if outcome == "refused":
+        # A new letter about the same flags, answered "not permitted": the newest reply decides.
+        asked = PermissionRequest.objects.create(
+            clinic=ada.clinic, client=ada, flags=request.flags, requested_at=timezone.now(), requested_by=practitioner
+        )
+        _reply(http, asked, outcome="not_permitted", received_on=TODAY())
+        why = f"the GP did not give permission (reply of {TODAY():%-d %B %Y})"
+    else:
+        ended = TODAY() - dt.timedelta(days=1)
+        PermissionRequest.objects.filter(pk=request.pk).update(expires_on=ended)
+        why = f"the GP&#x27;s permission expired on {ended:%-d %B %Y}"
+    return session, why
+
+
+@pytest.mark.parametrize("outcome", ["refused", "expired"])
+def test_a_draft_cannot_be_signed_once_the_permission_is_refused_or_has_expired_and_the_page_says_why(
+    practitioner_client, practitioner, ada, outcome
+):
+    session, why = _held_draft(practitioner_client, practitioner, ada, outcome=outcome)
+    url = reverse("sessions:sign", args=[session.pk])
+    page = practitioner_client.get(url).content.decode()
+    assert "“Serious back injury” and “Pregnancy” on record, which needs medical permission" in page
+    assert why in page
+    assert "Why you are treating without it" in page
+
+    page = practitioner_client.post(url).content.decode()
+    assert "Say why you are treating without the clearance" in page
+    session.refresh_from_db()
+    assert not session.is_signed and session.clearance_override == ""
+
+
+def test_a_held_draft_is_signed_with_the_practitioners_reason_kept_with_their_name(
+    practitioner_client, practitioner, ada
+):
+    session, _ = _held_draft(practitioner_client, practitioner, ada, outcome="refused")
+    url = reverse("sessions:sign", args=[session.pk])
+    response = practitioner_client.post(url, {"override_reason": "  Treated before the reply came; gentle only.  "})
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.is_signed
+    assert (session.clearance_override, session.clearance_override_by) == (
+        "Treated before the reply came; gentle only.",
+        practitioner,
+    )
+    detail = practitioner_client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
+    assert "went ahead with this session without a physician's clearance on record" in detail
+    assert "Treated before the reply came; gentle only." in detail
+
+
+def test_a_draft_recorded_with_a_reason_is_signed_without_asking_again(practitioner_client, practitioner, ada):
+    _record(practitioner_client, _appointment(ada, practitioner), override_reason="Midwife agreed by phone.")
+    session = TreatmentSession.objects.get()
+    url = reverse("sessions:sign", args=[session.pk])
+    assert "Why you are treating without it" not in practitioner_client.get(url).content.decode()
+    assert practitioner_client.post(url).status_code == 302
+    session.refresh_from_db()
+    assert session.is_signed and session.clearance_override == "Midwife agreed by phone."
+
+
+def test_a_reason_posted_when_the_permission_holds_is_not_kept(practitioner_client, practitioner, ada):
+    request = _open(practitioner_client, ada)
+    _reply(practitioner_client, request)
+    _record(practitioner_client, _appointment(ada, practitioner))
+    session = TreatmentSession.objects.get()
+    practitioner_client.post(reverse("sessions:sign", args=[session.pk]), {"override_reason": "Not needed."})
+    session.refresh_from_db()
+    assert session.is_signed and session.clearance_override == "" and session.clearance_override_by is None
+
+
 def test_the_reply_is_recorded_once(practitioner_client, ada):
     request = _open(practitioner_client, ada)
     _reply(practitioner_client, request)
