@@ -312,6 +312,7 @@ def course_book(
     duration_minutes: int,
     notes: str = "",
     created_by: User | None = None,
+    treatment_type: TreatmentType | None = None,
 ) -> Course:
     """Book `sessions` appointments `interval_days` apart at the same local time, or none at all."""
     _ensure_bookable(clinic, client=client, practitioner=practitioner)
@@ -352,6 +353,7 @@ def course_book(
                 ends_at=ends_at,
                 notes=notes,
                 created_by=created_by,
+                treatment_type=treatment_type,
             ),
             tz=tz,
         )
