@@ -4,11 +4,16 @@ only and a forged id from another clinic is a field error, never a leak."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.inputs import parse_id
 from accounts.localtime import is_skipped, local_to_utc, local_zone
+from clients.models import Client
+from clients.services import archived_refusal
 
 from . import selectors
 
@@ -17,8 +22,8 @@ DURATIONS = (30, 45, 60, 75, 90)
 MAX_DAYS_AWAY = 3 * 366
 
 
-def duration_choices(extra: int | None = None) -> list[tuple[int, str]]:
-    minutes = sorted({*DURATIONS, *([extra] if extra else [])})
+def duration_choices(*extra: int | None) -> list[tuple[int, str]]:
+    minutes = sorted({*DURATIONS, *(m for m in extra if m)})
     return [(m, f"{m} minutes") for m in minutes]
 
 
@@ -87,23 +92,78 @@ class SlotForm(forms.Form):
         return cleaned
 
 
+# The length's choice that means "as long as the treatment chosen" (docs/domain.md, "The desk").
+AS_TREATMENT = ""
+
+
+class ActiveClientField(forms.ModelChoiceField):
+    """One of the clinic's active clients. An archived one (an old link, a stale page) is
+    refused by name, saying what to do (docs/domain.md, "Archived clients"); any other id
+    gets the field's plain message, so nothing is said about another clinic's clients."""
+
+    archived = None  # the clinic's archived clients, set by the form
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            pk = parse_id(str(value)) if error.code == "invalid_choice" and self.archived is not None else None
+            client = self.archived.filter(pk=pk).first() if pk is not None else None
+            if client is None:
+                raise
+            raise ValidationError(archived_refusal(client, "booking"), code="archived") from error
+
+
 class BookForm(SlotForm):
-    client = forms.ModelChoiceField(
+    client = ActiveClientField(
         queryset=None,
         empty_label="Choose a client",
         error_messages={"invalid_choice": "Choose one of this clinic's clients.", "required": "Choose a client."},
+    )
+    treatment_type = forms.ModelChoiceField(
+        label="Treatment",
+        queryset=None,
+        required=False,
+        empty_label="None chosen",
+        error_messages={"invalid_choice": "Choose one of this clinic's treatments."},
+        help_text="Optional. Its length becomes the appointment's unless you choose another.",
     )
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Anything to prepare for this visit."
     )
 
-    field_order = ["client", "practitioner", "date", "start_time", "duration"]
+    field_order = ["client", "practitioner", "treatment_type", "date", "start_time", "duration"]
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, clinic=clinic, **kwargs)
         clients = self.fields["client"]
         clients.queryset = selectors.active_clients(clinic)
+        clients.archived = Client.objects.filter(clinic=clinic, archived_at__isnull=False)
         clients.label_from_instance = lambda client: client.full_name
+        treatments = self.fields["treatment_type"]
+        treatments.queryset = selectors.offered_treatments(clinic)
+        offered = list(treatments.queryset)
+        # appointments/static/appointments/book.js sets the length when a treatment is chosen.
+        treatments.widget.attrs["data-lengths"] = json.dumps({t.pk: t.duration_minutes for t in offered})
+        length = self.fields["duration"]
+        length.required = False
+        length.choices = [
+            (AS_TREATMENT, "As long as the treatment"),
+            *duration_choices(*(t.duration_minutes for t in offered)),
+        ]
+        length.empty_value = None
+
+    def clean_duration(self) -> int | None:
+        """The length chosen, else the treatment's (clean() then builds the times from it)."""
+        minutes = self.cleaned_data.get("duration")
+        if minutes:
+            return minutes
+        treatment = self.cleaned_data.get("treatment_type")
+        if treatment is not None:
+            return treatment.duration_minutes
+        if "treatment_type" not in self.errors:
+            raise forms.ValidationError("Choose a length, or a treatment to take its length from.")
+        return None
 
 
 class CourseForm(BookForm):
@@ -131,7 +191,17 @@ class CourseForm(BookForm):
         },
     )
 
-    field_order = ["client", "practitioner", "date", "start_time", "duration", "sessions", "interval_days", "notes"]
+    field_order = [
+        "client",
+        "practitioner",
+        "treatment_type",
+        "date",
+        "start_time",
+        "duration",
+        "sessions",
+        "interval_days",
+        "notes",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

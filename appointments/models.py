@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from accounts.models import Clinic
 from clients.models import Client
@@ -168,6 +169,11 @@ class Appointment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.BOOKED
+
+    @property
+    def has_started(self) -> bool:
+        """Its time has come: only then can anyone fail to come to it (appointments/services.py, appointment_mark)."""
+        return timezone.now() >= self.starts_at
 
 
 class AppointmentStatusChange(models.Model):

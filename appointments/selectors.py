@@ -23,6 +23,11 @@ def active_staff(clinic) -> QuerySet[User]:
     return User.objects.filter(clinic=clinic, is_active=True)
 
 
+def offered_treatments(clinic) -> QuerySet[TreatmentType]:
+    """The treatments a clinic offers now, in its own order (the desk's and the public page's choice)."""
+    return TreatmentType.objects.filter(clinic=clinic, active=True)
+
+
 def clashing_appointments(
     *, practitioner: User, starts_at: dt.datetime, ends_at: dt.datetime, exclude_pk: int | None = None
 ) -> list[Appointment]:
@@ -91,7 +96,9 @@ def calendar_appointments_for_card() -> QuerySet[Appointment]:
 
 
 def appointment_for_detail(clinic, pk: int) -> Appointment:
-    qs = Appointment.objects.select_related("client", "practitioner", "course", "treatment_session").prefetch_related(
+    qs = Appointment.objects.select_related(
+        "client", "practitioner", "course", "treatment_session", "treatment_type"
+    ).prefetch_related(
         "client__health_flags", "client__permission_requests", "status_changes__by", "course__appointments"
     )
     return clinic_get(qs, clinic, pk=pk)

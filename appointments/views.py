@@ -123,7 +123,8 @@ def _add_free_time(request, columns: dict[int, grid.Column], *, day: dt.date, wh
             )
             local = slot.starts_at.astimezone(tz)
             block.url = (
-                f"{book_url}?practitioner={pk}&start={local:%Y-%m-%dT%H:%M}&duration={treatment.duration_minutes}"
+                f"{book_url}?practitioner={pk}&start={local:%Y-%m-%dT%H:%M}"
+                f"&type={treatment.pk}&duration={treatment.duration_minutes}"
             )
             columns[pk].items.append(block)
 
@@ -200,8 +201,8 @@ def week_view(request):
 
 
 def _prefill_from_query(request) -> dict:
-    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>&duration=<minutes>; anything
-    garbled is ignored."""
+    """Initial values from ?client=<id>&start=<iso>&practitioner=<id>&type=<id>&duration=<minutes>;
+    anything garbled is ignored."""
     initial: dict = {"practitioner": request.user.pk}
     if client := parse_id(request.GET.get("client")):
         initial["client"] = client
@@ -213,7 +214,9 @@ def _prefill_from_query(request) -> dict:
             start = start.astimezone(local_zone(request.clinic))
         initial["date"] = start.date()
         initial["start_time"] = start.time().replace(second=0, microsecond=0)
-    # The length of the treatment a free slot on the day calendar was offered for.
+    # The treatment a free slot on the day calendar was offered for, and its length.
+    if treatment := parse_id(request.GET.get("type")):
+        initial["treatment_type"] = treatment
     if (minutes := parse_id(request.GET.get("duration"))) is not None:
         initial["duration"] = minutes
     return initial
@@ -252,6 +255,7 @@ def _who_and_what(request, data: dict) -> dict:
         "client": data["client"],
         "practitioner": data["practitioner"],
         "notes": data["notes"],
+        "treatment_type": data["treatment_type"],
         "created_by": request.user,
     }
 

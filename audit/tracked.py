@@ -36,8 +36,16 @@ TRACKED: tuple[Tracked, ...] = (
 )
 
 # updated_at changes on every save and says nothing, so no row records it (and a save that
-# changes nothing else writes no row).
-QUIET_FIELDS = ["updated_at"]
+# changes nothing else writes no row). Nor do a session's copies of its place in the
+# client's history, which the reports keep (sessions.rollups): derived, never typed.
+QUIET_FIELDS = [
+    "updated_at",
+    "history_number",
+    "history_scored",
+    "history_first_score",
+    "history_latest_score",
+    "history_relief",
+]
 
 _SCOPES: dict[type[Model], Tracked] = {}
 

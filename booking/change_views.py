@@ -20,42 +20,35 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.inputs import parse_day, parse_instant
+from accounts.links import BROKEN, link_problem, read_or_problem
 from accounts.localtime import local_today, local_zone
-from accounts.models import Clinic
 from appointments.models import Appointment
 
 from . import changes
-from .change_links import CANCEL, CHANGE_LINK, ChangeLink, LinkExpired, LinkInvalid, read_change_token
+from .change_links import CANCEL, CHANGE_LINK, ChangeLink, read_change_token
 from .models import BookingSettings
+from .week import slot_week, week_start
 
 PAGE = "booking/change_page.html"
 PROBLEM = "booking/change_problem.html"
 
 
-def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    return render(request, PROBLEM, {"expired": status == 410, "clinic": clinic}, status=status)
+def _appointments(link: ChangeLink):
+    return Appointment.objects.filter(pk=link.appointment_id)
 
 
-def _expired_links_clinic(token: str, segment: str) -> int | None:
-    """The clinic of an expired link: its appointment's (the signature is good, only old), else its segment's."""
-    try:
-        link = read_change_token(token, max_age=None)
-    except LinkInvalid:
-        return CHANGE_LINK.clinic_from_segment(segment)
-    found = Appointment.objects.filter(pk=link.appointment_id).values_list("clinic_id", flat=True).first()
-    return found if found is not None else CHANGE_LINK.clinic_from_segment(segment)
+def _horizon(appointment: Appointment, settings, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = local_today(appointment.clinic, now)
+    return today, today + dt.timedelta(weeks=settings.horizon_weeks)
 
 
-def _picker_start(request: HttpRequest, appointment: Appointment, now: dt.datetime) -> dt.date:
+def _picker_start(request: HttpRequest, appointment: Appointment, settings, now: dt.datetime) -> dt.date:
     """The first day the picker shows: the one asked for (?from=), else a few days before the
     appointment, so its week is on screen with "earlier" and "later" either side."""
-    today = local_today(appointment.clinic, now)
-    asked = parse_day(request.GET.get("from"))
-    if asked is not None and today <= asked <= today + dt.timedelta(weeks=60):
-        return asked
+    today, last = _horizon(appointment, settings, now)
     own_day = appointment.starts_at.astimezone(local_zone(appointment.clinic)).date()
-    return max(today, own_day - dt.timedelta(days=3))
+    otherwise = max(today, own_day - dt.timedelta(days=3))
+    return week_start(parse_day(request.GET.get("from")), today=today, last=last, otherwise=otherwise)
 
 
 def _page(request, appointment, link: ChangeLink, settings, *, state: str, status: int = 200, **extra) -> HttpResponse:
@@ -67,50 +60,38 @@ def _page(request, appointment, link: ChangeLink, settings, *, state: str, statu
         "purpose": link.purpose,
         "state": state,
         "notice_hours": settings.cancellation_notice_hours,
+        # A move takes effect at once, also where new bookings are requests (docs/domain.md,
+        # "Changes from the email"): the page says so where a client might expect to wait.
+        "requests": settings.mode == BookingSettings.Mode.REQUEST,
         **extra,
     }
     return render(request, PAGE, context, status=status)
 
 
-def _picker(request, appointment, link, settings, now, *, start: dt.date, **extra) -> HttpResponse:
+def _picker(request, appointment, link, settings, now, *, start: dt.date | None = None, **extra) -> HttpResponse:
+    start = start or _picker_start(request, appointment, settings, now)
     slots = changes.reschedule_slots(appointment, settings=settings, start=start, now=now)
+    today, last = _horizon(appointment, settings, now)
     tz = local_zone(appointment.clinic)
-    days: dict[dt.date, list] = {}
-    for slot in slots:
-        days.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
-    later = start + dt.timedelta(days=changes.PICKER_DAYS)
-    earlier = start - dt.timedelta(days=changes.PICKER_DAYS)
-    today = local_today(appointment.clinic, now)
-    return _page(
-        request,
-        appointment,
-        link,
-        settings,
-        state=changes.OPEN,
-        days=list(days.items()),
-        start=start,
-        later=later,
-        earlier=max(earlier, today) if start > today else None,
-        **extra,
-    )
+    week = slot_week(slots, start=start, today=today, last=last, tz=tz, url=lambda day: f"?from={day:%Y-%m-%d}")
+    return _page(request, appointment, link, settings, state=changes.OPEN, week=week, **extra)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
-    try:
-        link = read_change_token(token)
-    except LinkExpired:
-        return _problem(request, 410, _expired_links_clinic(token, clinic))
-    except LinkInvalid:
-        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+    link, problem = read_or_problem(
+        request, PROBLEM, CHANGE_LINK, token, clinic, read=read_change_token, rows=_appointments
+    )
+    if problem:
+        return problem
     appointment = (
         Appointment.objects.select_related("clinic", "client", "practitioner", "treatment_type")
         .filter(pk=link.appointment_id)
         .first()
     )
     if appointment is None:
-        return _problem(request, 400, CHANGE_LINK.clinic_from_segment(clinic))
+        return link_problem(request, PROBLEM, BROKEN, CHANGE_LINK.clinic_from_segment(clinic))
 
     now = timezone.now()
     settings = BookingSettings.for_clinic(appointment.clinic)
@@ -120,7 +101,9 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     if request.method != "POST":
         if link.purpose == CANCEL:
             return _page(request, appointment, link, settings, state=state)
-        return _picker(request, appointment, link, settings, now, start=_picker_start(request, appointment, now))
+        return _picker(
+            request, appointment, link, settings, now, start=_picker_start(request, appointment, settings, now)
+        )
 
     try:
         if link.purpose == CANCEL:
@@ -128,8 +111,7 @@ def change_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         else:
             starts_at = parse_instant(request.POST.get("slot"))
             if starts_at is None:
-                start = _picker_start(request, appointment, now)
-                return _picker(request, appointment, link, settings, now, start=start, error="Choose a time.")
+                return _picker(request, appointment, link, settings, now, error="Choose a time.")
             done = changes.client_reschedule(
                 appointment=appointment, sequence=link.sequence, starts_at=starts_at, now=now
             )

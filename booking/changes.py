@@ -37,6 +37,7 @@ from audit.actor import CLIENT_VIA_LINK, acting_as
 
 from .models import BookingSettings
 from .slots import Slot, free_slots
+from .week import DAYS
 
 # What a change link's page can say; only OPEN lets the client act.
 OPEN = "open"
@@ -47,8 +48,8 @@ OFFLINE = "offline"  # the clinic has turned online changes off since
 TOO_LATE = "too_late"  # inside the cancellation notice
 
 CLIENT_CANCEL_REASON = "by the client, from their email"
-# How many days of free slots the reschedule page shows at a time.
-PICKER_DAYS = 7
+# How many days of free slots the reschedule page shows at a time: a week, as the booking page.
+PICKER_DAYS = DAYS
 
 
 class ChangeRefused(Exception):

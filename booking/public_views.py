@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import groupby
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,18 +30,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.inputs import parse_day, parse_instant
+from accounts.links import BROKEN, EXPIRED, link_problem
 from accounts.localtime import local_today, local_zone
 from accounts.models import Clinic
 from accounts.ratelimit import attempt_allowed
 from appointments.models import TreatmentType, WorkingHours
+from appointments.selectors import offered_treatments
 
 from . import services
 from .forms import ANYONE, ChooseForm, DetailsForm
 from .links import VERIFY_LINK, LinkExpired, LinkInvalid, read_verify_token
 from .models import HOLD_MINUTES, BookingHold, BookingSettings
 from .slots import Slot, free_slots
+from .week import DAYS, slot_week, week_start
 
-PAGE_DAYS = 7
 RATE_LIMITED = (
     "You have tried to book several times in a short while, so we have paused online booking for you "
     "for up to {minutes} minutes. Please try again later, or contact the clinic."
@@ -59,7 +60,7 @@ def _closed(request: HttpRequest, clinic: Clinic) -> HttpResponse:
 
 
 def _choices(clinic: Clinic) -> tuple[list[TreatmentType], list]:
-    types = list(TreatmentType.objects.filter(clinic=clinic, active=True))
+    types = list(offered_treatments(clinic))
     # Whoever has working hours here: a practitioner without any has no slot to offer.
     hours = WorkingHours.objects.filter(clinic=clinic, practitioner__is_active=True).select_related("practitioner")
     practitioners = sorted({h.practitioner for h in hours}, key=lambda p: (str(p), p.pk))
@@ -94,30 +95,26 @@ def booking_page(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         treatment, practitioner = form.cleaned_data["type"], form.cleaned_data["practitioner"]
         today = local_today(clinic)
-        start = max(parse_day(request.GET.get("from")) or today, today)
-        start = min(start, today + dt.timedelta(weeks=booking.horizon_weeks))
-        slots = free_slots(clinic, treatment, practitioner=practitioner, start=start, days=PAGE_DAYS, settings=booking)
+        last = today + dt.timedelta(weeks=booking.horizon_weeks)
+        start = week_start(parse_day(request.GET.get("from")), today=today, last=last, otherwise=today)
+        slots = free_slots(clinic, treatment, practitioner=practitioner, start=start, days=DAYS, settings=booking)
         if practitioner is None:
             slots = _one_per_time(slots)
-        tz = local_zone(clinic)
         query = {"type": treatment.pk, "practitioner": practitioner.pk if practitioner else ANYONE}
-        later = start + dt.timedelta(days=PAGE_DAYS)
+        week = slot_week(
+            slots,
+            start=start,
+            today=today,
+            last=last,
+            tz=local_zone(clinic),
+            url=lambda day: _page_url(clinic, **query, **{"from": day}),
+        )
+        details_url = reverse("booking_public:details", kwargs={"slug": clinic.slug})
         context.update(
             {
                 "chosen": form.cleaned_data,
-                "days": [
-                    (day, list(group)) for day, group in groupby(slots, key=lambda s: s.starts_at.astimezone(tz).date())
-                ],
-                "start": start,
-                "end": later - dt.timedelta(days=1),
-                "earlier": _page_url(clinic, **query, **{"from": max(start - dt.timedelta(days=PAGE_DAYS), today)})
-                if start > today
-                else "",
-                "later": _page_url(clinic, **query, **{"from": later})
-                if later <= today + dt.timedelta(weeks=booking.horizon_weeks)
-                else "",
-                "details_url": reverse("booking_public:details", kwargs={"slug": clinic.slug}),
-                "query": query,
+                "week": week,
+                "slot_url": f"{details_url}?{urlencode(query)}&",
                 "taken": request.GET.get("taken") == "1",
             }
         )
@@ -229,15 +226,8 @@ def booking_sent(request: HttpRequest, slug: str) -> HttpResponse:
 # --- The link in the email ---------------------------------------------------------------
 
 
-def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    context = {
-        "expired": status == 410,
-        "clinic": clinic,
-        "clinic_name": clinic.name if clinic else "",
-        "minutes": HOLD_MINUTES,
-    }
-    return render(request, "booking/public/problem.html", context, status=status)
+def _problem(request: HttpRequest, problem: str, clinic_id: int | None) -> HttpResponse:
+    return link_problem(request, "booking/public/problem.html", problem, clinic_id, minutes=HOLD_MINUTES)
 
 
 def _hold_page(request: HttpRequest, hold: BookingHold, *, state: str, status: int = 200) -> HttpResponse:
@@ -269,7 +259,7 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
             # Genuine but old: what became of the booking still tells the client the most.
             hold_id, expired = read_verify_token(token, max_age=None), True
     except LinkInvalid:
-        return _problem(request, 400, segment_clinic)
+        return _problem(request, BROKEN, segment_clinic)
     hold = (
         BookingHold.objects.select_related("clinic", "practitioner", "treatment_type", "appointment")
         .filter(pk=hold_id, clinic_id=segment_clinic)
@@ -277,10 +267,10 @@ def verify(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
     )
     if hold is None:
         # A genuine old link whose unconfirmed hold has since been forgotten is simply expired.
-        return _problem(request, 410 if expired else 400, segment_clinic)
+        return _problem(request, EXPIRED if expired else BROKEN, segment_clinic)
     now = timezone.now()
     if expired and hold.status == BookingHold.Status.HELD:
-        return _problem(request, 410, hold.clinic_id)
+        return _problem(request, EXPIRED, hold.clinic_id)
     if request.method == "GET":
         state = _state(hold, now)
         return _hold_page(request, hold, state="confirm" if state == BookingHold.Status.HELD else state)

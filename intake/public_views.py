@@ -10,13 +10,13 @@ belongs to a client: the link alone is the permission.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.links import LinkExpired, LinkInvalid
-from accounts.models import Clinic
+from accounts.links import BROKEN, link_problem, read_or_problem
 from audit.actor import CLIENT_VIA_LINK, acting_as
 
 from .forms import IntakeForm, RenewalForm
@@ -29,30 +29,26 @@ PROBLEM = "intake/public/problem.html"
 FORMS = {IntakeLink.Purpose.INTAKE: IntakeForm, IntakeLink.Purpose.RENEWAL: RenewalForm}
 
 
-def _problem(request: HttpRequest, problem: str, clinic_id: int | None, status: int) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    context = {"problem": problem, "clinic": clinic, "clinic_name": clinic.name if clinic else ""}
-    return render(request, PROBLEM, context, status=status)
+USED = "used"  # answers sent already
+CLOSED = "closed"  # the client is archived
 
 
-def _expired_links_clinic(token: str, segment: str) -> int | None:
-    try:
-        payload = read_intake_token(token, max_age=None)
-    except LinkInvalid:
-        return INTAKE_LINK.clinic_from_segment(segment)
-    clinic_id = IntakeLink.objects.filter(pk=payload.link_id).values_list("clinic_id", flat=True).first()
-    return clinic_id if clinic_id is not None else INTAKE_LINK.clinic_from_segment(segment)
+def _problem(request: HttpRequest, problem: str, clinic_id: int | None) -> HttpResponse:
+    return link_problem(request, PROBLEM, problem, clinic_id)
+
+
+def _links(payload) -> QuerySet[IntakeLink]:
+    return IntakeLink.objects.filter(pk=payload.link_id)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def intake_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
-    try:
-        payload = read_intake_token(token)
-    except LinkExpired:
-        return _problem(request, "expired", _expired_links_clinic(token, clinic), 410)
-    except LinkInvalid:
-        return _problem(request, "broken", INTAKE_LINK.clinic_from_segment(clinic), 400)
+    payload, problem = read_or_problem(
+        request, PROBLEM, INTAKE_LINK, token, clinic, read=read_intake_token, rows=_links
+    )
+    if problem:
+        return problem
     link = (
         IntakeLink.objects.select_related("client__clinic")
         .prefetch_related("client__health_flags")
@@ -60,11 +56,11 @@ def intake_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
         .first()
     )
     if link is None:
-        return _problem(request, "broken", INTAKE_LINK.clinic_from_segment(clinic), 400)
+        return _problem(request, BROKEN, INTAKE_LINK.clinic_from_segment(clinic))
     if link.used_at is not None:
-        return _problem(request, "used", link.clinic_id, 410)
+        return _problem(request, USED, link.clinic_id)
     if link.client.is_archived:
-        return _problem(request, "closed", link.clinic_id, 410)
+        return _problem(request, CLOSED, link.clinic_id)
 
     client = link.client
     form = FORMS[link.purpose](request.POST if request.method == "POST" else None, client=client)
@@ -79,7 +75,7 @@ def intake_page(request: HttpRequest, clinic: str, token: str) -> HttpResponse:
                     email_statement=form.email_statement,
                 )
         except LinkUsed:
-            return _problem(request, "used", link.clinic_id, 410)
+            return _problem(request, USED, link.clinic_id)
         context = {"state": "sent", "link": link, "first_name": client.first_name, "clinic_name": client.clinic.name}
         return render(request, PAGE, context)
     context = {

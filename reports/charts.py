@@ -42,9 +42,10 @@ class Chart:
         titles = {c.key: c.title for c in declaration.columns}
         rows = [declaration.cells(row) for row in table.rows]
         rows = [row for row in rows if self.where is None or self.where(row)]
+        named = format_fields(self.label)
         return self.draw(
             title=table.title,
-            labels=[self.label.format(**{k: _label(v) for k, v in row.items()}) for row in rows],
+            labels=[self.label.format(**{k: _label(row[k]) for k in named}) for row in rows],
             series=[Series(titles[column], [row[column] for row in rows], look) for column, look in self.series],
             **self.options,
         )

@@ -27,12 +27,15 @@ from django.db.models import (
     Q,
     QuerySet,
     RowRange,
+    Sum,
+    Value,
     When,
     Window,
 )
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils.safestring import SafeString
 
+from accounts.models import User
 from appointments.models import Appointment
 from charts import svg
 from clients.models import Client
@@ -40,9 +43,19 @@ from outbox.models import Delivery
 from routines.models import CheckIn
 from sessions.charts import zone_tally as zone_tally_of
 from sessions.models import ReflexMap, ReflexZone, TreatmentSession
+from sessions.rollups import RELIEF_PAIN
 
 from .charts import Chart
-from .scope import Scope, appointments_qs, checkins_qs, deliveries_qs, notes_qs, sessions_qs, signed_sql
+from .scope import (
+    Scope,
+    appointments_qs,
+    checkins_qs,
+    deliveries_qs,
+    notes_qs,
+    sessions_qs,
+    signed_sql,
+    zone_days_qs,
+)
 from .tables import (
     Column,
     Computed,
@@ -60,7 +73,6 @@ from .tables import (
 # Session numbers 1..9 get a row each; later sessions share the "10+" row.
 TOP_NUMBER = 10
 LAPSED_DAYS = 90
-RELIEF_PAIN = 2
 TOP_ZONES = 20
 # Row labels that a chart or a definition singles out.
 NOT_YET = "Not yet"
@@ -179,41 +191,55 @@ def clients(scope: Scope) -> Computed:
 
 
 def practitioners(scope: Scope) -> Computed:
-    names = ("practitioner_id", "practitioner__first_name", "practitioner__last_name", "practitioner__username")
+    # The sessions and the appointments per practitioner in one statement (UNION ALL), each
+    # grouped by the practitioner's id alone: the clients seen are counted distinct, which
+    # sorts, on two numbers rather than on the names too. Their names in a second query.
+    zero = Value(0)
     worked = (
         sessions_qs(scope)
         .order_by()
-        .values(*names)
-        .annotate(sessions=Count("id"), clients=Count("client_id", distinct=True))
+        .values("practitioner_id")
+        .annotate(
+            sessions=Count("id"),
+            clients=Count("client_id", distinct=True),
+            total=zero,
+            attended=zero,
+            no_shows=zero,
+            cancelled=zero,
+        )
     )
     booked = (
         _past_appointments(scope)
         .order_by()
-        .values(*names)
+        .values("practitioner_id")
         .annotate(
+            sessions=zero,
+            clients=zero,
             total=Count("id"),
             attended=Count("id", filter=Q(status=Status.ATTENDED)),
             no_shows=Count("id", filter=Q(status=Status.NO_SHOW)),
             cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
         )
     )
+    counts = ("sessions", "clients", "total", "attended", "no_shows", "cancelled")
     people: dict[int, dict] = {}
-    for row in [*worked, *booked]:
-        person = people.setdefault(
-            row["practitioner_id"],
-            {"name": _person(*(row[n] for n in names[1:])), "sessions": 0, "clients": 0, "total": 0},
-        )
-        person.update({k: v for k, v in row.items() if k not in names})
+    for row in worked.union(booked, all=True):
+        person = people.setdefault(row["practitioner_id"], dict.fromkeys(counts, 0))
+        for k in counts:
+            person[k] += row[k]
+    names = User.objects.filter(pk__in=list(people)).order_by().values_list("pk", "first_name", "last_name", "username")
+    for pk, *name in names:
+        people[pk]["name"] = _person(*name)
     return Computed(
         [
             {
                 "practitioner": p["name"],
                 "sessions": p["sessions"],
                 "clients": p["clients"],
-                "attended": p.get("attended", 0),
-                "no_shows": p.get("no_shows", 0),
-                "cancelled": p.get("cancelled", 0),
-                "no_show_rate": percent(p.get("no_shows", 0), p["total"]),
+                "attended": p["attended"],
+                "no_shows": p["no_shows"],
+                "cancelled": p["cancelled"],
+                "no_show_rate": percent(p["no_shows"], p["total"]),
             }
             for p in sorted(people.values(), key=lambda p: p["name"].lower())
         ]
@@ -316,12 +342,12 @@ def routines(scope: Scope) -> Computed:
 
 # --- Outcomes -------------------------------------------------------------------------
 #
-# The four outcome tables aggregate in two levels: window functions over each client's
-# history, GROUP BY client, then an aggregate over the clients. The ORM cannot put a
-# grouped window query under another aggregate, so they share one hand-written statement
-# (_outcomes_sql), in SQL that PostgreSQL and SQLite both run (CTEs, window functions,
-# CASE rather than FILTER), scoped to the clinic and, for a practitioner, their clients,
-# with every value a parameter. The history is the expensive part, so it is read once.
+# The four outcome tables aggregate in two levels: per client (their history as of the
+# range's end, read off the copies each signed session carries), then over the clients.
+# The ORM cannot put a grouped query with correlated counts under another aggregate, so
+# they share one hand-written statement (_outcomes_sql), in SQL that PostgreSQL and SQLite
+# both run (CTEs, CASE rather than FILTER), scoped to the clinic and, for a practitioner,
+# their clients, with every value a parameter.
 
 SESSIONS = TreatmentSession._meta.db_table
 DELIVERIES = Delivery._meta.db_table
@@ -371,61 +397,57 @@ class Outcomes:
 
 
 def _outcomes_sql(scope: Scope) -> str:
-    """One statement over the history of the clients active in the range (every session of
-    theirs up to the range's end), for pain by session number, first to latest, sessions
-    to relief and the adherence bands: the history is read and numbered once.
+    """One statement over the range's signed sessions, for pain by session number, first to
+    latest, sessions to relief and the adherence bands.
 
-    Per session, by window functions sharing one ordering per client: `number` (its place
-    in the client's history, ties on the minute broken by id), `first_pain` (pain before
-    the client's first session) and `upto` (sessions started at or before it: COUNT over
-    the default RANGE frame counts ties). Per client (`per`, materialised once since two
-    parts read it): scored sessions; the first and latest pain score, as the smallest and
-    largest `number * 100 + pain_before` over the scored sessions (a score is 0-10, so
-    the remainder is the score: no second ordering to sort for; `%%` is the modulo,
-    escaped from the parameter style); `relief`, the smallest
-    `upto` of a session that brought relief; and routine emails sent and "done" check-ins
-    up to the range's end, through the client indexes (a "done" link exists only in a
-    sent routine email and records that email's day). Three aggregates joined by UNION
-    ALL, each column named and NULL in the parts it does not belong to (typed in the first
-    part: PostgreSQL types a column of NULLs in two parts as text): part 1 per session
-    number (sessions in the range), part 2 the clients with a scored session in the range
-    and two or more scores, part 3 per adherence band and relief bucket."""
-    return f"""
-        WITH active AS (
-            SELECT s.client_id, MAX(CASE WHEN s.pain_before IS NOT NULL THEN 1 ELSE 0 END) AS scored_in_range
+    The definitions are over each client's whole signed history up to the range's end; each
+    signed session carries its place in that history (TreatmentSession.history_*, kept by
+    sessions.rollups: its number, ties on the minute broken by id; the pain scores so far;
+    the first and the latest score so far; relief so far, the smallest number of sessions
+    started at or before one that brought relief, ties counted). A client's figures as of
+    the range's end are those of their latest session before it, which for a client active
+    in the range is in the range, and are read off the range's sessions by aggregates that
+    land on it: the copies only grow (number, scores so far, the latest score as
+    `number * 100 + score`, a score being 0-10) or stay once set (the first score), and
+    relief so far only falls; `%%` is the modulo, escaped from the parameter style.
+
+    Per client (`per`): whether they had a scored session in the range, those copies, and
+    routine emails sent and "done" check-ins up to the range's end, through the client
+    indexes (a "done" link exists only in a sent routine email and records that email's
+    day). Three aggregates joined by UNION ALL, each column named and NULL in the parts it
+    does not belong to (typed in the first part: PostgreSQL types a column of NULLs in two
+    parts as text): part 1 per session number (sessions in the range), part 2 the clients
+    with a scored session in the range and two or more scores, part 3 per adherence band
+    and relief bucket. In SQL that PostgreSQL and SQLite both run."""
+    in_range = f"""
             FROM {SESSIONS} s
             WHERE s.clinic_id = %(clinic)s AND s.started_at >= %(start_at)s AND s.started_at < %(end_at)s
-              AND {signed_sql("s")} {_practitioner_sql(scope)}
-            GROUP BY s.client_id
-        ),
-        history AS (
-            SELECT s.client_id, a.scored_in_range, s.started_at, s.pain_before, s.pain_after,
-                   ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS number,
-                   FIRST_VALUE(s.pain_before) OVER (PARTITION BY s.client_id ORDER BY s.started_at, s.id) AS first_pain,
-                   COUNT(*) OVER (PARTITION BY s.client_id ORDER BY s.started_at) AS upto
-            FROM {SESSIONS} s JOIN active a ON a.client_id = s.client_id
-            WHERE s.clinic_id = %(clinic)s AND s.started_at < %(end_at)s AND {signed_sql("s")}
-        ),
-        per AS (
-            SELECT client_id, scored_in_range, COUNT(pain_before) AS scored,
-                   MIN(number * 100 + pain_before) %% 100 AS first_score,
-                   MAX(number * 100 + pain_before) %% 100 AS latest_score,
-                   MIN(CASE WHEN pain_after <= {RELIEF_PAIN} OR pain_after * 2 <= first_pain THEN upto END) AS relief,
+              AND {signed_sql("s")} {_practitioner_sql(scope)}"""
+    return f"""
+        WITH per AS (
+            SELECT s.client_id,
+                   MAX(CASE WHEN s.pain_before IS NOT NULL THEN 1 ELSE 0 END) AS scored_in_range,
+                   MAX(s.history_scored) AS scored,
+                   MAX(s.history_first_score) AS first_score,
+                   MAX(s.history_number * 100 + s.history_latest_score) %% 100 AS latest_score,
+                   MIN(s.history_relief) AS relief,
                    (SELECT COUNT(*) FROM {DELIVERIES} d
-                    WHERE d.client_id = history.client_id AND d.kind = %(routine)s AND d.status = %(sent)s
+                    WHERE d.client_id = s.client_id AND d.kind = %(routine)s AND d.status = %(sent)s
                       AND d.local_date <= %(end)s) AS sent,
                    (SELECT COUNT(*) FROM {CHECKINS} c
-                    WHERE c.client_id = history.client_id AND c.kind = %(done)s AND c.local_date <= %(end)s) AS done
-            FROM history GROUP BY client_id, scored_in_range
+                    WHERE c.client_id = s.client_id AND c.kind = %(done)s AND c.local_date <= %(end)s) AS done
+            {in_range}
+            GROUP BY s.client_id
         )
-        SELECT 1 AS part, CASE WHEN number >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE number END AS number,
+        SELECT 1 AS part,
+               CASE WHEN s.history_number >= {TOP_NUMBER} THEN {TOP_NUMBER} ELSE s.history_number END AS number,
                CAST(NULL AS INTEGER) AS band, CAST(NULL AS INTEGER) AS bucket,
-               COUNT(*) AS sessions, AVG(pain_before) AS mean_before, AVG(pain_after) AS mean_after,
+               COUNT(*) AS sessions, AVG(s.pain_before) AS mean_before, AVG(s.pain_after) AS mean_after,
                CAST(NULL AS INTEGER) AS clients, CAST(NULL AS NUMERIC) AS mean_first,
                CAST(NULL AS NUMERIC) AS mean_latest, CAST(NULL AS INTEGER) AS improved,
                CAST(NULL AS INTEGER) AS same, CAST(NULL AS INTEGER) AS worse,
                CAST(NULL AS INTEGER) AS relieved, CAST(NULL AS NUMERIC) AS relief_sum
-        FROM history WHERE started_at >= %(start_at)s
+        {in_range}
         GROUP BY 2
         UNION ALL
         SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -548,8 +570,29 @@ def adherence_bands(scope: Scope) -> Computed:
 
 def zone_tally(scope: Scope) -> list[dict]:
     """The scope's pressure notes per zone and side (sessions.charts.zone_tally): the zones
-    table sums the sides, the dashboard's heat map draws them."""
-    return shared(scope, "zone-tally", lambda: zone_tally_of(notes_qs(scope)))
+    table sums the sides, the dashboard's heat map draws them. The whole clinic's from the
+    notes per day (sessions.models.ZoneDay); a practitioner's clients' from their notes."""
+
+    def compute() -> list[dict]:
+        if scope.practitioner is not None:
+            return zone_tally_of(notes_qs(scope))
+        rows = (
+            zone_days_qs(scope)
+            .values("zone_id", "side")
+            .annotate(worked=Sum("times"), tender_times=Sum("tender"), pressure=Sum("pressure_sum"))
+        )
+        return [
+            {
+                "zone_id": r["zone_id"],
+                "side": r["side"],
+                "times": r["worked"],
+                "avg": r["pressure"] / r["worked"],
+                "tender": r["tender_times"],
+            }
+            for r in rows.order_by()
+        ]
+
+    return shared(scope, "zone-tally", compute)
 
 
 def zones(scope: Scope) -> Computed:
@@ -558,7 +601,7 @@ def zones(scope: Scope) -> Computed:
         worked = times.setdefault(r["zone_id"], [0, 0])
         worked[0] += r["times"]
         worked[1] += r["tender"]
-    names = ReflexZone.objects.filter(pk__in=list(times)).in_bulk() if times else {}
+    names = ReflexZone.objects.filter(pk__in=list(times)).only("name", "reflex_map").in_bulk() if times else {}
     top = sorted(times, key=lambda pk: (-times[pk][0], names[pk].name, pk))[:TOP_ZONES]
     charts = dict(ReflexMap.choices)
     return Computed(

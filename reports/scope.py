@@ -19,7 +19,7 @@ from appointments.models import Appointment
 from clients.models import Client
 from outbox.models import Delivery
 from routines.models import CheckIn
-from sessions.models import PressureNote, TreatmentSession
+from sessions.models import PressureNote, TreatmentSession, ZoneDay
 
 from .forms import DEFAULT_RANGE, ReportFilterForm
 
@@ -146,6 +146,14 @@ def notes_qs(scope: Scope) -> QuerySet[PressureNote]:
     drafts = TreatmentSession.objects.filter(pk=OuterRef("session_id"), **in_range).exclude(**SIGNED)
     qs = PressureNote.objects.filter(~Exists(drafts), **in_range)
     return _by_practitioner(qs, scope, "session__client")
+
+
+def zone_days_qs(scope: Scope) -> QuerySet[ZoneDay]:
+    """The clinic's pressure notes per local day, zone and side (signed sessions only) of
+    the range's days. Kept for the whole clinic, so for the owner's scope only."""
+    if scope.practitioner is not None:
+        raise ValueError("zone days count the whole clinic; a practitioner's scope reads notes_qs")
+    return ZoneDay.objects.filter(clinic=scope.clinic, day__gte=scope.start, day__lte=scope.end)
 
 
 def appointments_qs(scope: Scope, *, open_ended: bool = False) -> QuerySet[Appointment]:

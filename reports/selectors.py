@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists
 
+from accounts.models import Clinic
 from appointments.models import Appointment
 from clients.models import Client
 from routines.models import CheckIn, check_in_words
 from sessions.models import TreatmentSession
 
-from .scope import SIGNED, Scope, clients_qs
+from .scope import SIGNED, Scope
 
 # A printed report stays a few pages long; the client page has the full delivery log.
 CHECK_IN_DAYS = 60
@@ -22,13 +23,15 @@ CHECK_IN_DAYS = 60
 def has_history(scope: Scope) -> bool:
     """Whether any of the scope's clients ever had an appointment or a session (any date):
     a clinic (or practitioner) without any gets the "how to start" page, not empty charts."""
-    clients = clients_qs(scope)
-    # Each subquery on the clinic too: PostgreSQL may hash a subquery under OR once,
-    # and then it reads the clinic's rows, not every clinic's.
-    return clients.filter(
-        Exists(Appointment.objects.filter(clinic=scope.clinic, client=OuterRef("pk")))
-        | Exists(TreatmentSession.objects.filter(clinic=scope.clinic, client=OuterRef("pk")))
-    ).exists()
+    # Two EXISTS that refer to nothing outside them: each is one index lookup that stops at
+    # the first row (correlated per client, PostgreSQL hashed them and read all the
+    # clinic's appointments).
+    appointments = Appointment.objects.filter(clinic=scope.clinic)
+    sessions = TreatmentSession.objects.filter(clinic=scope.clinic)
+    if scope.practitioner is not None:
+        appointments = appointments.filter(client__practitioner=scope.practitioner)
+        sessions = sessions.filter(client__practitioner=scope.practitioner)
+    return Clinic.objects.filter(pk=scope.clinic.pk).filter(Exists(appointments) | Exists(sessions)).exists()
 
 
 @dataclass

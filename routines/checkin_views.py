@@ -8,7 +8,7 @@ the stop link, with no cookie and so no CSRF token, and that stops the emails at
 
 The expired and broken-link pages name the clinic and how to reach it: an expired link's
 signature is still good, so its delivery says which clinic; a broken one has only the
-link's signed clinic segment (routines/links.py).
+link's signed clinic segment (accounts/links.py, which draws both pages).
 """
 
 from __future__ import annotations
@@ -21,31 +21,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Clinic
+from accounts.links import BROKEN, link_problem, read_or_problem
 from audit.actor import CLIENT_VIA_LINK, acting_as
 from outbox.models import Delivery
 from routines.checkins import ANSWERABLE, checkin_record, pain_correctable, pause_ends, resumes_on
-from routines.links import PAIN_SCORES, LinkExpired, LinkInvalid, LinkPayload, clinic_from_segment, read_checkin_token
+from routines.links import CHECKIN_LINK, PAIN_SCORES, LinkPayload, read_checkin_token
 from routines.models import CheckIn
 
 PAGE = "routines/checkin/page.html"
 PROBLEM = "routines/checkin/problem.html"
 
 
-def _problem(request: HttpRequest, status: int, clinic_id: int | None) -> HttpResponse:
-    clinic = Clinic.objects.filter(pk=clinic_id).first() if clinic_id is not None else None
-    context = {"expired": status == 410, "clinic": clinic, "clinic_name": clinic.name if clinic else ""}
-    return render(request, PROBLEM, context, status=status)
-
-
-def _expired_links_clinic(token: str, segment: str) -> int | None:
-    """The clinic of an expired link: its delivery's (the signature is good, only old), else its segment's."""
-    try:
-        payload = read_checkin_token(token, max_age=None)
-    except LinkInvalid:  # (a signed shape we never issue: expiry is checked before the shape)
-        return clinic_from_segment(segment)
-    clinic_id = Delivery.objects.filter(pk=payload.delivery_id).values_list("clinic_id", flat=True).first()
-    return clinic_id if clinic_id is not None else clinic_from_segment(segment)
+def _deliveries(payload: LinkPayload):
+    return Delivery.objects.filter(pk=payload.delivery_id)
 
 
 def _chosen_pain(request: HttpRequest, payload: LinkPayload) -> int | None:
@@ -104,12 +92,11 @@ def _record(request: HttpRequest, delivery: Delivery, payload: LinkPayload, one_
 @csrf_exempt  # only for the one-click unsubscribe; every other POST is checked below
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkin_page(request: HttpRequest, token: str, clinic: str = "") -> HttpResponse:
-    try:
-        payload = read_checkin_token(token)
-    except LinkExpired:
-        return _problem(request, 410, _expired_links_clinic(token, clinic))
-    except LinkInvalid:
-        return _problem(request, 400, clinic_from_segment(clinic))
+    payload, problem = read_or_problem(
+        request, PROBLEM, CHECKIN_LINK, token, clinic, read=read_checkin_token, rows=_deliveries
+    )
+    if problem:
+        return problem
 
     if payload.is_preview:
         # A practitioner trying the links of a preview: show the page, record nothing.
@@ -121,7 +108,7 @@ def checkin_page(request: HttpRequest, token: str, clinic: str = "") -> HttpResp
         .first()
     )
     if delivery is None:
-        return _problem(request, 400, clinic_from_segment(clinic))
+        return link_problem(request, PROBLEM, BROKEN, CHECKIN_LINK.clinic_from_segment(clinic))
 
     if request.method == "POST":
         one_click = payload.kind == CheckIn.Kind.STOP and request.POST.get("List-Unsubscribe") == "One-Click"

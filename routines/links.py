@@ -31,8 +31,9 @@ from outbox.models import Delivery
 from routines.models import CheckIn
 
 SALT = "routines.checkin"
-CLINIC_SALT = "routines.checkin.clinic"
 MAX_AGE = dt.timedelta(days=14)
+# Its clinic segments (salted "routines.checkin.clinic") and its problem pages are every link's.
+CHECKIN_LINK = links.LinkKind(salt=SALT, max_age=MAX_AGE)
 # What a link can be for; a replaced pain answer is history, never a link.
 KINDS = frozenset(CheckIn.Kind.values) - {CheckIn.Kind.PAIN_REPLACED}
 PAIN_SCORES = range(11)
@@ -84,12 +85,12 @@ def _signer() -> Callable[[dict], str]:
 
 
 def clinic_segment(clinic_id: int) -> str:
-    return links.clinic_segment(clinic_id, salt=CLINIC_SALT)
+    return CHECKIN_LINK.clinic_segment(clinic_id)
 
 
 def clinic_from_segment(segment: str) -> int | None:
     """The clinic id a link's clinic segment names, or None if it was changed."""
-    return links.clinic_from_segment(segment, salt=CLINIC_SALT)
+    return CHECKIN_LINK.clinic_from_segment(segment)
 
 
 def make_token(delivery: Delivery | None, kind: str, pain: int | None = None) -> str:

@@ -86,6 +86,10 @@ class ReflexZone(models.Model):
         return side in self.side_values
 
 
+# The copies of a session's place in its client's history (TreatmentSession, sessions.rollups).
+HISTORY_FIELDS = ("history_number", "history_scored", "history_first_score", "history_latest_score", "history_relief")
+
+
 class TreatmentSession(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_sessions")
     appointment = models.OneToOneField(
@@ -115,6 +119,16 @@ class TreatmentSession(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The session's place in its client's signed history, kept for the reports' outcome
+    # figures (docs/domain.md, Reports): set by sessions.rollups whenever a session of the
+    # client is signed or amended, NULL on a draft. Each is "as of this session", counting
+    # the client's signed sessions up to it (by start, ties by id): so the figures of a
+    # range are read off the range's own sessions, not every client's whole history.
+    history_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    history_scored = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    history_first_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    history_latest_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    history_relief = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]
@@ -129,6 +143,14 @@ class TreatmentSession(models.Model):
                 include=["pain_before", "pain_after"],
                 condition=models.Q(signed_at__isnull=False),
                 name="session_history_idx",
+            ),
+            # The reports' reads of a clinic's range of signed sessions (reports.scope.sessions_qs
+            # and the outcome statement): every column they count or group by, from the index alone.
+            models.Index(
+                fields=["clinic", "started_at"],
+                include=["id", "client", "practitioner", "pain_before", "pain_after", *HISTORY_FIELDS],
+                condition=models.Q(signed_at__isnull=False),
+                name="session_report_idx",
             ),
         ]
 
@@ -176,6 +198,36 @@ class PressureNote(models.Model):
         if self._state.adding:
             self.clinic_id, self.started_at = self.session.clinic_id, self.session.started_at
         super().save(*args, **kwargs)
+
+
+class ZoneDay(models.Model):
+    """The pressure notes of a clinic's signed sessions per clinic-local day, zone and side:
+    how many, how many tender, and their pressures' sum (for the average). The owner's
+    zone figures and heat map read these instead of every note of the range (docs/domain.md,
+    Reports). Kept by sessions.rollups in the transaction that signs or amends a session,
+    rebuilt for a clinic whose timezone changes; a draft's notes are not counted."""
+
+    # The unique constraint leads with the clinic and the day: the reports' range read,
+    # from the index alone (PostgreSQL), and the clinic's own index.
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    zone = models.ForeignKey(ReflexZone, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    times = models.PositiveIntegerField()
+    tender = models.PositiveIntegerField()
+    pressure_sum = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "day", "zone", "side"],
+                include=["times", "tender", "pressure_sum"],
+                name="zoneday_clinic_day_zone_side",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: zone {self.zone_id} {self.side} worked {self.times} times"
 
 
 class SessionAmendment(models.Model):

@@ -14,7 +14,9 @@ from accounts.models import User
 from appointments.models import Appointment
 from appointments.services import status_change_log
 from audit.services import logged_update
+from clients.services import archived_refusal
 
+from . import rollups
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
 
@@ -63,6 +65,10 @@ class NeedsClearance(SessionError):
     pass
 
 
+class ClientArchived(SessionError):
+    pass
+
+
 # A session may be recorded a few minutes before its appointment starts (setting up, an early start).
 START_GRACE = dt.timedelta(minutes=10)
 
@@ -72,6 +78,13 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
 
     Consent to treatment before treatment; no record before its time (a few minutes' grace)."""
     now = now or timezone.now()
+    if not client.consent_treatment and client.consent_renewal_due:
+        # docs/domain.md, rule 14: withdrawn after it became due again, it comes back only renewed.
+        return ConsentDueAgain(
+            f"{client.full_name} withdrew their consent to treatment after their health flags or treatment plan "
+            "changed. Record their renewed consent on the client page, or send them a renewal link, then record "
+            "the session."
+        )
     if not client.consent_treatment:
         return NoTreatmentConsent(
             f"{client.full_name} has no recorded consent to treatment. Ask them, record it on the intake, "
@@ -86,6 +99,14 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
         )
     if now < starts_at - START_GRACE:
         return TooEarly("This appointment has not started yet. Record the session once it has begun.")
+    return None
+
+
+def archived_blocker(*, client) -> ClientArchived | None:
+    """No new session for an archived client (docs/domain.md, "Archived clients"): unarchiving comes
+    first, one click that the audit trail keeps. A draft saved before archiving is still signed."""
+    if client.is_archived:
+        return ClientArchived(archived_refusal(client, "recording a session"))
     return None
 
 
@@ -181,12 +202,15 @@ def treatment_session_record(
 ) -> TreatmentSession:
     """Create the session of `appointment` with its pressure notes, and mark the
     appointment attended. Raises SessionAlreadyRecorded when a session exists,
-    NoTreatmentConsent, TooEarly, or NeedsClearance without `override_reason`."""
+    ClientArchived, NoTreatmentConsent, TooEarly, or NeedsClearance without `override_reason`."""
     appointment = Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise AppointmentCancelled("This appointment was cancelled.")
     override_reason = (override_reason or "").strip()
-    blocker = session_blocker(client=appointment.client, starts_at=appointment.starts_at, override=override_reason)
+    client = appointment.client
+    blocker = archived_blocker(client=client) or session_blocker(
+        client=client, starts_at=appointment.starts_at, override=override_reason
+    )
     if blocker is not None:
         raise blocker
     existing = TreatmentSession.objects.filter(appointment=appointment).first()
@@ -225,13 +249,16 @@ def treatment_session_update(*, session: TreatmentSession, data: dict[str, Any],
     _sync_notes(session=session, notes=notes)
 
 
+@transaction.atomic
 def treatment_session_sign(*, session: TreatmentSession, by: User, override_reason: str = "") -> bool:
     """Sign and lock the session. Returns False when it was already signed; the
     conditional update means two clicks cannot both sign it. Raises what recording raises
     (session_blocker), checked again now: a consent due again, or a GP's permission refused
     or expired since the draft was saved, holds the signature too. A session recorded with
     the practitioner's reason for treating without permission keeps it; otherwise
-    `override_reason` is theirs, now, and is kept with the signature."""
+    `override_reason` is theirs, now, and is kept with the signature. Its results now
+    count: the reports' copies of the client's history and of the session's day follow in
+    the same transaction."""
     now = timezone.now()
     client = session.client
     override_reason = (override_reason or "").strip()
@@ -252,6 +279,7 @@ def treatment_session_sign(*, session: TreatmentSession, by: User, override_reas
         session.signed_at, session.signed_by = now, by
         for name, value in override.items():
             setattr(session, name, value)
+        rollups.session_changed(session)
     return bool(signed)
 
 
@@ -273,6 +301,7 @@ def treatment_session_amend(
         raise NothingChanged("Nothing changed: the amendment is the same as the signed record.")
     _apply_fields(session=session, data=data)
     _sync_notes(session=session, notes=notes)
+    rollups.session_changed(session)
     return SessionAmendment.objects.create(
         session=session, by=by, reason=reason, before=before, after=session_snapshot(session)
     )

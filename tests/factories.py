@@ -15,6 +15,7 @@ from clients.models import Client, ClientHealthFlag
 from intake.models import IntakeLink, IntakeSubmission
 from outbox.models import Delivery
 from routines.models import Routine, RoutineStep
+from sessions import rollups
 from sessions.models import PressureNote, ReflexZone, SessionAmendment, TreatmentSession
 
 
@@ -189,13 +190,23 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
 class SignedSessionFactory(TreatmentSessionFactory):
     """A session signed when it was held: what reports and pain charts count (a draft is not)."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     signed_at = factory.LazyAttribute(lambda s: s.started_at)
     signed_by = factory.SelfAttribute("practitioner")
+
+    @factory.post_generation
+    def report_copies(obj, create, extracted, **kwargs):
+        # What signing does (sessions.services.treatment_session_sign): the reports' copies follow.
+        if create:
+            rollups.session_changed(obj)
 
 
 class PressureNoteFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PressureNote
+        skip_postgeneration_save = True
 
     session = factory.SubFactory(TreatmentSessionFactory)
     zone = factory.SubFactory(ReflexZoneFactory, clinic=factory.SelfAttribute("..session.clinic"))
@@ -203,6 +214,12 @@ class PressureNoteFactory(factory.django.DjangoModelFactory):
     pressure = 3
     response = "none"
     minutes = 2
+
+    @factory.post_generation
+    def report_copies(obj, create, extracted, **kwargs):
+        # A note added to a signed session stands for an amendment: the reports' copies follow.
+        if create and obj.session.signed_at is not None:
+            rollups.session_changed(obj.session)
 
 
 class SessionAmendmentFactory(factory.django.DjangoModelFactory):

@@ -23,6 +23,7 @@ from tests.factories import (
     ClientFactory,
     ClientHealthFlagFactory,
     TreatmentSessionFactory,
+    TreatmentTypeFactory,
     UserFactory,
 )
 from tests.races import book_at_once
@@ -202,6 +203,71 @@ def test_forged_post_with_another_clinics_client_or_practitioner_is_a_field_erro
     assert "practitioner" in forged_staff.context["form"].errors
     assert "Stranger" not in forged_client.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_a_practitioner_who_chooses_a_treatment_books_its_length_and_sees_it_on_the_appointment(
+    practitioner_client, practitioner, clinic, jane, day
+):
+    """docs/domain.md, "The desk": the treatment's length unless another is chosen."""
+    foot = TreatmentTypeFactory(clinic=clinic, name="Foot reflexology", duration_minutes=45)
+
+    form = practitioner_client.get(reverse("appointments:book")).content.decode()
+    response = practitioner_client.post(
+        reverse("appointments:book"), booking(jane, practitioner, day, "10:00", duration="", treatment_type=foot.pk)
+    )
+
+    assert "Foot reflexology (45 min)" in form and "As long as the treatment" in form
+    appointment = Appointment.objects.get()
+    assert (appointment.treatment_type, appointment.duration_minutes) == (foot, 45)
+    page = practitioner_client.get(response.url).content.decode()
+    assert "Foot reflexology" in page and "10:00–10:45 (45 minutes)" in page
+
+
+def test_a_length_chosen_with_a_treatment_is_the_one_booked(practitioner_client, practitioner, clinic, jane, day):
+    foot = TreatmentTypeFactory(clinic=clinic, name="Foot reflexology", duration_minutes=45)
+
+    practitioner_client.post(
+        reverse("appointments:book"), booking(jane, practitioner, day, "10:00", duration=90, treatment_type=foot.pk)
+    )
+
+    appointment = Appointment.objects.get()
+    assert (appointment.treatment_type, appointment.duration_minutes) == (foot, 90)
+
+
+def test_a_booking_with_neither_a_length_nor_a_treatment_asks_for_one_and_saves_nothing(
+    practitioner_client, practitioner, jane, day
+):
+    response = practitioner_client.post(reverse("appointments:book"), booking(jane, practitioner, day, duration=""))
+
+    assert "Choose a length, or a treatment to take its length from." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_another_clinics_treatment_is_a_field_error_and_never_named(
+    practitioner_client, practitioner, other_clinic, jane, day
+):
+    theirs = TreatmentTypeFactory(clinic=other_clinic, name="Secret hot stones", duration_minutes=45)
+
+    response = practitioner_client.post(
+        reverse("appointments:book"), booking(jane, practitioner, day, duration="", treatment_type=theirs.pk)
+    )
+
+    page = response.content.decode()
+    assert "Choose one of this clinic&#x27;s treatments." in page
+    assert "Secret hot stones" not in page
+    assert not Appointment.objects.exists()
+
+
+def test_a_course_booked_with_a_treatment_keeps_it_on_every_visit(practitioner_client, practitioner, clinic, jane, day):
+    foot = TreatmentTypeFactory(clinic=clinic, name="Foot reflexology", duration_minutes=45)
+
+    practitioner_client.post(
+        reverse("appointments:course_book"),
+        booking(jane, practitioner, day, "09:00", duration="", treatment_type=foot.pk, sessions=3, interval_days=7),
+    )
+
+    visits = Course.objects.get().appointments.all()
+    assert [(v.treatment_type, v.duration_minutes) for v in visits] == [(foot, 45)] * 3
 
 
 def test_booking_an_archived_client_is_refused(practitioner_client, practitioner, clinic, day):
@@ -526,7 +592,8 @@ def test_day_view_shows_times_flags_status_and_quick_actions(practitioner_client
     assert "Booked" in page
     assert reverse("sessions:record", kwargs={"appointment_id": appointment.pk}) in page
     assert reverse("appointments:mark", kwargs={"pk": appointment.pk}) in page
-    assert 'value="no_show"' in page
+    assert 'value="attended"' in page
+    assert 'value="no_show"' not in page  # not before it has started (docs/domain.md, "The desk")
 
 
 def test_empty_day_says_so_kindly_and_offers_to_book(practitioner_client, day):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from appointments import grid
 from appointments.models import Appointment
@@ -174,7 +175,7 @@ def test_working_hours_are_shaded_and_time_off_is_blocked(owner_client, owner, p
 
 def test_free_slots_fill_the_working_hours_around_visits_and_time_off(owner_client, owner, practitioner, clinic, day):
     TreatmentTypeFactory(clinic=clinic, name="Long", duration_minutes=90)
-    TreatmentTypeFactory(clinic=clinic, name="Reflexology", duration_minutes=60)
+    shortest = TreatmentTypeFactory(clinic=clinic, name="Reflexology", duration_minutes=60)
     works(practitioner, day, "09:00", "14:00")
     visit(practitioner, day, 10)
     TimeOffFactory(clinic=clinic, practitioner=practitioner, starts_at=local(day, 12), ends_at=local(day, 13))
@@ -183,13 +184,39 @@ def test_free_slots_fill_the_working_hours_around_visits_and_time_off(owner_clie
 
     book = reverse("appointments:book")
     assert links == [
-        f"{book}?practitioner={practitioner.pk}&start={day.isoformat()}T{hhmm}&duration=60"
+        f"{book}?practitioner={practitioner.pk}&start={day.isoformat()}T{hhmm}&type={shortest.pk}&duration=60"
         for hhmm in ("09:00", "11:00", "13:00")
     ]
 
 
+def test_the_free_time_after_a_treatment_booked_at_the_desk_is_kept_free(
+    practitioner_client, practitioner, clinic, day
+):
+    """docs/domain.md, "The desk": the buffer after a treatment is kept as online booking keeps it."""
+    foot = TreatmentTypeFactory(clinic=clinic, name="Foot", duration_minutes=60, buffer_after_minutes=30)
+    works(practitioner, day, "10:00", "14:00")
+    jane = ClientFactory(clinic=clinic)
+    practitioner_client.post(
+        reverse("appointments:book"),
+        {
+            "client": jane.pk,
+            "practitioner": practitioner.pk,
+            "treatment_type": foot.pk,
+            "date": day.isoformat(),
+            "start_time": "10:00",
+            "duration": "",
+        },
+    )
+
+    links = free_links(day_page(practitioner_client, day))
+
+    assert Appointment.objects.get().treatment_type == foot
+    # 10:00 to 11:00, then half an hour kept free: the first free time is 11:30, not 11:00.
+    assert re.search(r"T(\d\d:\d\d)", links[0]).group(1) == "11:30"
+
+
 def test_a_free_slot_opens_the_booking_form_with_who_when_and_how_long(owner_client, owner, practitioner, clinic, day):
-    TreatmentTypeFactory(clinic=clinic, duration_minutes=45)
+    treatment = TreatmentTypeFactory(clinic=clinic, duration_minutes=45)
     works(practitioner, day, "14:00", "15:00")
     (link,) = free_links(day_page(owner_client, day))
 
@@ -198,6 +225,7 @@ def test_a_free_slot_opens_the_booking_form_with_who_when_and_how_long(owner_cli
     assert form.initial["practitioner"] == practitioner.pk
     assert form.initial["date"] == day
     assert form.initial["start_time"] == dt.time(14, 0)
+    assert form.initial["treatment_type"] == treatment.pk
     assert form.initial["duration"] == 45
 
 
@@ -276,6 +304,23 @@ def test_the_card_shows_the_details_and_actions_and_returns_to_the_calendar(owne
     ):
         assert text in card
     assert f'name="next" value="{back.replace("&", "&amp;")}"' in card
+
+
+def test_the_calendar_card_offers_no_show_only_once_the_appointment_has_started(
+    owner_client, practitioner, clinic, day
+):
+    """docs/domain.md, "The desk": nobody has failed to come to a visit whose time has not come."""
+    coming = visit(practitioner, day, 10, client=ClientFactory(clinic=clinic, first_name="Cora"))
+    start = timezone.now() - dt.timedelta(minutes=10)
+    begun = AppointmentFactory(
+        clinic=clinic, practitioner=practitioner, starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
+
+    before = owner_client.get(reverse("appointments:card", kwargs={"pk": coming.pk})).content.decode()
+    after = owner_client.get(reverse("appointments:card", kwargs={"pk": begun.pk})).content.decode()
+
+    assert ">Attended</button>" in before and ">No-show</button>" not in before
+    assert ">Attended</button>" in after and ">No-show</button>" in after
 
 
 def test_the_card_never_returns_off_site(owner_client, practitioner, day):

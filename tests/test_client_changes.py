@@ -38,7 +38,7 @@ from booking.change_links import (
     change_url,
     read_change_token,
 )
-from booking.models import BookingSettings
+from booking.models import BookingHold, BookingSettings
 from outbox.mailer import send_deliveries
 from outbox.models import Delivery
 from outbox.services import delivery_create
@@ -265,6 +265,42 @@ def test_a_client_moves_from_the_link_and_gets_an_update_of_the_same_calendar_en
     # The change notice has the links for the new time: they work, the old ones do not.
     new_move = urlsplit(notice.body.split("Move to another time: ")[1].split()[0]).path
     assert "Move your appointment" in page(anon.get(new_move))
+
+
+def test_a_client_of_a_clinic_that_takes_requests_is_told_their_move_is_booked_at_once_and_gets_the_moved_email(
+    visit, online, anon, day, outbox_sends
+):
+    """docs/domain.md, "Changes from the email": a move takes effect at once, also in request mode."""
+    online.mode = BookingSettings.Mode.REQUEST
+    online.save()
+
+    picker = page(anon.get(link(visit, RESCHEDULE)))
+    with outbox_sends():
+        done = page(anon.post(link(visit, RESCHEDULE), {"slot": local(day, 15).isoformat()}))
+
+    assert "a move does not wait for Willow Reflexology to accept it" in picker
+    assert "Your appointment has moved" in done and "15:00 to 16:00" in done
+    assert "a move does not wait for Willow Reflexology to accept it" in done
+    assert fresh(visit).starts_at == local(day, 15)
+    assert not BookingHold.objects.exists()  # nothing waits to be accepted
+    [notice] = mail.outbox
+    assert notice.subject.startswith("Moved: your reflexology appointment is now on")
+    assert "15:00" in notice.body and "request" not in notice.body.lower()
+
+
+def test_a_client_of_a_clinic_that_books_directly_reads_that_the_new_time_is_booked_at_once(visit, anon):
+    picker = page(anon.get(link(visit, RESCHEDULE)))
+    assert "The new time is booked at once." in picker
+    assert "accept" not in picker
+
+
+def test_the_move_page_offers_no_later_times_past_the_clinics_horizon(visit, online, anon):
+    last = timezone.localdate() + dt.timedelta(weeks=online.horizon_weeks)
+
+    far = page(anon.get(link(visit, RESCHEDULE) + f"?from={last + dt.timedelta(weeks=10):%Y-%m-%d}"))
+
+    assert f"{last:%A} {last.day} {last:%B}" in far  # the furthest it goes is the horizon's week
+    assert "Later times" not in far and "Earlier times" in far
 
 
 def test_a_move_is_recorded_as_made_by_the_client(visit, anon, day):
@@ -550,8 +586,10 @@ def test_the_practitioner_sees_the_clients_changes_in_needs_attention_and_anothe
     anon.post(link(visit, RESCHEDULE), {"slot": local(day, 15).isoformat()})
     anon.post(link(second, CANCEL))
 
-    # The request's own (session, user, clinic, ...) and one per source, however many rows.
-    with django_assert_num_queries(13):
+    # The request's own three (session, user, clinic) and one per source, however many rows.
+    from attention.selectors import SOURCES
+
+    with django_assert_num_queries(3 + len(SOURCES)):
         response = practitioner_client.get(reverse("attention:mine"))
     text = page(response)
     section = text[text.index("Appointments clients moved or cancelled") :]

@@ -32,7 +32,7 @@ from outbox.models import Delivery
 from reports import metrics
 from reports.scope import Scope, preset_range
 from routines.models import CheckIn
-from sessions.models import PressureNote, TreatmentSession
+from sessions.models import PressureNote, TreatmentSession, ZoneDay
 from sessions.services import treatment_session_amend, treatment_session_record, treatment_session_sign
 from tests.factories import (
     AppointmentFactory,
@@ -44,7 +44,9 @@ from tests.factories import (
 )
 from tests.test_report_views import make_history
 
-NETWORK_TABLES = {m._meta.db_table for m in (Appointment, TreatmentSession, PressureNote, Delivery, CheckIn, Client)}
+NETWORK_TABLES = {
+    m._meta.db_table for m in (Appointment, TreatmentSession, PressureNote, ZoneDay, Delivery, CheckIn, Client)
+}
 SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Tid Scan", "Tid Range Scan"}
 # An index condition that bounds the read to one clinic (or one of its practitioners)...
 OWN_RANGE = re.compile(r"\b(clinic_id|practitioner_id) = '?\d")

@@ -89,6 +89,24 @@ def test_the_day_grid_at_desktop_width_puts_visits_on_their_hours_and_books_from
     assert not csp_violations(page)
 
 
+def test_a_practitioner_who_chooses_a_treatment_on_the_booking_form_sees_its_length_chosen(
+    open_page, live_server, owner, clinic
+):
+    """docs/domain.md, "The desk": the treatment's length, which they can still change."""
+    TreatmentTypeFactory(clinic=clinic, name="Foot reflexology", duration_minutes=45)
+    page = open_page(DESKTOP)
+    log_in_as(page, owner, base_url=live_server.url)
+    page.goto("/appointments/book/")
+
+    expect(page.get_by_label("Length")).to_have_value("60")
+    page.get_by_label("Treatment").select_option(label="Foot reflexology (45 min)")
+    expect(page.get_by_label("Length")).to_have_value("45")
+    page.get_by_label("Length").select_option(label="90 minutes")
+    expect(page.get_by_label("Length")).to_have_value("90")
+    assert not csp_violations(page)
+    assert_accessible(page)
+
+
 def test_the_week_at_tablet_width_keeps_todays_column_on_screen(open_page, live_server, owner, practitioner, clinic):
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday())

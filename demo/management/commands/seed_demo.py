@@ -41,6 +41,7 @@ from outbox.models import Delivery
 from routines.models import CheckIn, Routine
 from routines.proposal import RoutineNotProposable, routine_propose
 from routines.services import RoutineCannotBeAssigned, routine_assign
+from sessions import rollups
 from sessions.catalogue import install_standard_zones
 from sessions.models import FOOT_MAPS, HAND_MAPS, PressureNote, ReflexZone, Response, TreatmentSession
 from sessions.reflex_maps import MAP_SPECS, MapGroup
@@ -99,6 +100,8 @@ class ClinicSeeder:
         self._routine_history()
         self._routines()
         self._online_booking()
+        # The sessions and notes above went in directly: the reports' copies of them too.
+        rollups.clinic_rebuilt(self.clinic)
         return self.clinic
 
     def _online_booking(self) -> None:
