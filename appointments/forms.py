@@ -7,9 +7,13 @@ import datetime as dt
 import json
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.inputs import parse_id
 from accounts.localtime import is_skipped, local_to_utc, local_zone
+from clients.models import Client
+from clients.services import archived_refusal
 
 from . import selectors
 
@@ -92,8 +96,26 @@ class SlotForm(forms.Form):
 AS_TREATMENT = ""
 
 
+class ActiveClientField(forms.ModelChoiceField):
+    """One of the clinic's active clients. An archived one (an old link, a stale page) is
+    refused by name, saying what to do (docs/domain.md, "Archived clients"); any other id
+    gets the field's plain message, so nothing is said about another clinic's clients."""
+
+    archived = None  # the clinic's archived clients, set by the form
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            pk = parse_id(str(value)) if error.code == "invalid_choice" and self.archived is not None else None
+            client = self.archived.filter(pk=pk).first() if pk is not None else None
+            if client is None:
+                raise
+            raise ValidationError(archived_refusal(client, "booking"), code="archived") from error
+
+
 class BookForm(SlotForm):
-    client = forms.ModelChoiceField(
+    client = ActiveClientField(
         queryset=None,
         empty_label="Choose a client",
         error_messages={"invalid_choice": "Choose one of this clinic's clients.", "required": "Choose a client."},
@@ -116,6 +138,7 @@ class BookForm(SlotForm):
         super().__init__(*args, clinic=clinic, **kwargs)
         clients = self.fields["client"]
         clients.queryset = selectors.active_clients(clinic)
+        clients.archived = Client.objects.filter(clinic=clinic, archived_at__isnull=False)
         clients.label_from_instance = lambda client: client.full_name
         treatments = self.fields["treatment_type"]
         treatments.queryset = selectors.offered_treatments(clinic)

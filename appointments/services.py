@@ -22,7 +22,7 @@ from accounts.localtime import is_skipped, local_to_utc, local_today, local_zone
 from accounts.models import User
 from audit.services import logged_update
 from clients.models import Client
-from clients.services import client_health_changed
+from clients.services import archived_refusal, client_health_changed
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
@@ -152,10 +152,13 @@ def queue_practitioner_writes(practitioner_id: int) -> None:
     _queue_writes(BOOKING_LOCK_SPACE, practitioner_id)
 
 
-def _ensure_same_clinic(clinic, *, client: Client, practitioner: User) -> None:
-    # The forms already limit choices to the clinic; this guards every other caller.
+def _ensure_bookable(clinic, *, client: Client, practitioner: User) -> None:
+    # The forms already limit choices to the clinic's active clients; this guards every other caller.
     if client.clinic_id != clinic.pk or practitioner.clinic_id != clinic.pk:
         raise ValueError("Client and practitioner must belong to the clinic.")
+    if client.is_archived:
+        # docs/domain.md, "Archived clients": unarchiving comes first.
+        raise BookingError([archived_refusal(client, "booking")])
 
 
 @transaction.atomic
@@ -170,7 +173,7 @@ def appointment_book(
     created_by: User | None = None,
     treatment_type: TreatmentType | None = None,
 ) -> Appointment:
-    _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
+    _ensure_bookable(clinic, client=client, practitioner=practitioner)
     tz = local_zone(clinic)
     _ensure_free(practitioner=practitioner, client=client, starts_at=starts_at, ends_at=ends_at, tz=tz)
     appointment = Appointment(
@@ -312,7 +315,7 @@ def course_book(
     treatment_type: TreatmentType | None = None,
 ) -> Course:
     """Book `sessions` appointments `interval_days` apart at the same local time, or none at all."""
-    _ensure_same_clinic(clinic, client=client, practitioner=practitioner)
+    _ensure_bookable(clinic, client=client, practitioner=practitioner)
     tz = local_zone(clinic)
     length = dt.timedelta(minutes=duration_minutes)
     slots: list[tuple[dt.datetime, dt.datetime]] = []

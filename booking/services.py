@@ -22,6 +22,7 @@ import logging
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.localtime import local_today, local_zone
@@ -30,6 +31,7 @@ from appointments.models import TreatmentType
 from appointments.services import BookingError, appointment_book, queue_practitioner_writes
 from audit.actor import CLIENT_VIA_LINK, acting_as
 from clients.models import Client
+from clients.services import client_unarchive
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
@@ -37,6 +39,9 @@ from . import slots as slot_finder
 from .models import HOLD_MINUTES, BookingHold, BookingSettings
 
 logger = logging.getLogger(__name__)
+
+# On the appointment, for the practitioner only: the client came back online from the archive.
+BOOKED_ONLINE_UNARCHIVED = "Booked online. The client was archived; booking brought them back to the client list."
 
 
 class BookingClosed(Exception):
@@ -130,19 +135,24 @@ def hold_create(
     return hold
 
 
-def _client_for(hold: BookingHold) -> tuple[Client, bool]:
-    """The clinic's client with the verified address, or a new one; (client, is new).
+def _client_for(hold: BookingHold, *, by: User | None) -> tuple[Client, bool, bool]:
+    """The clinic's client with the verified address, or a new one; (client, is new, was archived).
 
     Only an address the client has just proved they read counts: a returning client is
     booked as themselves, and nobody learns whether an address was known (the pages and
-    emails say the same either way)."""
+    emails say the same either way). An archived client is booked as themselves too, and
+    back on the client list (docs/domain.md, "Archived clients"): their health flags,
+    consents and GP's word still hold, which a new record would lose."""
     known = (
-        Client.objects.filter(clinic=hold.clinic, email__iexact=hold.email, archived_at__isnull=True)
-        .order_by("-created_at", "-pk")
+        Client.objects.filter(clinic=hold.clinic, email__iexact=hold.email)
+        .order_by(F("archived_at").desc(nulls_first=True), "-created_at", "-pk")
         .first()
     )
     if known is not None:
-        return known, False
+        was_archived = known.is_archived
+        if was_archived:
+            client_unarchive(client=known, by=by)
+        return known, False, was_archived
     client = Client(
         clinic=hold.clinic,
         first_name=hold.first_name,
@@ -159,7 +169,7 @@ def _client_for(hold: BookingHold) -> tuple[Client, bool]:
         logger.warning("Online booking %s made an invalid client: %s", hold.pk, error.message_dict)
         raise
     client.save()
-    return client, True
+    return client, True, False
 
 
 def send_intake_link_hook(client: Client) -> None:
@@ -173,7 +183,7 @@ def send_intake_link_hook(client: Client) -> None:
 
 
 def _book(hold: BookingHold, *, by: User | None) -> BookingHold:
-    client, is_new = _client_for(hold)
+    client, is_new, was_archived = _client_for(hold, by=by)
     try:
         appointment = appointment_book(
             clinic=hold.clinic,
@@ -182,7 +192,7 @@ def _book(hold: BookingHold, *, by: User | None) -> BookingHold:
             starts_at=hold.starts_at,
             ends_at=hold.ends_at,
             treatment_type=hold.treatment_type,
-            notes="Booked online",
+            notes=BOOKED_ONLINE_UNARCHIVED if was_archived else "Booked online",
             created_by=by,
         )
     except BookingError as error:

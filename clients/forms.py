@@ -11,6 +11,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape, format_html
 
 from accounts.inputs import DayField, refuse_control_characters_in
 from accounts.models import Clinic
@@ -18,7 +19,7 @@ from clients.health_flags import FLAG_SPECS, FlagTier, flags_in
 from clients.models import Client, ConsentKind
 from clients.phones import phone_e164, region_for_timezone
 from clients.selectors import possible_duplicates, practitioner_choices
-from clients.services import EDITABLE_FIELDS, withdrawal_message
+from clients.services import EDITABLE_FIELDS, renewal_message, withdrawal_message
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 # docs/domain.md, rule 9: the flags that ask for a physician's referral or clearance, as their specs say.
@@ -184,7 +185,17 @@ class ClientForm(forms.ModelForm):
         if not is_new and client.email_consent_withdrawal is not None:
             # Stop means stop: the box cannot undo the client's own withdrawal (a disabled field keeps its value).
             self.fields["consent_email"].disabled = True
-            self.fields["consent_email"].help_text = withdrawal_message(client)
+            self.fields["consent_email"].help_text = escape(withdrawal_message(client))
+        if not is_new and client.consent_renewal_due:
+            # docs/domain.md, rule 14: the box may still withdraw a consent due again, but never renews
+            # one; once withdrawn, it cannot be ticked again (clients.services.consent_record refuses it too).
+            field = self.fields["consent_treatment"]
+            field.disabled = not client.consent_treatment
+            field.help_text = format_html(
+                '{} <a href="{}">Record renewed consent</a>.',
+                renewal_message(client),
+                reverse("clients:treatment_consent_renew", args=[client.pk]),
+            )
 
         cancel_url = reverse("clients:list") if is_new else reverse("clients:detail", args=[client.pk])
         # A new client who may already be on file: the page lists them until the practitioner says otherwise.

@@ -159,6 +159,19 @@ class Client(models.Model):
         return bool(self.consent_treatment and given and changed and changed > given)
 
     @property
+    def consent_renewal_due(self) -> bool:
+        """docs/domain.md, rule 14: the client consented to treatment before their health or plan
+        last changed, and not since, whether that consent still stands (due again) or was
+        withdrawn after. Only their renewed say-so gives it back: recorded by the practitioner
+        with what they said, or signed through a link; never the intake's checkbox."""
+        if self.consent_due_again:
+            return True
+        if self.consent_treatment or self.health_changed_at is None:
+            return False
+        given = self.consent_records.filter(kind=ConsentKind.TREATMENT, given=True).first()
+        return given is not None and given.at < self.health_changed_at
+
+    @property
     def flag_codes(self) -> set[str]:
         # Uses the prefetched rows when the list view prefetched them.
         return {f.flag for f in self.health_flags.all()}

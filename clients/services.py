@@ -50,7 +50,8 @@ CONSENT_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
-# The client's own renewed say-so, which alone undoes their withdrawal of routine emails.
+# The client's own renewed say-so, which alone undoes their withdrawal of routine emails, or
+# gives back a consent to treatment given before their health or plan changed (rule 14).
 RENEWING_SOURCES = (ConsentSource.RENEWED, ConsentSource.CLIENT_LINK)
 
 
@@ -67,6 +68,21 @@ def withdrawal_message(client: Client) -> str:
         f"(from {withdrawal.get_source_display()}). No routine can be assigned until you record their "
         "renewed consent on the client's page: when they said so, and what they said."
     )
+
+
+def renewal_message(client: Client) -> str:
+    """Why the intake's checkbox cannot give back a consent to treatment given before the
+    client's health or plan changed (docs/domain.md, rule 14)."""
+    return (
+        f"{client.full_name} consented to treatment before their health flags or treatment plan changed, "
+        "so this box cannot renew it. Use “Record renewed consent” on the client page, with what they said, "
+        "or email them a renewal link."
+    )
+
+
+def archived_refusal(client: Client, doing: str) -> str:
+    """What a practitioner reads when they try `doing` for an archived client (docs/domain.md, "Archived clients")."""
+    return f"{client.full_name} is archived: unarchive them on their client page before {doing}."
 
 
 @transaction.atomic
@@ -88,7 +104,9 @@ def consent_record(
     A routine-email consent the client withdrew from an email comes back only with their
     renewed say-so: recorded by the practitioner (source RENEWED, with a note) or given by
     the client themselves through a link (CLIENT_LINK, with the statement they signed and
-    the link's reference); the intake's checkbox cannot undo it."""
+    the link's reference); the intake's checkbox cannot undo it. Nor can it give back a
+    consent to treatment due again, or withdrawn since it became due (rule 14): the same
+    renewed say-so is the only way."""
     kind = ConsentKind(kind)
     source = ConsentSource(source)
     at = at or timezone.now()
@@ -96,6 +114,9 @@ def consent_record(
     giving_emails = given and kind == ConsentKind.ROUTINE_EMAILS
     if giving_emails and source not in RENEWING_SOURCES and client.email_consent_withdrawal is not None:
         raise ConsentRefused({"consent_email": withdrawal_message(client)})
+    giving_treatment = given and kind == ConsentKind.TREATMENT
+    if giving_treatment and source not in RENEWING_SOURCES and client.consent_renewal_due:
+        raise ConsentRefused({"consent_treatment": renewal_message(client)})
     if source == ConsentSource.RENEWED and not (given and note):
         raise ValidationError({"note": "Write down what the client said when they agreed again."})
     if source == ConsentSource.CLIENT_LINK and not (statement and signed_name and link_ref):
@@ -220,9 +241,11 @@ def client_archive(*, client: Client, by: User) -> Client:
     return client
 
 
-def client_unarchive(*, client: Client, by: User) -> Client:
+def client_unarchive(*, client: Client, by: User | None) -> Client:
+    """Back on the client list; the audit trail keeps who (a practitioner, or the client booking
+    online: `by` None)."""
     if client.archived_at is not None:
         client.archived_at = None
         client.save(update_fields=["archived_at", "updated_at"])
-        logger.info("Client %s unarchived by user %s", client.pk, by.pk)
+        logger.info("Client %s unarchived by user %s", client.pk, by.pk if by else None)
     return client

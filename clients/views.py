@@ -160,7 +160,7 @@ RENEWALS = {
     },
     ConsentKind.TREATMENT: {
         "title": "Renewed consent to treatment",
-        "needed": lambda client: client.consent_due_again,
+        "needed": lambda client: client.consent_renewal_due,
         "nothing": "{name}'s consent to treatment is not due again; there is nothing to renew.",
         "done": "Renewed consent to treatment recorded: {name}'s sessions can be signed again.",
         "intro": (

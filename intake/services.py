@@ -24,7 +24,7 @@ from accounts.models import User
 from audit.actor import GIVEN_BY_CLIENT, acting_as
 from audit.services import logged_update
 from clients.models import Client, ConsentKind, ConsentSource
-from clients.services import client_flags_set, consent_record
+from clients.services import archived_refusal, client_flags_set, consent_record
 from outbox.models import Delivery
 from outbox.services import delivery_create
 
@@ -46,7 +46,7 @@ class LinkUsed(Exception):
 def intake_link_send(*, client: Client, by: User | None = None, purpose: str = IntakeLink.Purpose.INTAKE) -> IntakeLink:
     """A new link for `client`, emailed by the outbox once the caller's transaction commits."""
     if client.is_archived:
-        raise IntakeError(f"{client.full_name} is archived: unarchive them before sending a link.")
+        raise IntakeError(archived_refusal(client, "sending a link"))
     if not client.email:
         raise IntakeError(f"{client.full_name} has no email address: add one on the intake first.")
     link = IntakeLink.objects.create(clinic_id=client.clinic_id, client=client, purpose=purpose, sent_by=by)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import logged_bulk_create, logged_update
-from clients.services import withdrawal_message
+from clients.services import archived_refusal, withdrawal_message
 
 from .models import LibraryStep, Routine, RoutineStep
 from .proposal import steps_from_library
@@ -99,7 +99,7 @@ def routine_assign(*, routine: Routine, by, now: dt.datetime | None = None) -> R
     if routine.status != Routine.Status.DRAFT:
         raise RoutineCannotBeAssigned("This routine has already been assigned.")
     if client.is_archived:
-        raise RoutineCannotBeAssigned(f"{client.full_name} is archived, so no routine emails can go out.")
+        raise RoutineCannotBeAssigned(archived_refusal(client, "assigning a routine"))
     if client.email_consent_withdrawal is not None:
         # Stop means stop: only the client's renewed say-so, recorded by the practitioner, undoes it.
         raise RoutineCannotBeAssigned(withdrawal_message(client))

@@ -14,6 +14,7 @@ from accounts.models import User
 from appointments.models import Appointment
 from appointments.services import status_change_log
 from audit.services import logged_update
+from clients.services import archived_refusal
 
 from .models import PressureNote, SessionAmendment, TreatmentSession
 from .selectors import SESSION_FIELDS, session_snapshot, snapshot_changes, snapshot_from
@@ -63,6 +64,10 @@ class NeedsClearance(SessionError):
     pass
 
 
+class ClientArchived(SessionError):
+    pass
+
+
 # A session may be recorded a few minutes before its appointment starts (setting up, an early start).
 START_GRACE = dt.timedelta(minutes=10)
 
@@ -72,6 +77,13 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
 
     Consent to treatment before treatment; no record before its time (a few minutes' grace)."""
     now = now or timezone.now()
+    if not client.consent_treatment and client.consent_renewal_due:
+        # docs/domain.md, rule 14: withdrawn after it became due again, it comes back only renewed.
+        return ConsentDueAgain(
+            f"{client.full_name} withdrew their consent to treatment after their health flags or treatment plan "
+            "changed. Record their renewed consent on the client page, or send them a renewal link, then record "
+            "the session."
+        )
     if not client.consent_treatment:
         return NoTreatmentConsent(
             f"{client.full_name} has no recorded consent to treatment. Ask them, record it on the intake, "
@@ -86,6 +98,14 @@ def record_blocker(*, client, starts_at: dt.datetime, now: dt.datetime | None = 
         )
     if now < starts_at - START_GRACE:
         return TooEarly("This appointment has not started yet. Record the session once it has begun.")
+    return None
+
+
+def archived_blocker(*, client) -> ClientArchived | None:
+    """No new session for an archived client (docs/domain.md, "Archived clients"): unarchiving comes
+    first, one click that the audit trail keeps. A draft saved before archiving is still signed."""
+    if client.is_archived:
+        return ClientArchived(archived_refusal(client, "recording a session"))
     return None
 
 
@@ -181,12 +201,15 @@ def treatment_session_record(
 ) -> TreatmentSession:
     """Create the session of `appointment` with its pressure notes, and mark the
     appointment attended. Raises SessionAlreadyRecorded when a session exists,
-    NoTreatmentConsent, TooEarly, or NeedsClearance without `override_reason`."""
+    ClientArchived, NoTreatmentConsent, TooEarly, or NeedsClearance without `override_reason`."""
     appointment = Appointment.objects.select_for_update().select_related("client").get(pk=appointment.pk)
     if appointment.status == Appointment.Status.CANCELLED:
         raise AppointmentCancelled("This appointment was cancelled.")
     override_reason = (override_reason or "").strip()
-    blocker = session_blocker(client=appointment.client, starts_at=appointment.starts_at, override=override_reason)
+    client = appointment.client
+    blocker = archived_blocker(client=client) or session_blocker(
+        client=client, starts_at=appointment.starts_at, override=override_reason
+    )
     if blocker is not None:
         raise blocker
     existing = TreatmentSession.objects.filter(appointment=appointment).first()

@@ -37,6 +37,7 @@ from .services import (
     SessionAlreadyRecorded,
     SessionError,
     SessionLocked,
+    archived_blocker,
     clearance_blocker,
     record_blocker,
     treatment_session_amend,
@@ -180,7 +181,7 @@ def session_record(request: HttpRequest, appointment_id: int) -> HttpResponse:
         return _render(request, "session_cancelled.html", {"appointment": appointment}, status=404)
 
     client = appointment.client
-    blocker = record_blocker(client=client, starts_at=appointment.starts_at)
+    blocker = archived_blocker(client=client) or record_blocker(client=client, starts_at=appointment.starts_at)
     if blocker is not None:
         return _blocked(request, blocker, client=client, appointment=appointment)
     override = _override(request, client)

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from audit.actor import CLIENT_VIA_LINK
+from audit.models import AuditEntry
 from booking import services
 from booking.links import VERIFY_LINK, verify_url
 from booking.models import BookingHold, BookingSettings
@@ -184,6 +186,50 @@ def test_a_returning_client_is_matched_by_the_verified_email_and_booked_as_thems
     anon.post(link_in(mail.outbox[0]))
     assert Appointment.objects.get().client == known
     assert Client.objects.count() == 1
+
+
+def test_a_returning_client_whose_record_is_archived_is_booked_as_themselves_and_back_on_the_client_list(
+    online, clinic, day, anon, practitioner_client, outbox_sends
+):
+    # docs/domain.md, "Archived clients": their flags, consents and history still hold.
+    archived = ClientFactory(
+        clinic=clinic, first_name="Ada", last_name="King", email="ada@example.org", archived_at=timezone.now()
+    )
+    with outbox_sends():
+        choose(anon, clinic, online, at(day, 9))
+    with outbox_sends():
+        confirmed = anon.post(link_in(mail.outbox[0]))
+    assert "Your booking is confirmed" in confirmed.content.decode()
+    appointment = Appointment.objects.get()
+    assert appointment.client == archived and Client.objects.count() == 1
+    archived.refresh_from_db()
+    assert not archived.is_archived
+    assert mail.outbox[-1].to == ["Ada King <ada@example.org>"], "the confirmation goes out as for any client"
+    page = practitioner_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert "The client was archived; booking brought them back to the client list." in page
+    (entry,) = AuditEntry.objects.filter(
+        content_type__model="client", object_id=archived.pk, action=AuditEntry.Action.UPDATE
+    )
+    assert entry.actor_label == CLIENT_VIA_LINK and entry.changes["archived_at"][1] is None
+
+
+def test_an_accepted_request_of_an_archived_client_brings_them_back_in_the_practitioners_name(
+    online, clinic, practitioner, practitioner_client, day, anon, outbox_sends
+):
+    BookingSettings.objects.filter(clinic=clinic).update(mode=BookingSettings.Mode.REQUEST)
+    archived = ClientFactory(clinic=clinic, email="ada@example.org", archived_at=timezone.now())
+    with outbox_sends():
+        choose(anon, clinic, online, at(day, 9))
+    anon.post(link_in(mail.outbox[0]))
+    archived.refresh_from_db()
+    assert archived.is_archived, "a request changes no record until it is accepted"
+    practitioner_client.post(reverse("booking:request_accept", kwargs={"pk": BookingHold.objects.get().pk}))
+    archived.refresh_from_db()
+    assert Appointment.objects.get().client == archived and not archived.is_archived
+    (entry,) = AuditEntry.objects.filter(
+        content_type__model="client", object_id=archived.pk, action=AuditEntry.Action.UPDATE
+    )
+    assert entry.actor == practitioner
 
 
 def test_the_pages_and_the_email_read_the_same_for_a_known_and_an_unknown_address(

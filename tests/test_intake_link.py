@@ -26,6 +26,7 @@ from appointments.services import course_book
 from audit.models import AuditEntry
 from clients.health_flags import FLAG_SPECS, HealthFlag
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
+from clients.services import ConsentRefused, client_update, consent_record
 from intake import links
 from intake.links import INTAKE_LINK, intake_url, read_intake_token
 from intake.models import IntakeLink, IntakeSubmission
@@ -492,6 +493,76 @@ def test_a_flag_added_by_accepting_an_older_answer_never_hides_a_later_change(pr
     practitioner_client.post(reverse("intake:review", args=[submission.pk]), {"accept_all": "1"})
     consented.refresh_from_db()
     assert consented.health_changed_at == changed and consented.consent_due_again
+
+
+@pytest.fixture
+def consented_on_record(consented):
+    """Olu's consent to treatment as the app keeps it: with its record (consent_record)."""
+    consent_record(
+        client=consented,
+        kind=ConsentKind.TREATMENT,
+        given=True,
+        source=ConsentSource.INTAKE,
+        at=consented.consent_treatment_at,
+    )
+    return consented
+
+
+def test_unticking_then_ticking_the_intakes_consent_box_does_not_renew_a_consent_due_again(
+    practitioner_client, practitioner, consented_on_record
+):
+    olu = consented_on_record
+    session = _session(olu, practitioner)
+    renew_url = reverse("clients:treatment_consent_renew", args=[olu.pk])
+    _edit_flags(practitioner_client, olu, [HealthFlag.VARICOSE_VEINS])
+    edit_url = reverse("clients:edit", args=[olu.pk])
+    form = practitioner_client.get(edit_url).context["form"]
+    assert not form.fields["consent_treatment"].disabled, "the client may still withdraw it"
+    page = practitioner_client.get(edit_url).content.decode()
+    assert "so this box cannot renew it" in page and renew_url in page
+
+    withdraw = intake(first_name="Olu", last_name="Adeyemi", email=olu.email, consent_treatment=None)
+    withdraw["local_flags"] = [HealthFlag.VARICOSE_VEINS]
+    assert practitioner_client.post(edit_url, withdraw).status_code == 302
+    olu.refresh_from_db()
+    assert not olu.consent_treatment and olu.consent_renewal_due
+
+    form = practitioner_client.get(edit_url).context["form"]
+    assert form.fields["consent_treatment"].disabled
+    practitioner_client.post(edit_url, {**withdraw, "consent_treatment": "on"})
+    olu.refresh_from_db()
+    assert not olu.consent_treatment
+
+    signing = practitioner_client.post(reverse("sessions:sign", args=[session.pk])).content.decode()
+    assert "Olu Adeyemi withdrew their consent to treatment after their health flags" in signing
+    assert renew_url in signing
+    said = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    practitioner_client.post(renew_url, {"said_at": said, "note": "Agreed again, knowing the veins."})
+    practitioner_client.post(reverse("sessions:sign", args=[session.pk]))
+    session.refresh_from_db()
+    assert session.is_signed
+
+
+def test_no_caller_of_the_intake_renews_a_consent_due_again_by_its_checkbox(practitioner, consented_on_record):
+    olu = consented_on_record
+    client_update(client=olu, by=practitioner, data={"flags": [HealthFlag.VARICOSE_VEINS]})
+    client_update(client=olu, by=practitioner, data={"consent_treatment": False})
+    with pytest.raises(ConsentRefused) as refused:
+        client_update(client=olu, by=practitioner, data={"consent_treatment": True})
+    assert "Record renewed consent" in refused.value.message_dict["consent_treatment"][0]
+    olu.refresh_from_db()
+    assert not olu.consent_treatment
+    assert not ConsentRecord.objects.filter(client=olu, kind=ConsentKind.TREATMENT).first().given
+
+
+def test_a_consent_withdrawn_with_no_change_of_health_since_can_be_ticked_again_on_the_intake(
+    practitioner, consented_on_record
+):
+    olu = consented_on_record
+    client_update(client=olu, by=practitioner, data={"consent_treatment": False})
+    client_update(client=olu, by=practitioner, data={"consent_treatment": True})
+    olu.refresh_from_db()
+    assert olu.consent_treatment and not olu.consent_renewal_due
 
 
 def test_another_clinics_practitioner_cannot_record_a_renewed_consent(other_client, practitioner_client, consented):

@@ -20,8 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from appointments.services import BookingError, appointment_book
+from audit.models import AuditEntry
 from clients.health_flags import FLAG_SPECS, FlagTier, HealthFlag, MapGroup, flag_spec, spec_problems
 from clients.models import Client, ConsentKind, ConsentRecord, ConsentSource
+from intake.models import IntakeLink
 from routines.links import checkin_url
 from routines.models import Routine
 from sessions.models import TreatmentSession
@@ -35,6 +38,7 @@ from tests.factories import (
     RoutineStepFactory,
     TreatmentSessionFactory,
 )
+from tests.test_appointments import booking
 from tests.test_clients import intake
 from tests.test_sessions import form_data
 
@@ -118,6 +122,14 @@ def test_the_intake_checkbox_cannot_undo_the_clients_stop(anon, delivery, maya, 
     practitioner_client.post(edit, intake(first_name="Maya", last_name="Lindqvist", email="maya@example.org"))
     maya.refresh_from_db()
     assert maya.consent_email is False and maya.email_consent_withdrawal is not None
+
+
+def test_a_name_with_markup_reads_as_typed_beside_the_intakes_email_box(anon, delivery, maya, practitioner_client):
+    Client.objects.filter(pk=maya.pk).update(first_name="<b>Maya</b>")
+    _stop(anon, delivery)
+    form_page = practitioner_client.get(reverse("clients:edit", args=[maya.pk])).content.decode()
+    assert "&lt;b&gt;Maya&lt;/b&gt; Lindqvist stopped routine emails on" in form_page
+    assert "<b>Maya</b>" not in form_page
 
 
 def test_the_client_page_shows_the_withdrawal_at_the_top(anon, delivery, maya, practitioner_client):
@@ -459,6 +471,103 @@ def test_archiving_with_keep_keeps_future_appointments_and_stops_the_routine(pra
     assert maya.is_archived
     assert all(a.status == Appointment.Status.BOOKED for a in Appointment.objects.filter(pk__in=[f.pk for f in future]))
     assert Routine.objects.get(client=maya).status == Routine.Status.STOPPED
+
+
+# --- 9b. An archived client is unarchived first ----------------------------------------
+# docs/domain.md, "Archived clients".
+
+
+@pytest.fixture
+def archived(maya):
+    maya.archived_at = timezone.now()
+    maya.save()
+    return maya
+
+
+def test_a_session_for_an_archived_client_is_not_recorded_and_the_page_offers_to_unarchive_them(
+    practitioner_client, practitioner, archived
+):
+    appointment = _appointment(archived, practitioner)
+    for response in (
+        practitioner_client.get(reverse("sessions:record", args=[appointment.pk])),
+        _record(practitioner_client, appointment),
+    ):
+        page = response.content.decode()
+        assert "Maya Lindqvist is archived: unarchive them on their client page before recording a session." in page
+        assert reverse("clients:unarchive", args=[archived.pk]) in page and "Unarchive Maya" in page
+    assert not TreatmentSession.objects.exists()
+    assert Appointment.objects.get().status == Appointment.Status.BOOKED
+
+    practitioner_client.post(reverse("clients:unarchive", args=[archived.pk]))
+    assert _record(practitioner_client, appointment).status_code == 302
+    assert TreatmentSession.objects.filter(client=archived).exists()
+
+
+def test_a_session_drafted_before_the_client_was_archived_can_still_be_signed(
+    practitioner_client, practitioner, archived
+):
+    draft = TreatmentSessionFactory(
+        clinic=archived.clinic,
+        client=archived,
+        practitioner=practitioner,
+        appointment=_appointment(archived, practitioner),
+    )
+    practitioner_client.post(reverse("sessions:sign", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.is_signed
+
+
+def test_unarchiving_is_in_the_audit_trail_with_who_did_it(practitioner_client, practitioner, archived):
+    response = practitioner_client.post(reverse("clients:unarchive", args=[archived.pk]), follow=True)
+    assert "Maya Lindqvist is back on the client list." in response.content.decode()
+    entry = AuditEntry.objects.filter(
+        content_type__model="client", object_id=archived.pk, action=AuditEntry.Action.UPDATE
+    ).latest("pk")
+    assert entry.actor == practitioner and entry.changes["archived_at"][1] is None
+
+
+def test_booking_an_archived_client_at_the_desk_says_to_unarchive_them_first(
+    practitioner_client, practitioner, archived, day
+):
+    for name in ("appointments:book", "appointments:course_book"):
+        response = practitioner_client.post(
+            reverse(name), booking(archived, practitioner, day, sessions=3, interval_days=7)
+        )
+        assert response.context["form"].errors["client"] == [
+            "Maya Lindqvist is archived: unarchive them on their client page before booking."
+        ]
+    with pytest.raises(BookingError, match="Maya Lindqvist is archived"):
+        appointment_book(
+            clinic=archived.clinic,
+            client=archived,
+            practitioner=practitioner,
+            starts_at=timezone.now() + dt.timedelta(days=1),
+            ends_at=timezone.now() + dt.timedelta(days=1, hours=1),
+        )
+    assert not Appointment.objects.exists()
+
+
+def test_a_routine_is_not_assigned_to_an_archived_client_and_the_page_says_where_to_unarchive(
+    practitioner_client, practitioner, archived
+):
+    draft = _draft(archived, practitioner)
+    page = practitioner_client.get(reverse("routines:edit", kwargs={"pk": draft.pk})).content.decode()
+    assert "Maya Lindqvist is archived, so no routine emails can go out" in page
+    assert reverse("clients:detail", args=[archived.pk]) in page
+    response = _assign(practitioner_client, draft)
+    assert "Maya Lindqvist is archived: unarchive them on their client page before assigning a routine." in (
+        response.content.decode()
+    )
+    draft.refresh_from_db()
+    assert draft.status == Routine.Status.DRAFT
+
+
+def test_no_intake_link_goes_to_an_archived_client(practitioner_client, archived):
+    response = practitioner_client.post(reverse("intake:send", args=[archived.pk]), follow=True)
+    assert "Maya Lindqvist is archived: unarchive them on their client page before sending a link." in (
+        response.content.decode()
+    )
+    assert not IntakeLink.objects.exists()
 
 
 # --- 8. The same person twice ------------------------------------------------------------
