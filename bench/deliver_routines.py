@@ -35,10 +35,11 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+import dashboard  # noqa: E402  (its database helpers)
 
 from tests.smtp_sink import SmtpSink, free_port  # noqa: E402
 from tests.worker_process import PrivateRedis, WorkerProcess, group_pids, pss_bytes, rss_bytes  # noqa: E402
@@ -58,19 +59,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for every email")
     parser.add_argument("--busy", action="store_true", help="another process keeps one core busy throughout")
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or not name.replace("_", "").isalnum():
-        raise SystemExit(f"refusing database name {name!r}")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class MemorySampler(threading.Thread):
@@ -154,7 +142,7 @@ def main() -> int:
     )
     command = "make bench-deliver BENCH_ARGS=" + shlex.quote(options)
     print(f"Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
-    recreate_database(args.database_url)
+    dashboard.ensure_database(args.database_url, recreate=True)
 
     redis_server = None
     if args.redis_url:
