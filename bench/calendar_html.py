@@ -32,7 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import dashboard  # its database helpers
 
 HERE = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rc_calbench"
@@ -51,14 +52,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
+    name = dashboard.database_name(url)
     if not name.startswith("rc_calbench"):
         raise SystemExit(f"refusing to drop {name!r}: the benchmark's database names start with rc_calbench")
-    with psycopg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    dashboard.ensure_database(url, recreate=True)
 
 
 def generate(today: dt.date):

@@ -36,10 +36,11 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+import dashboard  # noqa: E402  (its database helpers)
 
 from tests.smtp_sink import SmtpSink, free_port  # noqa: E402
 from tests.worker_process import PrivateRedis, WorkerProcess, group_pids, pss_bytes, rss_bytes  # noqa: E402
@@ -65,19 +66,6 @@ def parse_args() -> argparse.Namespace:
         help="first run the same with the worker on REV's code (git archive), e.g. main",
     )
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or not name.replace("_", "").isalnum():
-        raise SystemExit(f"refusing database name {name!r}")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class MemorySampler(threading.Thread):
@@ -238,7 +226,7 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
 
     print(f"[{label}] Preparing {args.routines} due routines in {args.database_url} ...", flush=True)
     connections.close_all()
-    recreate_database(args.database_url)
+    dashboard.ensure_database(args.database_url, recreate=True)
     call_command("migrate", verbosity=0)
     clinic = Clinic.objects.create(name="Bench Reflexology", slug="bench")
     practitioner = User.objects.create_user(username="bench", password="bench", clinic=clinic)

@@ -22,9 +22,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dashboard
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,19 +39,6 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL database for the run: DROPPED and created again",
     )
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or not name.replace("_", "").isalnum():
-        raise SystemExit(f"refusing database name {name!r}")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(practitioners: int, weeks: int):
@@ -144,7 +132,7 @@ def main() -> int:
     command = ".venv/bin/python bench/free_slots.py " + shlex.join(
         ["--practitioners", str(args.practitioners), "--weeks", str(args.weeks), "--repeat", str(args.repeat)]
     )
-    recreate_database(args.database_url)
+    dashboard.ensure_database(args.database_url, recreate=True)
     os.environ.update(DATABASE_URL=args.database_url, DJANGO_SETTINGS_MODULE="reflexclinic.settings")
     import django
 

@@ -102,6 +102,11 @@ class BookingSettingsForm(forms.ModelForm):
             "slot_step_minutes",
         ]
         widgets = {"mode": forms.RadioSelect}
+        # docs/domain.md, "Changes from the email": a request is for a new booking; a move takes effect at once.
+        help_texts = {
+            "mode": "Requests cover new bookings only: each waits until the clinic accepts it. "
+            "A client who moves a booked appointment from an email gets the new time at once.",
+        }
 
 
 class TreatmentTypeForm(forms.ModelForm):

@@ -53,6 +53,13 @@ def test_the_owner_turns_online_booking_on_in_request_mode(owner_client, clinic)
     assert (saved.cancellation_notice_hours, saved.slot_step_minutes) == (48, 15)
 
 
+def test_the_owner_reads_that_requests_cover_new_bookings_and_a_move_from_an_email_is_at_once(owner_client):
+    # docs/domain.md, "Changes from the email": a move takes effect at once, also where the clinic takes requests.
+    page = owner_client.get(reverse("booking:settings")).content.decode()
+    assert "Requests cover new bookings only" in page
+    assert "moves a booked appointment from an email gets the new time at once" in page
+
+
 def test_settings_out_of_range_get_a_message_and_save_nothing(owner_client, clinic):
     response = owner_client.post(
         reverse("booking:settings"),
