@@ -49,6 +49,13 @@ from tests.worker_process import PrivateRedis, WorkerProcess, group_pids, pss_by
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--routines", type=int, default=20_000, help="due routines to deliver (default 20000)")
+    parser.add_argument(
+        "--shapes",
+        type=int,
+        default=0,
+        help="different routines among them (zones, pressures, minutes), as each client's routine is built "
+        "from their own session; 0 (default) as many as the library allows, 1 every client the same steps",
+    )
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (prefork concurrency)")
     parser.add_argument(
         "--database-url",
@@ -162,6 +169,7 @@ def main() -> int:
     args = parse_args()
     options = (
         f"--routines {args.routines} --workers {args.workers}"
+        + (f" --shapes {args.shapes}" if args.shapes else "")
         + (f" --batch-size {args.batch_size}" if args.batch_size else "")
         + (" --busy" if args.busy else "")
         + (f" --compare-with {args.compare_with}" if args.compare_with else "")
@@ -213,6 +221,21 @@ def main() -> int:
     return 0 if all(r["duplicates"] == 0 and r["lost"] == 0 for r in results) else 1
 
 
+def distinct_routines() -> int:
+    """How many routines differ in their two reflex steps (zone, pressure, minutes)."""
+    from django.db import connection
+
+    from routines.models import RoutineStep
+
+    table = RoutineStep._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(DISTINCT (a.zone_id, a.pressure, a.minutes, b.zone_id, b.pressure, b.minutes)) "
+            f"FROM {table} a JOIN {table} b ON b.routine_id = a.routine_id AND a.position = 0 AND b.position = 1"
+        )
+        return cursor.fetchone()[0]
+
+
 def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, settings_env: dict) -> dict:
     """One whole run (fresh database, worker from `code_dir`, pipeline, then the limit); prints it."""
     from django.core.management import call_command
@@ -231,8 +254,13 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
     clinic = Clinic.objects.create(name="Bench Reflexology", slug="bench")
     practitioner = User.objects.create_user(username="bench", password="bench", clinic=clinic)
     started = time.monotonic()
-    routine_ids = due_routines(clinic=clinic, created_by=practitioner, count=args.routines)
-    print(f"  {len(routine_ids)} routines created in {time.monotonic() - started:.1f} s", flush=True)
+    shapes = args.shapes or args.routines
+    routine_ids = due_routines(clinic=clinic, created_by=practitioner, count=args.routines, shapes=shapes)
+    print(
+        f"  {len(routine_ids)} routines created in {time.monotonic() - started:.1f} s, "
+        f"{distinct_routines():,} of them different (--shapes {args.shapes})",
+        flush=True,
+    )
 
     sink = SmtpSink().start()
     worker = WorkerProcess(

@@ -325,6 +325,8 @@ _MARK = secrets.token_hex(8)
 _STAND_IN = re.compile(f"\x1a(<|&lt;){_MARK}-(\\d+)(?:>|&gt;)\x1a")
 _SHAPES: dict[tuple, list[list[Any]] | None] = {}
 _MAX_SHAPES = 256
+# (templates, personal names) seen to fill exactly as a full rendering: their new shapes render once.
+_PLAIN_USE: set[tuple] = set()
 
 
 def _fields(kind: type) -> tuple[str, ...] | None:
@@ -389,6 +391,14 @@ def _cut(text: str) -> list[Any]:
     return pieces
 
 
+def _intact(shape: list[list[Any]], count: int) -> bool:
+    """Every personal string has its place and no stand-in came out broken (a filter on it)."""
+    found = {p[0] for pieces in shape for p in pieces if type(p) is not str}
+    return found == set(range(count)) and not any(
+        _MARK in p or "\x1a" in p for pieces in shape for p in pieces if type(p) is str
+    )
+
+
 def _fill(pieces: list[Any], strings: list[str], escaped: list[str]) -> str:
     return "".join(p if type(p) is str else (escaped if p[1] else strings)[p[0]] for p in pieces)
 
@@ -409,19 +419,26 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
     )
     shape = _SHAPES.get(key, False)
     if shape is False:
-        # First email of its shape: rendered in full, and the shape kept only if filling it
-        # gives the very same texts (a template that filters a personal value never fills right).
-        texts = [_render(template, {**parts.context, **personal}) for template in templates]
         numbered: list[str] = []  # the same strings in the same order as `strings`
         stand_ins = {name: _with_stand_ins(value, numbered) for name, value in personal.items()}
         shape = [_cut(_render(template, {**parts.context, **stand_ins})) for template in templates]
-        if [_fill(pieces, strings, [conditional_escape(s) for s in strings]) for pieces in shape] != texts:
-            logger.warning("email kind %s: a personal value is not used plainly, rendered in full", kind.slug)
-            shape = None
+        texts = None
+        if key[:1] + key[2:3] not in _PLAIN_USE or not _intact(shape, len(strings)):
+            # The kind's first shape (or one whose stand-ins did not come out whole): rendered
+            # in full as well, and kept only if filling it gives the very same texts (a template
+            # that filters a personal value never fills right). Once a kind's templates are seen
+            # to use its personal values plainly, a new shape costs one rendering, not two.
+            texts = [_render(template, {**parts.context, **personal}) for template in templates]
+            if [_fill(pieces, strings, [conditional_escape(s) for s in strings]) for pieces in shape] != texts:
+                logger.warning("email kind %s: a personal value is not used plainly, rendered in full", kind.slug)
+                shape = None
+            else:
+                _PLAIN_USE.add(key[:1] + key[2:3])
         if len(_SHAPES) >= _MAX_SHAPES:
             _SHAPES.clear()
         _SHAPES[key] = shape
-        return texts
+        if texts is not None:
+            return texts
     if shape is None:
         return [_render(template, {**parts.context, **personal}) for template in templates]
     escaped = [conditional_escape(s) for s in strings]

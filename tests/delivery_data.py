@@ -33,11 +33,14 @@ def due_routines(
     starts_on: dt.date | None = None,
     prefix: str = "client",
     batch_size: int = 2000,
+    shapes: int = 1,
 ) -> list[int]:
     """Create `count` clients with email consent, each with one active daily routine.
 
     With the default `routine_time` of midnight every routine is due at once, whatever
-    the time of day the test or the benchmark runs.
+    the time of day the test or the benchmark runs. `shapes`: how many different routines
+    among them (other zones, pressures and minutes), as a clinic's routines built from
+    each client's session differ; 1, every client the same steps.
     """
     now = timezone.now()
     starts_on = starts_on or (now.date() - dt.timedelta(days=7))
@@ -76,29 +79,41 @@ def due_routines(
     )
     foot = _zone(clinic, reflex_map="foot_sole", body_area="spine") or _zone(clinic)
     hand = _zone(clinic, reflex_map="hand_palm", body_area="shoulder") or foot
+    feet = list(ReflexZone.objects.filter(clinic=clinic, reflex_map="foot_sole").order_by("pk")) or [foot]
+    hands = list(ReflexZone.objects.filter(clinic=clinic, reflex_map="hand_palm").order_by("pk")) or [hand]
     steps = []
-    for routine in routines:
+    for n, routine in enumerate(routines):
+        v = n % shapes
+        if v == 0:
+            foot_zone, hand_zone, pressure, minutes = foot, hand, 3, 3
+            foot_title = "Spine reflex along the inner edge of the foot"
+            hand_title = "Shoulder reflex below the little finger"
+        else:  # the n-th of the other shapes: every zone pair, then pressures, then minutes
+            foot_zone, hand_zone = feet[v % len(feet)], hands[(v // len(feet)) % len(hands)]
+            v //= len(feet) * len(hands)
+            pressure, minutes = 1 + v % 5, 1 + (v // 5) % 4
+            foot_title, hand_title = f"{foot_zone.name} reflex", f"{hand_zone.name} reflex"
         steps += [
             RoutineStep(
                 routine=routine,
                 position=0,
                 kind=StepKind.REFLEX,
-                zone=foot,
+                zone=foot_zone,
                 side_order=SideOrder.RIGHT_THEN_LEFT,
-                pressure=3,
-                minutes=3,
-                title="Spine reflex along the inner edge of the foot",
+                pressure=pressure,
+                minutes=minutes,
+                title=foot_title,
                 instruction="Walk your thumb slowly from heel to big toe.",
             ),
             RoutineStep(
                 routine=routine,
                 position=1,
                 kind=StepKind.REFLEX,
-                zone=hand,
+                zone=hand_zone,
                 side_order=SideOrder.RIGHT_THEN_LEFT,
                 pressure=4,
                 minutes=2,
-                title="Shoulder reflex below the little finger",
+                title=hand_title,
                 instruction="Circle gently on the spot below your little finger.",
             ),
             RoutineStep(

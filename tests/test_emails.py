@@ -19,7 +19,7 @@ from icalendar import Calendar
 
 from appointments.emails import build_appointment_email
 from clients.models import HealthFlag
-from outbox import mailer, render
+from outbox import kinds, mailer, render
 from outbox.models import Delivery
 from routines import emails
 from routines.emails import build_routine_email, preview_routine_email
@@ -459,6 +459,34 @@ def test_two_clients_with_the_same_routine_each_get_their_own_name_and_links_esc
     for text, html, row in ((maya_text, maya_html, delivery), (zoe_text, zoe_html, other)):
         tokens = set(re.findall(r"/r/[^/]+/([^/\s\"]+)/", text + html))
         assert len(tokens) == 14 and {read_checkin_token(t).delivery_id for t in tokens} == {row.pk}
+
+
+def test_a_routine_of_new_words_after_the_first_is_rendered_once_and_reads_as_a_full_rendering(
+    delivery, routine, clinic, practitioner, monkeypatch
+):
+    """A morning's routines mostly differ (docs/domain.md: routines are built from each session):
+    once a kind's templates are seen to fill exactly, a new shape costs one rendering, not two,
+    and its email is the very one a full rendering gives."""
+    build_routine_email(delivery)  # the kind's first shape: checked against a full rendering
+    other_client = ClientFactory(clinic=clinic, first_name="Zoë <b>&", last_name="Ng", email="zoe@example.org")
+    other_routine = RoutineFactory(clinic=clinic, client=other_client, created_by=practitioner, intro="Go gently.")
+    for step in routine.steps.all():
+        step.pk, step.routine, step.minutes = None, other_routine, step.minutes + 1
+        step.save()
+    other = DeliveryFactory(routine=other_routine, local_date=LOCAL_DAY)
+    renders = []
+    real_render = render._render
+    monkeypatch.setattr(
+        render, "_render", lambda template, context: renders.append(1) or real_render(template, context)
+    )
+    filled_text, filled_html = _bodies(build_routine_email(other))
+    assert len(renders) == len(kinds.get(Delivery.Kind.ROUTINE).templates)  # one rendering per template
+    monkeypatch.setattr(render, "_SHAPES", {})
+    monkeypatch.setattr(render, "_PLAIN_USE", set())
+    full_text, full_html = _bodies(build_routine_email(other))
+    strip = re.compile(r"/r/[^/]+/[^/\s\"]+/")  # the links are signed afresh each time
+    assert strip.sub("", filled_text) == strip.sub("", full_text) and "Hello Zoë <b>&," in filled_text
+    assert strip.sub("", filled_html) == strip.sub("", full_html) and "Hello Zoë &lt;b&gt;&amp;," in filled_html
 
 
 def test_links_signed_many_at_a_time_are_what_djangos_signer_reads(delivery):
