@@ -258,7 +258,7 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
     routine_ids = due_routines(clinic=clinic, created_by=practitioner, count=args.routines, shapes=shapes)
     print(
         f"  {len(routine_ids)} routines created in {time.monotonic() - started:.1f} s, "
-        f"{distinct_routines():,} of them different (--shapes {args.shapes})",
+        f"{distinct_routines():,} different routines among them (--shapes {args.shapes})",
         flush=True,
     )
 
