@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
+from accounts.localtime import local_day_bounds, local_today
 from accounts.models import Clinic
 
 from .models import HISTORY_FIELDS, TENDER_RESPONSES, PressureNote, TreatmentSession, ZoneDay
@@ -85,14 +85,6 @@ def history_refresh(*, clinic_id: int, client_ids: Iterable[int] | None = None) 
         cursor.execute(HISTORY_SQL.format(where=where), params)
 
 
-def local_day(clinic: Clinic, moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment, ZoneInfo(clinic.timezone)).date()
-
-
-def _midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-
-
 def zone_days_refresh(clinic: Clinic, days: Iterable[dt.date] | None = None) -> None:
     """Recompute the clinic's ZoneDay rows of `days` (all its days by default) from its notes."""
     tz = ZoneInfo(clinic.timezone)
@@ -107,7 +99,8 @@ def zone_days_refresh(clinic: Clinic, days: Iterable[dt.date] | None = None) -> 
         # stays inside it), then exactly the days asked for.
         near = Q()
         for day in days:
-            near |= Q(started_at__gte=_midnight(day - ONE_DAY, tz), started_at__lt=_midnight(day + 2 * ONE_DAY, tz))
+            start, end = local_day_bounds(day - ONE_DAY, tz, days=3)
+            near |= Q(started_at__gte=start, started_at__lt=end)
         notes = notes.filter(near, local_day__in=days)
         rows = rows.filter(day__in=days)
     rows.delete()
@@ -138,7 +131,7 @@ def session_changed(session: TreatmentSession) -> None:
     Call inside the transaction that changed it (it joins it; alone, it is its own)."""
     clinic = locked_clinic(session.clinic_id)
     history_refresh(clinic_id=clinic.pk, client_ids=[session.client_id])
-    zone_days_refresh(clinic, [local_day(clinic, session.started_at)])
+    zone_days_refresh(clinic, [local_today(clinic, session.started_at)])
     # The instance the caller holds shows the copies just written.
     fresh = TreatmentSession.objects.filter(pk=session.pk).values(*HISTORY_FIELDS).first() or {}
     for name, value in fresh.items():
