@@ -6,15 +6,19 @@ the same ids, send each row once, and the claim costs one round trip per window 
 than per email. A window's rows are sent within half of DELIVERY_STUCK_AFTER_SECONDS of
 its claim: should the mail server be slow enough to take longer, the rest of the window
 is released and claimed again, so the sweeper never takes a row this worker still holds.
-The outcome is written right after each message, with a DeliveryAttempt every time.
+The outcome is written as soon as the server's answer is read, with a DeliveryAttempt
+every time. That answer is read once the next email is made, not at once: the server
+reads one email while the worker renders the next (`_Connection`), and each verdict is
+recorded before the next email is handed over.
 
 The batch's own writes commit without waiting for the disk (synchronous_commit off, on
 this connection for the batch only): a commit is then a round trip, not a disk flush,
 which was most of the time an email took. What this risks is a resend, never a loss: if
 PostgreSQL itself crashes (not the worker: the server has the statement), the last
 fraction of a second of records may be lost, those rows are swept back to pending and
-sent again with the same Message-ID. A worker killed right after the server's 250 is
-the same window as before: its record is one round trip away.
+sent again with the same Message-ID. A worker killed after the server's 250 but before
+reading it is the same window as before, one email's making longer: the row is swept back
+and sent again with the same Message-ID, so the receiver can tell the resend.
 
 SMTP errors: a 4xx answer or a lost connection is temporary, so the row goes back
 to pending with `next_attempt_at` pushed out (exponential backoff with jitter; the
@@ -119,9 +123,11 @@ def skip_reason(delivery: Delivery, now: dt.datetime, batch: dict[str, object]) 
     return kind.skip(delivery, now, batch.get(kind.slug))
 
 
-def with_email_data(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
-    """What building many emails of every registered kind needs, in a fixed number of queries."""
-    select, prefetch = kinds.related(kinds.registered())
+def with_email_data(deliveries: QuerySet[Delivery], slugs: Iterable[str] | None = None) -> QuerySet[Delivery]:
+    """What building many emails of these kinds (by default every registered kind) needs, in a
+    fixed number of queries."""
+    chosen = kinds.registered() if slugs is None else [kinds.get(slug) for slug in slugs if slug in kinds.slugs()]
+    select, prefetch = kinds.related(chosen)
     return deliveries.select_related(*select).prefetch_related(*prefetch)
 
 
@@ -216,14 +222,73 @@ def _envelope(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
+def _address_for_command(address: str) -> str:
+    """What smtplib's quoteaddr makes of an envelope address (`<local@domain>`), without
+    parsing it again when it is already a plain one (the usual case: `_envelope` gives it)."""
+    plain = _PLAIN_ADDRESS.fullmatch(address)
+    if plain and plain[2]:
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _hand_over(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> None:
+    """smtplib's sendmail up to the message's last line: envelope, DATA and the bytes, each
+    refusal raised as sendmail raises it. The server's verdict on the message (its answer to
+    the final dot) is left to `_verdict`."""
+    smtp.ehlo_or_helo_if_needed()
+    options = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{_address_for_command(sender)}{options}")
+    code, reply = smtp.getreply()
+    if code != 250:
+        smtp.close() if code == 421 else smtp._rset()
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for each in recipients:
+        smtp.putcmd("rcpt", f"TO:{_address_for_command(each)}")
+        code, reply = smtp.getreply()
+        if code not in (250, 251):
+            refused[each] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        smtp._rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    # RFC 5321 4.5.2: a line that starts with a dot gets another (smtplib's _quote_periods,
+    # as one bytes.replace rather than a regular expression over the whole message).
+    data = (b"." if data.startswith(b".") else b"") + data.replace(b"\n.", b"\n..")
+    smtp.send(data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+
+
+def _verdict(smtp: smtplib.SMTP) -> None:
+    """The server's answer to the message handed over last, raised as sendmail raises it."""
+    code, reply = smtp.getreply()
+    if code != 250:
+        smtp.close() if code == 421 else smtp._rset()
+        raise smtplib.SMTPDataError(code, reply)
+
+
 class _Connection:
-    """One SMTP connection for a whole batch, reopened only after it was lost."""
+    """One SMTP connection for a whole batch, reopened only after it was lost.
+
+    A message is handed over (envelope, DATA and its bytes) and the server's verdict on it
+    read only once the next message is made: the mail server reads one email while the
+    worker renders the next, rather than each waiting for the other. The verdict is still
+    read, and recorded, before the next email is handed over. Through any other backend
+    (files, memory, a console) a message is sent whole when handed over.
+    """
 
     def __init__(self):
         self.backend = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
         self.is_open = False
+        self.in_flight: Delivery | None = None  # handed over, its verdict not read yet
+        self._awaiting_reply = False
 
-    def send(self, message: EmailMessage) -> int:
+    def hand_over(self, delivery: Delivery, message: EmailMessage) -> None:
         if not self.is_open:
             self.is_open = True
             try:
@@ -233,22 +298,35 @@ class _Connection:
                 self.close()
                 raise
         if isinstance(message, ClinicEmail) and type(self.backend) is SmtpBackend:
-            return self._send_bytes(message)
-        message.connection = self.backend
-        return self.backend.send_messages([message])
+            self._hand_over_bytes(message)
+        else:
+            message.connection = self.backend
+            if not self.backend.send_messages([message]):
+                raise SendError("The email had no recipient address.", permanent=True)
+        self.in_flight = delivery
 
-    def _send_bytes(self, message: ClinicEmail) -> int:
+    def _hand_over_bytes(self, message: ClinicEmail) -> None:
         """What Django's SMTP backend does for one message (its _send), with the bytes
         written directly (ClinicEmail.wire_bytes) rather than through email.message."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
         recipients = [_envelope(address, encoding) for address in message.recipients()]
         if not recipients:
-            return 0
-        sender = _sanitized(message.from_email, encoding)
-        self.backend.connection.sendmail(sender, recipients, message.wire_bytes())
-        return 1
+            raise SendError("The email had no recipient address.", permanent=True)
+        sender = _envelope(_sanitized(message.from_email, encoding), encoding)
+        _hand_over(self.backend.connection, sender, recipients, message.wire_bytes())
+        self._awaiting_reply = True
+
+    def verdict(self) -> Delivery | None:
+        """The message handed over last, once the server has accepted it (raises what
+        sending it raised otherwise); None when none is waiting."""
+        delivery, self.in_flight = self.in_flight, None
+        if self._awaiting_reply:
+            self._awaiting_reply = False
+            _verdict(self.backend.connection)
+        return delivery
 
     def close(self) -> None:
+        self.in_flight, self._awaiting_reply = None, False
         if not self.is_open:
             return
         self.is_open = False
@@ -289,7 +367,11 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     counts: Counter[str] = Counter(sent=0, retry=0, failed=0, skipped=0, not_claimed=0)
     # What the messages need, loaded in a fixed number of queries for the whole batch.
     # Only rows still pending: those another worker took or finished are not loaded at all.
-    deliveries = with_email_data(Delivery.objects.filter(status=Delivery.Status.PENDING)).in_bulk(ids)
+    # Only the relations of the kinds in the batch: a morning's batch of routine emails does
+    # not join the appointment, course and booking settings a reminder would need.
+    pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
+    present = set(pending.filter(pk__in=ids).values_list("kind", flat=True).distinct())
+    deliveries = with_email_data(pending, sorted(present)).in_bulk(ids) if present else {}
     by_kind: dict[str, list[Delivery]] = {}
     for delivery in deliveries.values():
         by_kind.setdefault(delivery.kind, []).append(delivery)
@@ -302,8 +384,12 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
         with _commits_without_flush():
             for start in range(0, len(todo), CLAIM_WINDOW):
                 _send_window(todo[start : start + CLAIM_WINDOW], connection, counts, batch)
+            _settle(connection, counts)
     finally:
-        connection.close()
+        try:
+            _settle(connection, counts)  # the last email's verdict, even when the batch broke off
+        finally:
+            connection.close()
     return dict(counts)
 
 
@@ -336,21 +422,41 @@ def _send_window(window: list[Delivery], connection: _Connection, counts: Counte
 
 
 def _send_one(delivery: Delivery, connection: _Connection, counts: Counter) -> None:
+    """Make the email, read and record the previous one's verdict, hand this one over."""
     try:
-        message = message_for(delivery)
-        sent = connection.send(message)
-        if not sent:
-            raise SendError("The email had no recipient address.", permanent=True)
+        message, failure = message_for(delivery), None
+    except Exception as exc:  # recorded on the row below, like any failure to send it
+        message, failure = None, exc
+    _settle(connection, counts)
+    try:
+        if failure is not None:
+            raise failure
+        connection.hand_over(delivery, message)
     except Exception as exc:  # every failure is recorded on the row, none is lost
-        error = exc if isinstance(exc, SendError) else classify(exc)
-        if error.code is None and not error.permanent:
-            # The server answered nothing (lost connection, timeout) or we don't know its
-            # state: the next message starts on a fresh connection. After a coded refusal
-            # smtplib has reset the session and the connection goes on serving the batch.
-            connection.close()
-        status = _record_failure(delivery, error)
-        counts["failed" if status == Delivery.Status.FAILED else "retry"] += 1
-        logger.warning("delivery %s: %s (%s)", delivery.pk, error, status)
+        _record_error(delivery, exc, connection, counts)
+
+
+def _settle(connection: _Connection, counts: Counter) -> None:
+    """The verdict on the email handed over last, recorded right away."""
+    delivery = connection.in_flight
+    if delivery is None:
+        return
+    try:
+        connection.verdict()
+    except Exception as exc:
+        _record_error(delivery, exc, connection, counts)
         return
     _record_sent(delivery)
     counts["sent"] += 1
+
+
+def _record_error(delivery: Delivery, exc: Exception, connection: _Connection, counts: Counter) -> None:
+    error = exc if isinstance(exc, SendError) else classify(exc)
+    if error.code is None and not error.permanent:
+        # The server answered nothing (lost connection, timeout) or we don't know its
+        # state: the next message starts on a fresh connection. After a coded refusal
+        # smtplib has reset the session and the connection goes on serving the batch.
+        connection.close()
+    status = _record_failure(delivery, error)
+    counts["failed" if status == Delivery.Status.FAILED else "retry"] += 1
+    logger.warning("delivery %s: %s (%s)", delivery.pk, error, status)

@@ -55,6 +55,7 @@ class ReceivedMessage:
     rcpt_tos: tuple[str, ...]
     size: int
     at: float = field(default_factory=time.monotonic)
+    content: bytes = b""  # what the server received, when the sink keeps it (keep_content)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -116,6 +117,8 @@ class SmtpSink:
         self.fail_at = "DATA"
         # Seconds to wait before answering each DATA: slows the sink so a test can act mid-batch.
         self.delay = 0.0
+        # Keep each message's bytes (a test comparing them); off for the benchmark's 20,000.
+        self.keep_content = False
         self.messages: list[ReceivedMessage] = []
         self.refused = 0  # 4xx, 5xx and drops answered
         self.held = 0
@@ -222,6 +225,7 @@ class SmtpSink:
             mail_from=envelope.mail_from,
             rcpt_tos=tuple(envelope.rcpt_tos),
             size=len(content),
+            content=content if self.keep_content else b"",
         )
         with self._arrived:
             self.messages.append(message)
