@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +31,7 @@ from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from io import BytesIO
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -343,6 +345,23 @@ _PLAIN = frozenset({bool, float, Decimal, dt.date, dt.datetime, dt.time, bytes, 
 _A_STRING = ("a string",)
 
 
+def _field_values(kind: type) -> Callable[[Any], tuple] | None:
+    """For a dataclass type, what gives an instance's field values as a tuple, in one call
+    (a shape's or a fragment's key reads a few hundred fields an email); None for any other type."""
+    getter = _GETTERS.get(kind, False)
+    if getter is False:
+        names = _fields(kind)
+        if names is None or len(names) > 1:
+            getter = names and attrgetter(*names)
+        else:
+            getter = (lambda value, get=attrgetter(*names): (get(value),)) if names else (lambda value: ())
+        _GETTERS[kind] = getter
+    return getter
+
+
+_GETTERS: dict[type, Callable[[Any], tuple] | None] = {}
+
+
 def _key(value: Any, strings: list[str] | None = None) -> Any:
     """A hashable key that is the value's whole content; TypeError for anything else.
     With `strings`, each string counts as a place only: it is appended there instead."""
@@ -357,13 +376,19 @@ def _key(value: Any, strings: list[str] | None = None) -> Any:
     if kind in _PLAIN:
         return (kind, value)  # typed: True, 1 and 1.0 are equal keys but render differently
     if kind is list or kind is tuple:
-        return (tuple, *(_key(item, strings) for item in value))
-    names = _fields(kind)
-    if names is not None:
-        return (kind, *(_key(getattr(value, name), strings) for name in names))
-    if isinstance(value, str):  # a SafeString renders unescaped: its own key
-        return (kind, str(value)) if strings is None else _key(str(value), strings)
-    raise TypeError(f"{kind.__name__} in the shared context of an email: only plain values make a shape's key")
+        items = value
+        kind = tuple
+    else:
+        getter = _field_values(kind)
+        if getter is None:
+            if isinstance(value, str):  # a SafeString renders unescaped: its own key
+                return (kind, str(value)) if strings is None else _key(str(value), strings)
+            raise TypeError(f"{kind.__name__} in the shared context of an email: only plain values make a shape's key")
+        items = getter(value)
+    if strings is None:
+        # Most items are text and whole numbers, their own keys: not a call each.
+        return (kind, *[item if type(item) is str or type(item) is int else _key(item) for item in items])
+    return (kind, *[_key(item, strings) for item in items])
 
 
 def _with_stand_ins(value: Any, strings: list[str]) -> Any:
