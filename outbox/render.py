@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import logging
 import re
 import secrets
@@ -121,7 +122,27 @@ def _header_line(policy, name: str, value: object) -> bytes:
     """A header as compat32 writes it (policy carries the line ending)."""
     if _unfolded(name, value, policy.max_line_length):
         return f"{name}: {value}{policy.linesep}".encode("ascii")
+    if isinstance(value, str) and value.isascii() and value.isprintable() and not _FOLD_POINT.search(value):
+        # One long word (a List-Unsubscribe link): compat32 breaks a header only at white space
+        # and at ";" or ",", so where the lines go depends on its length alone.
+        head, tail = _around_one_word(policy.linesep, policy.max_line_length, name, len(value))
+        return head + value.encode("ascii") + tail
     return policy.fold_binary(name, value)
+
+
+# Where compat32's folding (email.header.Header.encode) may break a line.
+_FOLD_POINT = re.compile("[ \t;,]")
+
+
+@lru_cache(maxsize=64)
+def _around_one_word(linesep: str, max_line_length: int | None, name: str, length: int) -> tuple[bytes, bytes]:
+    """What compat32 writes before and after a header value of `length` characters that it
+    cannot break (a stand-in word of that length is folded once, to see)."""
+    word = b":" * length  # ":" ends a header's name, so the last run of them is the word
+    policy = compat32.clone(linesep=linesep, max_line_length=max_line_length)
+    head, found, tail = policy.fold_binary(name, word.decode()).rpartition(word)
+    assert found and head.endswith(b" "), "a word compat32 cannot break came out broken"
+    return head, tail
 
 
 class _Generator(BytesGenerator):
@@ -424,8 +445,30 @@ def _intact(shape: list[list[Any]], count: int) -> bool:
     )
 
 
+def _stand_ins(personal: dict, layout: tuple) -> dict:
+    """The personal values with a stand-in for each string. They depend only on the values'
+    layout (names, types, numbers; `_key` with the strings as places), the same for every
+    email of a kind: made once, not for each new shape."""
+    stand_ins = _STAND_INS.get(layout)
+    if stand_ins is None:
+        numbered: list[str] = []  # the same strings in the same order as `_key` finds them
+        stand_ins = {name: _with_stand_ins(value, numbered) for name, value in personal.items()}
+        if len(_STAND_INS) >= _MAX_SHAPES:
+            _STAND_INS.clear()
+        _STAND_INS[layout] = stand_ins
+    return stand_ins
+
+
+_STAND_INS: dict[tuple, dict] = {}
+
+
+def _escaped(strings: list[str]) -> list[str]:
+    # html.escape is what conditional_escape does to a plain string, without its wrappers.
+    return [html.escape(s) if type(s) is str else conditional_escape(s) for s in strings]
+
+
 def _fill(pieces: list[Any], strings: list[str], escaped: list[str]) -> str:
-    return "".join(p if type(p) is str else (escaped if p[1] else strings)[p[0]] for p in pieces)
+    return "".join([p if type(p) is str else (escaped if p[1] else strings)[p[0]] for p in pieces])
 
 
 def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
@@ -444,8 +487,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
     )
     shape = _SHAPES.get(key, False)
     if shape is False:
-        numbered: list[str] = []  # the same strings in the same order as `strings`
-        stand_ins = {name: _with_stand_ins(value, numbered) for name, value in personal.items()}
+        stand_ins = _stand_ins(personal, key[2:4])
         shape = [_cut(_render(template, {**parts.context, **stand_ins})) for template in templates]
         texts = None
         if key[:1] + key[2:3] not in _PLAIN_USE or not _intact(shape, len(strings)):
@@ -454,7 +496,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
             # that filters a personal value never fills right). Once a kind's templates are seen
             # to use its personal values plainly, a new shape costs one rendering, not two.
             texts = [_render(template, {**parts.context, **personal}) for template in templates]
-            if [_fill(pieces, strings, [conditional_escape(s) for s in strings]) for pieces in shape] != texts:
+            if [_fill(pieces, strings, _escaped(strings)) for pieces in shape] != texts:
                 logger.warning("email kind %s: a personal value is not used plainly, rendered in full", kind.slug)
                 shape = None
             else:
@@ -466,7 +508,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
             return texts
     if shape is None:
         return [_render(template, {**parts.context, **personal}) for template in templates]
-    escaped = [conditional_escape(s) for s in strings]
+    escaped = _escaped(strings)
     return [_fill(pieces, strings, escaped) for pieces in shape]
 
 

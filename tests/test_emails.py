@@ -198,11 +198,15 @@ def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard
         "A header long enough that the standard library has to fold it onto a second line, and then some",
         "Tab\tinside",
         "",
+        "<https://reflexclinic.example/r/one-long-word-that-no-line-holds-so-it-goes-on-a-line-of-its-own/>",
+        "x" * 1200,  # longer than any line: left whole
+        "a;long,word;with;places;where;the;standard;library;may;break;it;and;then;some;more",
     ],
 )
 def test_headers_written_directly_are_byte_for_byte_what_the_standard_library_writes(delivery, value):
-    """outbox.render writes a short plain header as it is, skipping compat32's folding;
-    any other is folded as before. Either way, the bytes are the standard library's."""
+    """outbox.render writes a short plain header as it is, skipping compat32's folding, and
+    one long word (a List-Unsubscribe link) where compat32 would put it; any other is folded
+    as before. Either way, the bytes are the standard library's."""
     email_message = build_routine_email(delivery)
     email_message.extra_headers["X-Test"] = value
     message = email_message.message()
