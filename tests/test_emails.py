@@ -500,6 +500,17 @@ def test_links_signed_many_at_a_time_are_what_djangos_signer_reads(delivery):
         signing.TimestampSigner(salt="another.purpose").unsign_object(token)
 
 
+@pytest.mark.parametrize(("kind", "pain"), [("done", None), ("pain", 0), ("pause", None), ("stop", None)])
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_link_is_signed_exactly_as_djangos_signer_signs_it(delivery, kind, pain, preview):
+    """The payload's JSON and base64 are written directly (routines/links.py); a token is still
+    the very one Django's signer makes, so links already sent and links made now read alike."""
+    row = None if preview else delivery
+    payload = {"d": None if preview else delivery.pk, "k": kind, "p": pain}
+    with mock.patch("time.time", return_value=1_800_000_000.5):
+        assert make_token(row, kind, pain) == signing.TimestampSigner(salt=SALT).sign_object(payload)
+
+
 # --- appointment emails ------------------------------------------------------------
 
 
