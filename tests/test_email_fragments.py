@@ -87,6 +87,15 @@ def test_a_block_shows_a_time_in_the_active_time_zone():
     assert (london, new_york) == ("12:00", "08:00")
 
 
+def test_a_block_inside_a_timezone_tag_shows_times_in_that_zone_and_blocks_outside_it_in_the_templates():
+    block = "{% once_per at %}{{ at|time:'H:i' }}{% endonce_per %}"
+    template = Template("{% load tz email_fragments %}" + block + " {% timezone zone %}" + block + "{% endtimezone %}")
+    at = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+    with timezone.override(ZoneInfo("Europe/London")):
+        shown = [template.render(Context({"at": at, "zone": zone})) for zone in ("Europe/London", "America/New_York")]
+    assert shown == ["12:00 12:00", "12:00 08:00"]
+
+
 def test_a_block_over_a_model_instance_is_rendered_every_time():
     template = Template("{% load email_fragments %}{% once_per clinic %}{{ clinic.name }}{% endonce_per %}")
     clinic = Clinic(name="Calm Feet")
