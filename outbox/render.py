@@ -406,10 +406,17 @@ def _key(value: Any, strings: list[str] | None = None) -> Any:
                 return (kind, str(value)) if strings is None else _key(str(value), strings)
             raise TypeError(f"{kind.__name__} in the shared context of an email: only plain values make a shape's key")
         items = getter(value)
+    # Most items are text and whole numbers: placed here rather than by a call each.
     if strings is None:
-        # Most items are text and whole numbers, their own keys: not a call each.
         return (kind, *[item if type(item) is str or type(item) is int else _key(item) for item in items])
-    return (kind, *[_key(item, strings) for item in items])
+    key: list[Any] = [kind]
+    for item in items:
+        if type(item) is str:
+            strings.append(item)
+            key.append(_A_STRING)
+        else:
+            key.append(item if type(item) is int else _key(item, strings))
+    return tuple(key)
 
 
 def _with_stand_ins(value: Any, strings: list[str]) -> Any:
