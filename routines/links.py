@@ -97,10 +97,10 @@ def _json(payload: dict) -> bytes | None:
     """The JSON the signer writes, for a payload of _payload()'s types (whole numbers or None,
     a kind from KINDS: nothing to escape); None for anything else, left to the encoder."""
     delivery_id, kind, pain = payload["d"], payload["k"], payload["p"]
-    if kind not in KINDS or not all(type(n) is int or n is None for n in (delivery_id, pain)) or len(payload) != 3:
+    d = "null" if delivery_id is None else delivery_id if type(delivery_id) is int else None
+    p = "null" if pain is None else pain if type(pain) is int else None
+    if d is None or p is None or kind not in KINDS or len(payload) != 3:
         return None
-    d = "null" if delivery_id is None else delivery_id
-    p = "null" if pain is None else pain
     return f'{{"d":{d},"k":"{str.__str__(kind)}","p":{p}}}'.encode()
 
 
