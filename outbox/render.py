@@ -340,7 +340,9 @@ def _render(template, context: dict) -> str:
 # rendered once with a stand-in for each personal string and cut there; each email of
 # the shape is then the pieces joined with its own strings, HTML-escaped wherever the
 # template escaped the stand-in. The shape's key is its whole content, so an edited step
-# or a renamed clinic is a new shape, never a stale one.
+# or a renamed clinic is a new shape, never a stale one. Most routines are new shapes made
+# of steps other routines have: a new shape's rendering reuses the blocks its templates
+# render once per value ({% once_per step %}, outbox/templatetags/email_fragments.py).
 
 # "<" and ">" show in the output whether the template escaped the place ("&lt;" in HTML)
 # or not (text); the random part never occurs in real content.
