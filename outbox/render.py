@@ -437,21 +437,18 @@ def _with_stand_ins(value: Any, strings: list[str]) -> Any:
 
 def _cut(text: str) -> list[Any]:
     """The text in pieces: literal strings and, where a stand-in was, (string number, escaped)."""
-    pieces: list[Any] = []
-    start = 0
-    for found in _STAND_IN.finditer(text):
-        pieces += [text[start : found.start()], (int(found[2]), found[1] != "<")]
-        start = found.end()
-    pieces.append(text[start:])
+    parts = _STAND_IN.split(text)  # literal, then each stand-in's two groups and the literal after it
+    pieces: list[Any] = [parts[0]]
+    for opening, number, literal in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
+        pieces += [(int(number), opening != "<"), literal]
     return pieces
 
 
 def _intact(shape: list[list[Any]], count: int) -> bool:
     """Every personal string has its place and no stand-in came out broken (a filter on it)."""
-    found = {p[0] for pieces in shape for p in pieces if type(p) is not str}
-    return found == set(range(count)) and not any(
-        _MARK in p or "\x1a" in p for pieces in shape for p in pieces if type(p) is str
-    )
+    found = {place[0] for pieces in shape for place in pieces[1::2]}
+    literal = "".join("".join(pieces[::2]) for pieces in shape)  # `_cut` alternates literal and place
+    return found == set(range(count)) and _MARK not in literal and "\x1a" not in literal
 
 
 def _stand_ins(personal: dict, layout: tuple) -> dict:

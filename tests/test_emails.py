@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail, signing
+from django.template import engines
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -491,6 +492,32 @@ def test_a_routine_of_new_words_after_the_first_is_rendered_once_and_reads_as_a_
     strip = re.compile(r"/r/[^/]+/[^/\s\"]+/")  # the links are signed afresh each time
     assert strip.sub("", filled_text) == strip.sub("", full_text) and "Hello Zoë <b>&," in filled_text
     assert strip.sub("", filled_html) == strip.sub("", full_html) and "Hello Zoë &lt;b&gt;&amp;," in filled_html
+
+
+def test_a_template_that_changes_a_personal_value_for_some_routines_only_still_shows_each_client_their_own(
+    monkeypatch,
+):
+    """A shape is filled in only where the template shows a personal value as it is: where
+    one routine's words make the template change it (here shorten it), that email is
+    rendered in full, even after the kind's first shapes were seen to fill exactly."""
+    sources = {
+        "t/subject.txt": "Your routine",
+        "t/body.txt": "{% if short %}Hi {{ first_name|slice:':3' }}{% else %}Hello {{ first_name }}{% endif %}",
+        "t/body.html": "<p>Hello {{ first_name }}</p>",
+    }
+    templates = {name: engines["django"].from_string(source) for name, source in sources.items()}
+    monkeypatch.setattr(render, "get_template", templates.get)
+    monkeypatch.setattr(render, "_SHAPES", {})
+    monkeypatch.setattr(render, "_PLAIN_USE", set())
+    kind = kinds.EmailKind(slug="test", template_dir="t", build=lambda delivery: None)
+
+    def texts(first_name: str, short: bool) -> list[str]:
+        return render._render_texts(kind, kinds.EmailParts({"short": short}, personal={"first_name": first_name}))
+
+    assert texts("Margaretha", False) == ["Your routine", "Hello Margaretha", "<p>Hello Margaretha</p>"]
+    assert texts("Zoë", False) == ["Your routine", "Hello Zoë", "<p>Hello Zoë</p>"]  # filled in
+    assert texts("Margaretha", True) == ["Your routine", "Hi Mar", "<p>Hello Margaretha</p>"]
+    assert texts("Zoëlle", True) == ["Your routine", "Hi Zoë", "<p>Hello Zoëlle</p>"]
 
 
 def test_links_signed_many_at_a_time_are_what_djangos_signer_reads(delivery):
