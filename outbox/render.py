@@ -30,7 +30,7 @@ from email.generator import BytesGenerator
 from email.mime.image import MIMEImage
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from functools import lru_cache
+from functools import lru_cache, partial
 from io import BytesIO
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -370,16 +370,22 @@ _A_STRING = ("a string",)
 
 def _field_values(kind: type) -> Callable[[Any], tuple] | None:
     """For a dataclass type, what gives an instance's field values as a tuple, in one call
-    (a shape's or a fragment's key reads a few hundred fields an email); None for any other type."""
+    (the keys of a shape and its blocks read a hundred fields or so an email); None for any other type."""
     getter = _GETTERS.get(kind, False)
     if getter is False:
         names = _fields(kind)
-        if names is None or len(names) > 1:
-            getter = names and attrgetter(*names)
-        else:
-            getter = (lambda value, get=attrgetter(*names): (get(value),)) if names else (lambda value: ())
+        if names is None:
+            getter = None
+        elif len(names) > 1:
+            getter = attrgetter(*names)
+        else:  # attrgetter of one name gives the value itself, not a tuple (and of none, nothing)
+            getter = partial(_field_tuple, names)
         _GETTERS[kind] = getter
     return getter
+
+
+def _field_tuple(names: tuple[str, ...], value: Any) -> tuple:
+    return tuple(getattr(value, name) for name in names)
 
 
 _GETTERS: dict[type, Callable[[Any], tuple] | None] = {}

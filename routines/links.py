@@ -96,10 +96,12 @@ def _b64(data: bytes) -> bytes:
 def _json(payload: dict) -> bytes | None:
     """The JSON the signer writes, for a payload of _payload()'s types (whole numbers or None,
     a kind from KINDS: nothing to escape); None for anything else, left to the encoder."""
+    if tuple(payload) != ("d", "k", "p"):  # the encoder writes the keys in the dict's order
+        return None
     delivery_id, kind, pain = payload["d"], payload["k"], payload["p"]
     d = "null" if delivery_id is None else delivery_id if type(delivery_id) is int else None
     p = "null" if pain is None else pain if type(pain) is int else None
-    if d is None or p is None or kind not in KINDS or len(payload) != 3:
+    if d is None or p is None or kind not in KINDS:
         return None
     return f'{{"d":{d},"k":"{str.__str__(kind)}","p":{p}}}'.encode()
 
