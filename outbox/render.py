@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,8 +30,9 @@ from email.generator import BytesGenerator
 from email.mime.image import MIMEImage
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from functools import lru_cache
+from functools import lru_cache, partial
 from io import BytesIO
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -119,7 +122,27 @@ def _header_line(policy, name: str, value: object) -> bytes:
     """A header as compat32 writes it (policy carries the line ending)."""
     if _unfolded(name, value, policy.max_line_length):
         return f"{name}: {value}{policy.linesep}".encode("ascii")
+    if isinstance(value, str) and value.isascii() and value.isprintable() and not _FOLD_POINT.search(value):
+        # One long word (a List-Unsubscribe link): compat32 breaks a header only at white space
+        # and at ";" or ",", so where the lines go depends on its length alone.
+        head, tail = _around_one_word(policy.linesep, policy.max_line_length, name, len(value))
+        return head + value.encode("ascii") + tail
     return policy.fold_binary(name, value)
+
+
+# Where compat32's folding (email.header.Header.encode) may break a line.
+_FOLD_POINT = re.compile("[ \t;,]")
+
+
+@lru_cache(maxsize=64)
+def _around_one_word(linesep: str, max_line_length: int | None, name: str, length: int) -> tuple[bytes, bytes]:
+    """What compat32 writes before and after a header value of `length` characters that it
+    cannot break (a stand-in word of that length is folded once, to see)."""
+    word = b":" * length  # ":" ends a header's name, so the last run of them is the word
+    policy = compat32.clone(linesep=linesep, max_line_length=max_line_length)
+    head, found, tail = policy.fold_binary(name, word.decode()).rpartition(word)
+    assert found and head.endswith(b" "), "a word compat32 cannot break came out broken"
+    return head, tail
 
 
 class _Generator(BytesGenerator):
@@ -317,7 +340,9 @@ def _render(template, context: dict) -> str:
 # rendered once with a stand-in for each personal string and cut there; each email of
 # the shape is then the pieces joined with its own strings, HTML-escaped wherever the
 # template escaped the stand-in. The shape's key is its whole content, so an edited step
-# or a renamed clinic is a new shape, never a stale one.
+# or a renamed clinic is a new shape, never a stale one. Most routines are new shapes made
+# of steps other routines have: a new shape's rendering reuses the blocks its templates
+# render once per value ({% once_per step %}, outbox/templatetags/email_fragments.py).
 
 # "<" and ">" show in the output whether the template escaped the place ("&lt;" in HTML)
 # or not (text); the random part never occurs in real content.
@@ -343,6 +368,29 @@ _PLAIN = frozenset({bool, float, Decimal, dt.date, dt.datetime, dt.time, bytes, 
 _A_STRING = ("a string",)
 
 
+def _field_values(kind: type) -> Callable[[Any], tuple] | None:
+    """For a dataclass type, what gives an instance's field values as a tuple, in one call
+    (the keys of a shape and its blocks read a hundred fields or so an email); None for any other type."""
+    getter = _GETTERS.get(kind, False)
+    if getter is False:
+        names = _fields(kind)
+        if names is None:
+            getter = None
+        elif len(names) > 1:
+            getter = attrgetter(*names)
+        else:  # attrgetter of one name gives the value itself, not a tuple (and of none, nothing)
+            getter = partial(_field_tuple, names)
+        _GETTERS[kind] = getter
+    return getter
+
+
+def _field_tuple(names: tuple[str, ...], value: Any) -> tuple:
+    return tuple(getattr(value, name) for name in names)
+
+
+_GETTERS: dict[type, Callable[[Any], tuple] | None] = {}
+
+
 def _key(value: Any, strings: list[str] | None = None) -> Any:
     """A hashable key that is the value's whole content; TypeError for anything else.
     With `strings`, each string counts as a place only: it is appended there instead."""
@@ -357,13 +405,26 @@ def _key(value: Any, strings: list[str] | None = None) -> Any:
     if kind in _PLAIN:
         return (kind, value)  # typed: True, 1 and 1.0 are equal keys but render differently
     if kind is list or kind is tuple:
-        return (tuple, *(_key(item, strings) for item in value))
-    names = _fields(kind)
-    if names is not None:
-        return (kind, *(_key(getattr(value, name), strings) for name in names))
-    if isinstance(value, str):  # a SafeString renders unescaped: its own key
-        return (kind, str(value)) if strings is None else _key(str(value), strings)
-    raise TypeError(f"{kind.__name__} in the shared context of an email: only plain values make a shape's key")
+        items = value
+        kind = tuple
+    else:
+        getter = _field_values(kind)
+        if getter is None:
+            if isinstance(value, str):  # a SafeString renders unescaped: its own key
+                return (kind, str(value)) if strings is None else _key(str(value), strings)
+            raise TypeError(f"{kind.__name__} in the shared context of an email: only plain values make a shape's key")
+        items = getter(value)
+    # Most items are text and whole numbers: placed here rather than by a call each.
+    if strings is None:
+        return (kind, *[item if type(item) is str or type(item) is int else _key(item) for item in items])
+    key: list[Any] = [kind]
+    for item in items:
+        if type(item) is str:
+            strings.append(item)
+            key.append(_A_STRING)
+        else:
+            key.append(item if type(item) is int else _key(item, strings))
+    return tuple(key)
 
 
 def _with_stand_ins(value: Any, strings: list[str]) -> Any:
@@ -382,25 +443,44 @@ def _with_stand_ins(value: Any, strings: list[str]) -> Any:
 
 def _cut(text: str) -> list[Any]:
     """The text in pieces: literal strings and, where a stand-in was, (string number, escaped)."""
-    pieces: list[Any] = []
-    start = 0
-    for found in _STAND_IN.finditer(text):
-        pieces += [text[start : found.start()], (int(found[2]), found[1] != "<")]
-        start = found.end()
-    pieces.append(text[start:])
+    parts = _STAND_IN.split(text)  # literal, then each stand-in's two groups and the literal after it
+    pieces: list[Any] = [parts[0]]
+    for opening, number, literal in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
+        pieces += [(int(number), opening != "<"), literal]
     return pieces
 
 
 def _intact(shape: list[list[Any]], count: int) -> bool:
     """Every personal string has its place and no stand-in came out broken (a filter on it)."""
-    found = {p[0] for pieces in shape for p in pieces if type(p) is not str}
-    return found == set(range(count)) and not any(
-        _MARK in p or "\x1a" in p for pieces in shape for p in pieces if type(p) is str
-    )
+    found = {place[0] for pieces in shape for place in pieces[1::2]}
+    literal = "".join("".join(pieces[::2]) for pieces in shape)  # `_cut` alternates literal and place
+    return found == set(range(count)) and _MARK not in literal and "\x1a" not in literal
+
+
+def _stand_ins(personal: dict, layout: tuple) -> dict:
+    """The personal values with a stand-in for each string. They depend only on the values'
+    layout (names, types, numbers; `_key` with the strings as places), the same for every
+    email of a kind: made once, not for each new shape."""
+    stand_ins = _STAND_INS.get(layout)
+    if stand_ins is None:
+        numbered: list[str] = []  # the same strings in the same order as `_key` finds them
+        stand_ins = {name: _with_stand_ins(value, numbered) for name, value in personal.items()}
+        if len(_STAND_INS) >= _MAX_SHAPES:
+            _STAND_INS.clear()
+        _STAND_INS[layout] = stand_ins
+    return stand_ins
+
+
+_STAND_INS: dict[tuple, dict] = {}
+
+
+def _escaped(strings: list[str]) -> list[str]:
+    # html.escape is what conditional_escape does to a plain string, without its wrappers.
+    return [html.escape(s) if type(s) is str else conditional_escape(s) for s in strings]
 
 
 def _fill(pieces: list[Any], strings: list[str], escaped: list[str]) -> str:
-    return "".join(p if type(p) is str else (escaped if p[1] else strings)[p[0]] for p in pieces)
+    return "".join([p if type(p) is str else (escaped if p[1] else strings)[p[0]] for p in pieces])
 
 
 def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
@@ -419,8 +499,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
     )
     shape = _SHAPES.get(key, False)
     if shape is False:
-        numbered: list[str] = []  # the same strings in the same order as `strings`
-        stand_ins = {name: _with_stand_ins(value, numbered) for name, value in personal.items()}
+        stand_ins = _stand_ins(personal, key[2:4])
         shape = [_cut(_render(template, {**parts.context, **stand_ins})) for template in templates]
         texts = None
         if key[:1] + key[2:3] not in _PLAIN_USE or not _intact(shape, len(strings)):
@@ -429,7 +508,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
             # that filters a personal value never fills right). Once a kind's templates are seen
             # to use its personal values plainly, a new shape costs one rendering, not two.
             texts = [_render(template, {**parts.context, **personal}) for template in templates]
-            if [_fill(pieces, strings, [conditional_escape(s) for s in strings]) for pieces in shape] != texts:
+            if [_fill(pieces, strings, _escaped(strings)) for pieces in shape] != texts:
                 logger.warning("email kind %s: a personal value is not used plainly, rendered in full", kind.slug)
                 shape = None
             else:
@@ -441,7 +520,7 @@ def _render_texts(kind: EmailKind, parts: EmailParts) -> list[str]:
             return texts
     if shape is None:
         return [_render(template, {**parts.context, **personal}) for template in templates]
-    escaped = [conditional_escape(s) for s in strings]
+    escaped = _escaped(strings)
     return [_fill(pieces, strings, escaped) for pieces in shape]
 
 

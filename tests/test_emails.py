@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail, signing
+from django.template import engines
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -198,11 +199,15 @@ def test_the_generator_copies_a_shared_picture_part_and_writes_what_the_standard
         "A header long enough that the standard library has to fold it onto a second line, and then some",
         "Tab\tinside",
         "",
+        "<https://reflexclinic.example/r/one-long-word-that-no-line-holds-so-it-goes-on-a-line-of-its-own/>",
+        "x" * 1200,  # longer than any line: left whole
+        "a;long,word;with;places;where;the;standard;library;may;break;it;and;then;some;more",
     ],
 )
 def test_headers_written_directly_are_byte_for_byte_what_the_standard_library_writes(delivery, value):
-    """outbox.render writes a short plain header as it is, skipping compat32's folding;
-    any other is folded as before. Either way, the bytes are the standard library's."""
+    """outbox.render writes a short plain header as it is, skipping compat32's folding, and
+    one long word (a List-Unsubscribe link) where compat32 would put it; any other is folded
+    as before. Either way, the bytes are the standard library's."""
     email_message = build_routine_email(delivery)
     email_message.extra_headers["X-Test"] = value
     message = email_message.message()
@@ -489,11 +494,48 @@ def test_a_routine_of_new_words_after_the_first_is_rendered_once_and_reads_as_a_
     assert strip.sub("", filled_html) == strip.sub("", full_html) and "Hello Zoë &lt;b&gt;&amp;," in filled_html
 
 
+def test_a_template_that_changes_a_personal_value_for_some_routines_only_still_shows_each_client_their_own(
+    monkeypatch,
+):
+    """A shape is filled in only where the template shows a personal value as it is: where
+    one routine's words make the template change it (here shorten it), that email is
+    rendered in full, even after the kind's first shapes were seen to fill exactly."""
+    sources = {
+        "t/subject.txt": "Your routine",
+        "t/body.txt": "{% if short %}Hi {{ first_name|slice:':3' }}{% else %}Hello {{ first_name }}{% endif %}",
+        "t/body.html": "<p>Hello {{ first_name }}</p>",
+    }
+    templates = {name: engines["django"].from_string(source) for name, source in sources.items()}
+    monkeypatch.setattr(render, "get_template", templates.get)
+    monkeypatch.setattr(render, "_SHAPES", {})
+    monkeypatch.setattr(render, "_PLAIN_USE", set())
+    kind = kinds.EmailKind(slug="test", template_dir="t", build=lambda delivery: None)
+
+    def texts(first_name: str, short: bool) -> list[str]:
+        return render._render_texts(kind, kinds.EmailParts({"short": short}, personal={"first_name": first_name}))
+
+    assert texts("Margaretha", False) == ["Your routine", "Hello Margaretha", "<p>Hello Margaretha</p>"]
+    assert texts("Zoë", False) == ["Your routine", "Hello Zoë", "<p>Hello Zoë</p>"]  # filled in
+    assert texts("Margaretha", True) == ["Your routine", "Hi Mar", "<p>Hello Margaretha</p>"]
+    assert texts("Zoëlle", True) == ["Your routine", "Hi Zoë", "<p>Hello Zoëlle</p>"]
+
+
 def test_links_signed_many_at_a_time_are_what_djangos_signer_reads(delivery):
     token = make_token(delivery, CheckIn.Kind.PAIN, pain=7)
     assert signing.TimestampSigner(salt=SALT).unsign_object(token) == {"d": delivery.pk, "k": "pain", "p": 7}
     with pytest.raises(signing.BadSignature):
         signing.TimestampSigner(salt="another.purpose").unsign_object(token)
+
+
+@pytest.mark.parametrize(("kind", "pain"), [("done", None), ("pain", 0), ("pause", None), ("stop", None)])
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_link_is_signed_exactly_as_djangos_signer_signs_it(delivery, kind, pain, preview):
+    """The payload's JSON and base64 are written directly (routines/links.py); a token is still
+    the very one Django's signer makes, so links already sent and links made now read alike."""
+    row = None if preview else delivery
+    payload = {"d": None if preview else delivery.pk, "k": kind, "p": pain}
+    with mock.patch("time.time", return_value=1_800_000_000.5):
+        assert make_token(row, kind, pain) == signing.TimestampSigner(salt=SALT).sign_object(payload)
 
 
 # --- appointment emails ------------------------------------------------------------
