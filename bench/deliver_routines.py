@@ -89,21 +89,58 @@ class MemorySampler(threading.Thread):
         self.peak_rss = 0
         self.peak_pss = 0
         self.cpu_ticks: dict[int, int] = {}  # per worker process, the last reading
+        # PostgreSQL's processes too (a backend that exits keeps its last reading), less
+        # what each had used before the run.
+        self.postgres_before = cpu_ticks(postgres_pids())
+        self.postgres_ticks: dict[int, int] = dict(self.postgres_before)
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        pids, scanned_at = [], 0.0
+        pids, postgres, scanned_at = [], [], 0.0
         while not self.stopped.is_set():
             if time.monotonic() - scanned_at >= self.rescan:
-                pids, scanned_at = group_pids(self.worker.proc.pid), time.monotonic()
+                (pids, postgres), scanned_at = scan_processes(self.worker.proc.pid), time.monotonic()
             self.peak_rss = max(self.peak_rss, rss_bytes(pids))
             self.peak_pss = max(self.peak_pss, pss_bytes(pids))
             self.cpu_ticks.update(cpu_ticks(pids))
+            self.postgres_ticks.update(cpu_ticks(postgres))
             self.stopped.wait(self.interval)
 
     def cpu_seconds(self) -> float:
         """CPU time (user and system) the worker's processes used, as last read."""
         return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+    def postgres_cpu_seconds(self) -> float:
+        """CPU time every PostgreSQL process on this machine used since the sampler was made."""
+        used = sum(self.postgres_ticks.values()) - sum(self.postgres_before.values())
+        return used / os.sysconf("SC_CLK_TCK")
+
+
+def scan_processes(pgid: int | None = None) -> tuple[list[int], list[int]]:
+    """One pass over /proc: the processes of the group `pgid` (the worker parent and its pool
+    children), and every PostgreSQL server process on this machine (backends, writers)."""
+    group, postgres = [], []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": the name may hold spaces, so split at the last ')'.
+        name, fields = stat.split("(", 1)[1].rsplit(")", 1)
+        fields = fields.split()
+        if fields[0] == "Z":
+            continue
+        if int(fields[2]) == pgid:
+            group.append(int(entry.name))
+        if name == "postgres":
+            postgres.append(int(entry.name))
+    return group, postgres
+
+
+def postgres_pids() -> list[int]:
+    return scan_processes()[1]
 
 
 def cpu_ticks(pids: list[int]) -> dict[int, int]:
@@ -296,7 +333,9 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
         sampler.stopped.set()
         sampler.join()
         sampler.cpu_ticks.update(cpu_ticks(group_pids(worker.proc.pid)))
+        sampler.postgres_ticks.update(cpu_ticks(postgres_pids()))
         worker_cpu = sampler.cpu_seconds() - worker_cpu_before
+        postgres_cpu = sampler.postgres_cpu_seconds()
 
         deliveries = Delivery.objects.filter(routine_id__in=routine_ids)
         expected = {d.message_id: d for d in deliveries}
@@ -340,6 +379,7 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
     per_email = 1000 / max(len(received), 1)
     print(f"Worker CPU                 {worker_cpu:,.1f} s, {worker_cpu * per_email:.2f} ms per email")
     print(f"This process's CPU         {own_cpu:,.1f} s, {own_cpu * per_email:.2f} ms per email (SMTP server...)")
+    print(f"PostgreSQL CPU             {postgres_cpu:,.1f} s, {postgres_cpu * per_email:.2f} ms per email (all)")
     print(f"Duplicates                 {duplicates}")
     print(f"Lost                       {lost}")
     print(f"Message size (average)     {average_size / 1024:,.1f} KiB")
