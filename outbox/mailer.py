@@ -370,7 +370,7 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     # Only the relations of the kinds in the batch: a morning's batch of routine emails does
     # not join the appointment, course and booking settings a reminder would need.
     pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
-    present = set(pending.filter(pk__in=ids).values_list("kind", flat=True).distinct())
+    present = set(pending.filter(pk__in=ids).order_by().values_list("kind", flat=True).distinct())
     deliveries = with_email_data(pending, sorted(present)).in_bulk(ids) if present else {}
     by_kind: dict[str, list[Delivery]] = {}
     for delivery in deliveries.values():
