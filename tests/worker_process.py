@@ -55,7 +55,13 @@ def process_env(*, database_url: str, redis_url: str, email_url: str, settings: 
 
 def group_pids(pgid: int) -> list[int]:
     """Every live process in a process group (the worker parent and its pool children)."""
-    pids = []
+    return scan_processes(pgid)[0]
+
+
+def scan_processes(pgid: int | None = None, named: str = "postgres") -> tuple[list[int], list[int]]:
+    """One pass over /proc: the live processes of the group `pgid`, and those called `named`
+    (by default PostgreSQL's server processes: its backends, writers and checkpointer)."""
+    group, called = [], []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -63,11 +69,16 @@ def group_pids(pgid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        # Fields after the command name (which may contain spaces) start after the last ')'.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            pids.append(int(entry.name))
-    return pids
+        # "pid (name) state ppid pgrp ...": the name may contain spaces, so split at the last ')'.
+        name, fields = stat.split("(", 1)[1].rsplit(")", 1)
+        fields = fields.split()
+        if fields[0] == "Z":
+            continue
+        if int(fields[2]) == pgid:
+            group.append(int(entry.name))
+        if name == named:
+            called.append(int(entry.name))
+    return group, called
 
 
 def proc_kib_sum(pids: list[int], filename: str, key: str) -> int:
