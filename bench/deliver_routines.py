@@ -47,7 +47,6 @@ from tests.smtp_sink import SmtpSink, free_port  # noqa: E402
 from tests.worker_process import (  # noqa: E402
     PrivateRedis,
     WorkerProcess,
-    group_pids,
     pss_bytes,
     rss_bytes,
     scan_processes,
@@ -96,36 +95,33 @@ class MemorySampler(threading.Thread):
         self.worker, self.interval, self.rescan = worker, interval, rescan
         self.peak_rss = 0
         self.peak_pss = 0
-        self.cpu_ticks: dict[int, int] = {}  # per worker process, the last reading
-        # PostgreSQL's processes too (a backend that exits keeps its last reading), less
-        # what each had used before the run.
-        self.postgres_before = cpu_ticks(postgres_pids())
-        self.postgres_ticks: dict[int, int] = dict(self.postgres_before)
+        # CPU per process, the last reading: the worker's, and PostgreSQL's (every server
+        # process; a backend that exits keeps its last reading), less what each had used before.
+        group, postgres = scan_processes(worker.proc.pid)
+        self.worker_before, self.postgres_before = cpu_ticks(group), cpu_ticks(postgres)
+        self.worker_ticks, self.postgres_ticks = dict(self.worker_before), dict(self.postgres_before)
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        pids, postgres, scanned_at = [], [], 0.0
+        (pids, postgres), scanned_at = ([], []), 0.0
         while not self.stopped.is_set():
             if time.monotonic() - scanned_at >= self.rescan:
                 (pids, postgres), scanned_at = scan_processes(self.worker.proc.pid), time.monotonic()
             self.peak_rss = max(self.peak_rss, rss_bytes(pids))
             self.peak_pss = max(self.peak_pss, pss_bytes(pids))
-            self.cpu_ticks.update(cpu_ticks(pids))
-            self.postgres_ticks.update(cpu_ticks(postgres))
+            self.read_cpu(pids, postgres)
             self.stopped.wait(self.interval)
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user and system) the worker's processes used, as last read."""
-        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+    def read_cpu(self, group: list[int], postgres: list[int]) -> None:
+        self.worker_ticks.update(cpu_ticks(group))
+        self.postgres_ticks.update(cpu_ticks(postgres))
 
-    def postgres_cpu_seconds(self) -> float:
-        """CPU time every PostgreSQL process on this machine used since the sampler was made."""
-        used = sum(self.postgres_ticks.values()) - sum(self.postgres_before.values())
-        return used / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_pids() -> list[int]:
-    return scan_processes()[1]
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time (user and system) the worker's processes and PostgreSQL's used since the
+        sampler was made, as last read."""
+        worker = sum(self.worker_ticks.values()) - sum(self.worker_before.values())
+        postgres = sum(self.postgres_ticks.values()) - sum(self.postgres_before.values())
+        return worker / os.sysconf("SC_CLK_TCK"), postgres / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ticks(pids: list[int]) -> dict[int, int]:
@@ -303,7 +299,6 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
         sampler.start()
         print(f"  worker ready ({args.workers} processes, code: {label}); one dispatch pass ...", flush=True)
 
-        worker_cpu_before = sum(cpu_ticks(group_pids(worker.proc.pid)).values()) / os.sysconf("SC_CLK_TCK")
         own_cpu_before = time.process_time()
         started = time.monotonic()
         queued = dispatch_due()
@@ -317,10 +312,8 @@ def run(args: argparse.Namespace, label: str, code_dir: Path, redis_url: str, se
         time.sleep(2)  # a late duplicate must have a chance to arrive before counting
         sampler.stopped.set()
         sampler.join()
-        sampler.cpu_ticks.update(cpu_ticks(group_pids(worker.proc.pid)))
-        sampler.postgres_ticks.update(cpu_ticks(postgres_pids()))
-        worker_cpu = sampler.cpu_seconds() - worker_cpu_before
-        postgres_cpu = sampler.postgres_cpu_seconds()
+        sampler.read_cpu(*scan_processes(worker.proc.pid))
+        worker_cpu, postgres_cpu = sampler.cpu_seconds()
 
         deliveries = Delivery.objects.filter(routine_id__in=routine_ids)
         expected = {d.message_id: d for d in deliveries}

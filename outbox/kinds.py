@@ -116,11 +116,6 @@ def get(slug: str) -> EmailKind:
         raise UnknownKind(f"No email kind {slug!r} is registered (see outbox/kinds.py).") from None
 
 
-def slugs() -> set[str]:
-    """The slugs of every registered kind."""
-    return set(_registry)
-
-
 def registered() -> list[EmailKind]:
     """Every registered kind, in the order the apps registered them."""
     return list(_registry.values())

@@ -37,7 +37,6 @@ import smtplib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -126,7 +125,7 @@ def skip_reason(delivery: Delivery, now: dt.datetime, batch: dict[str, object]) 
 def with_email_data(deliveries: QuerySet[Delivery], slugs: Iterable[str] | None = None) -> QuerySet[Delivery]:
     """What building many emails of these kinds (by default every registered kind) needs, in a
     fixed number of queries."""
-    chosen = kinds.registered() if slugs is None else [kinds.get(slug) for slug in slugs if slug in kinds.slugs()]
+    chosen = [kind for kind in kinds.registered() if slugs is None or kind.slug in slugs]
     select, prefetch = kinds.related(chosen)
     return deliveries.select_related(*select).prefetch_related(*prefetch)
 
@@ -205,8 +204,6 @@ def _record_failure(delivery: Delivery, error: SendError) -> str:
     return status
 
 
-# The sender is the same for a clinic's every email: its address is parsed once.
-_sanitized = lru_cache(maxsize=64)(sanitize_address)
 # `Name <local@domain>` with a plain ASCII address: what the envelope takes of it is the
 # address, which sanitize_address would give after parsing the whole header (smtplib
 # keeps only the address in angle brackets).
@@ -215,36 +212,28 @@ _PLAIN_ADDRESS = re.compile(rf'[^][\\()<>@,:;".\r\n]*<({_ATOMS}@{_ATOMS})>|({_AT
 
 
 def _envelope(address: str, encoding: str) -> str:
-    """The address the envelope (RCPT TO) carries, as Django's SMTP backend gives smtplib."""
+    """The address as MAIL FROM and RCPT TO carry it (`<local@domain>`): what Django's SMTP
+    backend (sanitize_address) and smtplib (quoteaddr) make of it, a plain one without parsing."""
     plain = _PLAIN_ADDRESS.fullmatch(address)
     if plain:
-        return plain[1] or plain[2]
-    return sanitize_address(address, encoding)
-
-
-def _address_for_command(address: str) -> str:
-    """What smtplib's quoteaddr makes of an envelope address (`<local@domain>`), without
-    parsing it again when it is already a plain one (the usual case: `_envelope` gives it)."""
-    plain = _PLAIN_ADDRESS.fullmatch(address)
-    if plain and plain[2]:
-        return f"<{address}>"
-    return smtplib.quoteaddr(address)
+        return f"<{plain[1] or plain[2]}>"
+    return smtplib.quoteaddr(sanitize_address(address, encoding))
 
 
 def _hand_over(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> None:
-    """smtplib's sendmail up to the message's last line: envelope, DATA and the bytes, each
-    refusal raised as sendmail raises it. The server's verdict on the message (its answer to
-    the final dot) is left to `_verdict`."""
+    """smtplib's sendmail up to the message's last line: envelope (addresses as `_envelope`
+    gives them), DATA and the bytes, each refusal raised as sendmail raises it. The server's
+    verdict on the message (its answer to the final dot) is left to `_verdict`."""
     smtp.ehlo_or_helo_if_needed()
     options = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-    smtp.putcmd("mail", f"FROM:{_address_for_command(sender)}{options}")
+    smtp.putcmd("mail", f"FROM:{sender}{options}")
     code, reply = smtp.getreply()
     if code != 250:
         smtp.close() if code == 421 else smtp._rset()
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     refused = {}
     for each in recipients:
-        smtp.putcmd("rcpt", f"TO:{_address_for_command(each)}")
+        smtp.putcmd("rcpt", f"TO:{each}")
         code, reply = smtp.getreply()
         if code not in (250, 251):
             refused[each] = (code, reply)
@@ -312,7 +301,7 @@ class _Connection:
         recipients = [_envelope(address, encoding) for address in message.recipients()]
         if not recipients:
             raise SendError("The email had no recipient address.", permanent=True)
-        sender = _envelope(_sanitized(message.from_email, encoding), encoding)
+        sender = _envelope(message.from_email, encoding)
         _hand_over(self.backend.connection, sender, recipients, message.wire_bytes())
         self._awaiting_reply = True
 
@@ -371,7 +360,7 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
     # not join the appointment, course and booking settings a reminder would need.
     pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
     present = set(pending.filter(pk__in=ids).order_by().values_list("kind", flat=True).distinct())
-    deliveries = with_email_data(pending, sorted(present)).in_bulk(ids) if present else {}
+    deliveries = with_email_data(pending, present).in_bulk(ids) if present else {}
     by_kind: dict[str, list[Delivery]] = {}
     for delivery in deliveries.values():
         by_kind.setdefault(delivery.kind, []).append(delivery)
@@ -384,10 +373,9 @@ def send_deliveries(ids: Iterable[int]) -> dict[str, int]:
         with _commits_without_flush():
             for start in range(0, len(todo), CLAIM_WINDOW):
                 _send_window(todo[start : start + CLAIM_WINDOW], connection, counts, batch)
-            _settle(connection, counts)
     finally:
         try:
-            _settle(connection, counts)  # the last email's verdict, even when the batch broke off
+            _settle(connection, counts)  # the last email's verdict, also when the batch broke off
         finally:
             connection.close()
     return dict(counts)

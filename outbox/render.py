@@ -30,7 +30,7 @@ from email.generator import BytesGenerator
 from email.mime.image import MIMEImage
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from io import BytesIO
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -354,41 +354,31 @@ _MAX_SHAPES = 256
 _PLAIN_USE: set[tuple] = set()
 
 
+@cache
 def _fields(kind: type) -> tuple[str, ...] | None:
     """The field names of a dataclass type (None for any other type), looked up once a type."""
-    names = _FIELDS.get(kind, False)
-    if names is False:
-        is_dataclass = dataclasses.is_dataclass(kind)
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if is_dataclass else None
-    return names
+    return tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
 
 
-_FIELDS: dict[type, tuple[str, ...] | None] = {}
 _PLAIN = frozenset({bool, float, Decimal, dt.date, dt.datetime, dt.time, bytes, type(None)})
 _A_STRING = ("a string",)
 
 
+@cache
 def _field_values(kind: type) -> Callable[[Any], tuple] | None:
     """For a dataclass type, what gives an instance's field values as a tuple, in one call
     (the keys of a shape and its blocks read a hundred fields or so an email); None for any other type."""
-    getter = _GETTERS.get(kind, False)
-    if getter is False:
-        names = _fields(kind)
-        if names is None:
-            getter = None
-        elif len(names) > 1:
-            getter = attrgetter(*names)
-        else:  # attrgetter of one name gives the value itself, not a tuple (and of none, nothing)
-            getter = partial(_field_tuple, names)
-        _GETTERS[kind] = getter
-    return getter
+    names = _fields(kind)
+    if names is None:
+        return None
+    if len(names) > 1:
+        return attrgetter(*names)
+    # attrgetter of one name gives the value itself, not a tuple (and of none, nothing)
+    return partial(_field_tuple, names)
 
 
 def _field_tuple(names: tuple[str, ...], value: Any) -> tuple:
     return tuple(getattr(value, name) for name in names)
-
-
-_GETTERS: dict[type, Callable[[Any], tuple] | None] = {}
 
 
 def _key(value: Any, strings: list[str] | None = None) -> Any:
