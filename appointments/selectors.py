@@ -137,7 +137,7 @@ def calendar_feed_of(practitioner: User) -> CalendarFeed | None:
 def calendar_treatment_type(clinic) -> TreatmentType | None:
     """The treatment the day calendar shows free slots for: the clinic's shortest one offered
     (any free time that fits it is worth showing)."""
-    return TreatmentType.objects.filter(clinic=clinic, active=True).order_by("duration_minutes", "order", "pk").first()
+    return offered_treatments(clinic).order_by("duration_minutes", "order", "pk").first()
 
 
 def day_working_hours(clinic, day: dt.date, people: list[User]) -> list[WorkingHours]:
